@@ -1,0 +1,12 @@
+"""CLI commands, one module per area; each exposes `register(app)`."""
+
+from __future__ import annotations
+
+import typer
+
+
+def register_all(app: typer.Typer) -> None:
+    from . import plan
+
+    for module in (plan,):
+        module.register(app)

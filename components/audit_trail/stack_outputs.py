@@ -1,0 +1,34 @@
+"""Where a deployed stack's trail and logs are, read from its Pulumi stack outputs."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+from pathlib import Path
+from typing import Any
+
+from .errors import UserError
+
+
+def read_stack_outputs(stack: str, cwd: Path | None = None) -> dict[str, Any]:
+    """`pulumi stack output --json` of STACK in the project directory CWD."""
+    pulumi = shutil.which("pulumi")
+    if pulumi is None:
+        raise UserError(
+            f"--stack {stack}: reading stack outputs needs the Pulumi CLI on PATH; "
+            "install it, or name the location directly (e.g. --bucket/--prefix, --trail/--region)."
+        )
+    proc = subprocess.run(
+        [pulumi, "stack", "output", "--json", "--stack", stack],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if proc.returncode != 0:
+        raise UserError(f"--stack {stack}: `pulumi stack output` failed: {proc.stderr.strip()}")
+    outputs: dict[str, Any] = json.loads(proc.stdout or "{}")
+    if "bucketName" not in outputs:
+        raise UserError(f"--stack {stack}: the stack has no `bucketName` output; was it deployed with audit-trail?")
+    return outputs
