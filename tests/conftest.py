@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
+
+if TYPE_CHECKING:
+    from audit_trail.preview import Preview
 
 TEST_REGION = "us-east-1"
 
@@ -40,3 +45,34 @@ def aws(moto_endpoint: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
     monkeypatch.delenv("AWS_PROFILE", raising=False)
     requests.post(f"{moto_endpoint}/moto-api/reset", timeout=10)
     yield moto_endpoint
+
+
+# --- The Pulumi program under mocks: the same machinery as `audit-trail plan` -------------------------------
+
+PROJECT_DIR = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture
+def preview_stack() -> Callable[..., Preview]:
+    """Run the real `__main__.py` for a stack: its Pulumi.<stack>.yaml, then `key=value` overrides."""
+    from audit_trail.preview import run
+    from audit_trail.project import find_project, stack_config
+
+    project = find_project(PROJECT_DIR)
+
+    def _run(stack: str = "dev", *overrides: str) -> Preview:
+        config = stack_config(project, stack, overrides)
+        return run(project.program, config, stack=stack, project=project.name)
+
+    return _run
+
+
+@pytest.fixture
+def preview_program() -> Callable[..., Preview]:
+    """Run a program - a `__main__.py` path, or a function building resources - with a raw config dict."""
+    from audit_trail.preview import run
+
+    def _run(program: Path | Callable[[], None], config: dict[str, str] | None = None) -> Preview:
+        return run(program, config)
+
+    return _run

@@ -6,7 +6,7 @@ import typer
 
 
 def register_all(app: typer.Typer) -> None:
-    from . import plan
+    from . import hunt, integrity, investigate, plan
 
-    for module in (plan,):
+    for module in (plan, integrity, hunt, investigate):
         module.register(app)

@@ -1,0 +1,43 @@
+"""Partition-aware ARNs and console links (aws, aws-cn, aws-us-gov): never a hard-coded `arn:aws:`."""
+
+from __future__ import annotations
+
+from urllib.parse import quote
+
+CONSOLE_HOSTS = {
+    "aws": "console.aws.amazon.com",
+    "aws-us-gov": "console.amazonaws-us-gov.com",
+    "aws-cn": "console.amazonaws.cn",
+}
+
+
+def partition_of_region(region: str) -> str:
+    """The partition a region belongs to (what `aws.get_partition` answers there)."""
+    if region.startswith("cn-"):
+        return "aws-cn"
+    if region.startswith("us-gov-"):
+        return "aws-us-gov"
+    return "aws"
+
+
+def bucket_arn(partition: str, bucket: str) -> str:
+    return f"arn:{partition}:s3:::{bucket}"
+
+
+def trail_arn(partition: str, region: str, account: str, trail_name: str) -> str:
+    """A trail's ARN, known before the trail exists (so the bucket policy can name it without a cycle)."""
+    return f"arn:{partition}:cloudtrail:{region}:{account}:trail/{trail_name}"
+
+
+def log_key_prefix(s3_key_prefix: str, account: str) -> str:
+    """Where CloudTrail writes this account's files in the bucket: `[prefix/]AWSLogs/<account>/`."""
+    return f"{s3_key_prefix}/AWSLogs/{account}/" if s3_key_prefix else f"AWSLogs/{account}/"
+
+
+def logs_location(bucket: str, s3_key_prefix: str, account: str) -> str:
+    return f"s3://{bucket}/{log_key_prefix(s3_key_prefix, account)}"
+
+
+def trail_console_url(partition: str, region: str, trail_arn_: str) -> str:
+    host = CONSOLE_HOSTS.get(partition, CONSOLE_HOSTS["aws"])
+    return f"https://{region}.{host}/cloudtrailv2/home?region={region}#/trails/{quote(trail_arn_, safe='')}"

@@ -1,0 +1,447 @@
+"""Investigation commands: `fetch`, `query` and the canned questions (who-changed, activity, root-usage,
+failed-logins, denied, unusual-regions, deletions), each a few lines over `audit_trail.investigate`.
+
+Rows go to stdout in the chosen format; what the scan read and skipped goes to stderr after them. DuckDB
+and boto3 load only when a command runs, so `audit-trail --help` stays fast.
+"""
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from ..errors import UserError
+from ..investigate.athena import DEFAULT_DATABASE, DEFAULT_TABLE, DEFAULT_WORKGROUP
+from ..output import FormatOption, OutputFormat, render, stderr
+from ..stack_outputs import read_stack_outputs
+
+PANEL = "Investigate"
+
+SourceArg = Annotated[
+    str | None,
+    typer.Argument(
+        help="A folder of CloudTrail logs (as fetched, or any export) or an s3:// prefix "
+        "(e.g. s3://my-trail-bucket/AWSLogs/). Not used with --engine athena.",
+        show_default=False,
+    ),
+]
+SinceOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--since", help="Start of the window: ISO 8601 (2026-03-02T09:00Z) or a duration ago (90m, 24h, 7d)."
+    ),
+]
+UntilOpt = Annotated[
+    str | None, typer.Option("--until", help="End of the window (exclusive); same forms as --since.")
+]
+RegionOpt = Annotated[
+    list[str] | None,
+    typer.Option("--region", help="Only this region (repeatable); only its folders are read."),
+]
+AccountOpt = Annotated[list[str] | None, typer.Option("--account", help="Only this account id (repeatable).")]
+EngineOpt = Annotated[
+    str,
+    typer.Option(
+        "--engine", help="local: scan SOURCE with DuckDB. athena: query the Athena table (option `athena`)."
+    ),
+]
+DatabaseOpt = Annotated[
+    str, typer.Option("--database", help="Athena: Glue database holding the trail table.")
+]
+TableOpt = Annotated[str, typer.Option("--table", help="Athena: the trail table.")]
+WorkgroupOpt = Annotated[str, typer.Option("--workgroup", help="Athena: workgroup to run the query in.")]
+
+
+def _window(
+    since: str | None, until: str | None, regions: Sequence[str] | None, accounts: Sequence[str] | None
+) -> Any:
+    from ..investigate.filters import parse_time
+    from ..investigate.sources import Window
+
+    start = parse_time(since, "--since") if since else None
+    end = parse_time(until, "--until") if until else None
+    if start and end and start >= end:
+        raise UserError(
+            f"--since {since} is not before --until {until}: give a window that starts before it ends."
+        )
+    for account in accounts or ():
+        if not (len(account) == 12 and account.isdigit()):
+            raise UserError(f"--account {account!r}: an AWS account id is 12 digits, e.g. 123456789012.")
+    return Window(
+        start, end, frozenset(regions) if regions else None, frozenset(accounts) if accounts else None
+    )
+
+
+def _answer(
+    question: Any,
+    source: str | None,
+    window: Any,
+    engine: str,
+    database: str,
+    table: str,
+    workgroup: str,
+    **kw: Any,
+) -> Any:
+    from ..investigate.ask import AthenaTarget, Engine, ask
+
+    try:
+        chosen = Engine(engine)
+    except ValueError:
+        raise UserError(
+            f"--engine {engine!r}: use `local` (scan SOURCE) or `athena` (the Athena table)."
+        ) from None
+    target = AthenaTarget(database, table, workgroup)
+    return ask(question, source=source, window=window, engine=chosen, target=target, **kw)
+
+
+def _show(answer: Any, fmt: OutputFormat, title: str, table_columns: Sequence[str] | None = None) -> None:
+    """Rows to stdout; then, on stderr, what the scan read and every file or record it had to skip."""
+    columns = table_columns if fmt is OutputFormat.table and table_columns else answer.columns
+    render(answer.rows, fmt, columns=columns, title=f"{title} — {len(answer.rows)} rows")
+    report = answer.report
+    if report is None:  # Athena: nothing scanned here
+        return
+    if report.files_listed == 0:
+        stderr.print("[yellow]No log files in SOURCE for this window.[/yellow]", highlight=False)
+        return
+    first, *rest = report.summary()
+    stderr.print(f"[dim]{first}[/dim]", highlight=False, soft_wrap=True)
+    for line in rest:
+        stderr.print(f"[yellow]{line}[/yellow]", highlight=False, soft_wrap=True)
+
+
+def _ask_and_show(question: Any, scope: dict[str, Any], fmt: OutputFormat) -> None:
+    _show(_answer(question, **scope), fmt, question.title, question.table_columns)
+
+
+def _scope(
+    source: str | None,
+    since: str | None,
+    until: str | None,
+    region: Sequence[str] | None,
+    account: Sequence[str] | None,
+    engine: str,
+    database: str,
+    table: str,
+    workgroup: str,
+) -> dict[str, Any]:
+    window = _window(since, until, region, account)
+    return dict(
+        source=source, window=window, engine=engine, database=database, table=table, workgroup=workgroup
+    )
+
+
+def activity_title(actor: str, rows: Sequence[dict[str, Any]]) -> str:
+    """One line a responder reads first: how much, when, from where."""
+    if not rows:
+        return f"Activity of {actor}: nothing in the window"
+    total = sum(r["events"] for r in rows)
+    first = min(r["first_seen"] for r in rows)
+    last = max(r["last_seen"] for r in rows)
+    ips = sorted({ip for r in rows for ip in (r["source_ips"] or "").split(", ") if ip})
+    regions = sorted({x for r in rows for x in (r["regions"] or "").split(", ") if x})
+    return (
+        f"Activity of {actor}: {total} events, {first} to {last}, "
+        f"from {', '.join(ips) or 'no IP'} in {', '.join(regions) or 'no region'}"
+    )
+
+
+def register(app: typer.Typer) -> None:
+    @app.command(rich_help_panel=PANEL)
+    def fetch(
+        dest: Annotated[
+            Path, typer.Argument(help="Local folder to mirror the logs into (created if missing).")
+        ],
+        stack: Annotated[
+            str | None, typer.Option("--stack", help="Read the bucket and prefix from this stack's outputs.")
+        ] = None,
+        bucket: Annotated[
+            str | None, typer.Option("--bucket", help="The trail's log bucket (instead of --stack).")
+        ] = None,
+        prefix: Annotated[str, typer.Option("--prefix", help="The trail's S3 key prefix, if any.")] = "",
+        since: SinceOpt = "1d",
+        until: UntilOpt = None,
+        region: RegionOpt = None,
+        account: AccountOpt = None,
+    ) -> None:
+        """Download the trail's log files for a window into a local folder mirroring the bucket's layout.
+
+        Parallel and resumable: only the account/region/day folders the window needs are listed, files already
+        present with the same size are skipped, digest files come with their signatures (offline `verify`).
+
+        Example: audit-trail fetch ./logs --stack prod --since 7d --region eu-west-1
+        """
+        from rich.progress import Progress
+
+        from ..investigate.fetch import fetch as fetch_logs
+
+        if stack and bucket:
+            raise UserError("--stack and --bucket both given: name the bucket one way, not both.")
+        if stack:
+            outputs = read_stack_outputs(stack)
+            bucket, prefix = outputs["bucketName"], outputs.get("s3KeyPrefix") or ""
+        if not bucket:
+            raise UserError("No bucket: give --stack STACK (a deployed audit-trail stack) or --bucket NAME.")
+        window = _window(since, until, region, account)
+        with Progress(console=stderr, transient=True) as progress:
+            task = progress.add_task("Fetching", total=None)
+            report = fetch_logs(
+                bucket,
+                prefix,
+                dest,
+                window,
+                on_total=lambda n: progress.update(task, total=n),
+                on_file=lambda: progress.advance(task),
+            )
+        stderr.print(
+            f"{report.downloaded} files downloaded ({report.bytes / 1e6:.1f} MB), "
+            f"{report.skipped} already present, {len(report.failed)} failed, into {dest}",
+            highlight=False,
+        )
+        for key, reason in report.failed:
+            stderr.print(f"[yellow]failed {key}: {reason}[/yellow]", highlight=False)
+        if report.failed:
+            raise typer.Exit(1)
+
+    @app.command(rich_help_panel=PANEL)
+    def query(
+        source: SourceArg = None,
+        since: SinceOpt = None,
+        until: UntilOpt = None,
+        actor: Annotated[
+            str | None,
+            typer.Option("--actor", help="ARN, user name, access key id, role session or role ARN."),
+        ] = None,
+        action: Annotated[
+            str | None,
+            typer.Option(
+                "--action", help="Glob on eventSource:eventName or eventName, e.g. 'ec2:*SecurityGroup*'."
+            ),
+        ] = None,
+        resource: Annotated[
+            str | None,
+            typer.Option("--resource", help="ARN or id (substring) in resources, request or response."),
+        ] = None,
+        ip: Annotated[
+            str | None, typer.Option("--ip", help="Source IP, or a glob such as 203.0.113.*")
+        ] = None,
+        region: RegionOpt = None,
+        account: AccountOpt = None,
+        errors: Annotated[bool, typer.Option("--errors", help="Only calls that failed.")] = False,
+        write_only: Annotated[
+            bool, typer.Option("--write-only", help="Only calls that are not read-only.")
+        ] = False,
+        sql: Annotated[
+            str | None,
+            typer.Option("--sql", help="Raw SQL over the `events` view (the records the filters keep)."),
+        ] = None,
+        limit: Annotated[int | None, typer.Option("--limit", min=1, help="At most this many rows.")] = None,
+        fmt: FormatOption = OutputFormat.table,
+        engine: EngineOpt = "local",
+        database: DatabaseOpt = DEFAULT_DATABASE,
+        table: TableOpt = DEFAULT_TABLE,
+        workgroup: WorkgroupOpt = DEFAULT_WORKGROUP,
+    ) -> None:
+        """Who did what, when, from where: the events matching every filter given, oldest first.
+
+        Example: audit-trail query ./logs --since 24h --actor mallory --action 'ec2:*'
+        """
+        from ..investigate import filters as f
+        from ..investigate import questions as q
+
+        chosen: list[f.Filter] = [
+            *([f.Actor(actor)] if actor else []),
+            *([f.Action(action)] if action else []),
+            *([f.Resource(resource)] if resource else []),
+            *([f.SourceIp(ip)] if ip else []),
+            *([f.Errors()] if errors else []),
+            *([f.WriteOnly()] if write_only else []),
+        ]
+        scope = _scope(source, since, until, region, account, engine, database, table, workgroup)
+        if sql:
+            _show(_answer(None, **scope, sql=sql, row_filters=chosen), fmt, "Query")
+        else:
+            _ask_and_show(q.events(limit).with_filters(*chosen), scope, fmt)
+
+    @app.command("who-changed", rich_help_panel=PANEL)
+    def who_changed(
+        resource: Annotated[
+            str, typer.Argument(help="ARN or id of the resource, e.g. sg-0123456789abcdef0.")
+        ],
+        source: SourceArg = None,
+        since: SinceOpt = None,
+        until: UntilOpt = None,
+        region: RegionOpt = None,
+        account: AccountOpt = None,
+        fmt: FormatOption = OutputFormat.table,
+        engine: EngineOpt = "local",
+        database: DatabaseOpt = DEFAULT_DATABASE,
+        table: TableOpt = DEFAULT_TABLE,
+        workgroup: WorkgroupOpt = DEFAULT_WORKGROUP,
+    ) -> None:
+        """Every call that changed, or tried to change, a resource: who, when, from where, the outcome.
+
+        Example: audit-trail who-changed sg-0a1b2c3d4e5f60789 ./logs --since 7d
+        """
+        from ..investigate import questions as q
+
+        scope = _scope(source, since, until, region, account, engine, database, table, workgroup)
+        _ask_and_show(q.who_changed(resource), scope, fmt)
+
+    @app.command(rich_help_panel=PANEL)
+    def activity(
+        actor: Annotated[
+            str, typer.Argument(help="ARN, user name, access key id, role session or role ARN.")
+        ],
+        source: SourceArg = None,
+        since: SinceOpt = None,
+        until: UntilOpt = None,
+        region: RegionOpt = None,
+        account: AccountOpt = None,
+        fmt: FormatOption = OutputFormat.table,
+        engine: EngineOpt = "local",
+        database: DatabaseOpt = DEFAULT_DATABASE,
+        table: TableOpt = DEFAULT_TABLE,
+        workgroup: WorkgroupOpt = DEFAULT_WORKGROUP,
+    ) -> None:
+        """Damage assessment: everything an identity did, by service, action and resource.
+
+        Each row has the first and last time, the source IPs and the regions; the title sums them up.
+
+        Example: audit-trail activity AKIAEXAMPLEMALLORY01 s3://my-trail-bucket/AWSLogs/ --since 30d
+        """
+        from ..investigate import questions as q
+
+        question = q.activity(actor)
+        answer = _answer(
+            question, **_scope(source, since, until, region, account, engine, database, table, workgroup)
+        )
+        _show(answer, fmt, activity_title(actor, answer.rows))
+
+    @app.command("root-usage", rich_help_panel=PANEL)
+    def root_usage(
+        source: SourceArg = None,
+        since: SinceOpt = None,
+        until: UntilOpt = None,
+        region: RegionOpt = None,
+        account: AccountOpt = None,
+        fmt: FormatOption = OutputFormat.table,
+        engine: EngineOpt = "local",
+        database: DatabaseOpt = DEFAULT_DATABASE,
+        table: TableOpt = DEFAULT_TABLE,
+        workgroup: WorkgroupOpt = DEFAULT_WORKGROUP,
+    ) -> None:
+        """Every call the root user made itself (CIS 4.3), sign-ins included.
+
+        Example: audit-trail root-usage ./logs --since 90d
+        """
+        from ..investigate import questions as q
+
+        scope = _scope(source, since, until, region, account, engine, database, table, workgroup)
+        _ask_and_show(q.root_usage(), scope, fmt)
+
+    @app.command("failed-logins", rich_help_panel=PANEL)
+    def failed_logins(
+        source: SourceArg = None,
+        since: SinceOpt = None,
+        until: UntilOpt = None,
+        region: RegionOpt = None,
+        account: AccountOpt = None,
+        fmt: FormatOption = OutputFormat.table,
+        engine: EngineOpt = "local",
+        database: DatabaseOpt = DEFAULT_DATABASE,
+        table: TableOpt = DEFAULT_TABLE,
+        workgroup: WorkgroupOpt = DEFAULT_WORKGROUP,
+    ) -> None:
+        """Failed console sign-ins, and IAM users signing in to the console without MFA (CIS 4.2, 4.6).
+
+        Example: audit-trail failed-logins ./logs --since 7d
+        """
+        from ..investigate import questions as q
+
+        scope = _scope(source, since, until, region, account, engine, database, table, workgroup)
+        _ask_and_show(q.failed_logins(), scope, fmt)
+
+    @app.command(rich_help_panel=PANEL)
+    def denied(
+        source: SourceArg = None,
+        since: SinceOpt = None,
+        until: UntilOpt = None,
+        region: RegionOpt = None,
+        account: AccountOpt = None,
+        fmt: FormatOption = OutputFormat.table,
+        engine: EngineOpt = "local",
+        database: DatabaseOpt = DEFAULT_DATABASE,
+        table: TableOpt = DEFAULT_TABLE,
+        workgroup: WorkgroupOpt = DEFAULT_WORKGROUP,
+    ) -> None:
+        """Calls refused with AccessDenied* or *UnauthorizedOperation (CIS 4.1): someone probing permissions.
+
+        Example: audit-trail denied ./logs --since 24h -f csv
+        """
+        from ..investigate import questions as q
+
+        scope = _scope(source, since, until, region, account, engine, database, table, workgroup)
+        _ask_and_show(q.denied(), scope, fmt)
+
+    @app.command("unusual-regions", rich_help_panel=PANEL)
+    def unusual_regions(
+        source: SourceArg = None,
+        expected: Annotated[
+            list[str] | None,
+            typer.Option(
+                "--expected", help="A region you use (repeatable); activity anywhere else is reported."
+            ),
+        ] = None,
+        min_share: Annotated[
+            float,
+            typer.Option(
+                "--min-share",
+                min=0.0,
+                max=1.0,
+                help="Without --expected: regions under this share of events.",
+            ),
+        ] = 0.01,
+        since: SinceOpt = None,
+        until: UntilOpt = None,
+        account: AccountOpt = None,
+        fmt: FormatOption = OutputFormat.table,
+        engine: EngineOpt = "local",
+        database: DatabaseOpt = DEFAULT_DATABASE,
+        table: TableOpt = DEFAULT_TABLE,
+        workgroup: WorkgroupOpt = DEFAULT_WORKGROUP,
+    ) -> None:
+        """Activity outside the regions you use (the 3 AM Tokyo case), by region and actor.
+
+        Name the regions you use with --expected; without it, regions holding under --min-share of the events
+        in the window are reported.
+
+        Example: audit-trail unusual-regions ./logs --since 30d --expected eu-west-1 --expected us-east-1
+        """
+        from ..investigate import questions as q
+
+        scope = _scope(source, since, until, None, account, engine, database, table, workgroup)
+        _ask_and_show(q.unusual_regions(tuple(expected or ()), min_share), scope, fmt)
+
+    @app.command(rich_help_panel=PANEL)
+    def deletions(
+        source: SourceArg = None,
+        since: SinceOpt = None,
+        until: UntilOpt = None,
+        region: RegionOpt = None,
+        account: AccountOpt = None,
+        fmt: FormatOption = OutputFormat.table,
+        engine: EngineOpt = "local",
+        database: DatabaseOpt = DEFAULT_DATABASE,
+        table: TableOpt = DEFAULT_TABLE,
+        workgroup: WorkgroupOpt = DEFAULT_WORKGROUP,
+    ) -> None:
+        """Every Delete*, Terminate* and Remove* call: what vanished, who did it, whether it worked.
+
+        Example: audit-trail deletions ./logs --since 3d
+        """
+        from ..investigate import questions as q
+
+        scope = _scope(source, since, until, region, account, engine, database, table, workgroup)
+        _ask_and_show(q.deletions(), scope, fmt)

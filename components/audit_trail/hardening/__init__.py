@@ -1,0 +1,1 @@
+"""Compliance hardening of the AuditTrail: optional resources and trail settings, one module per option."""

@@ -1,0 +1,91 @@
+"""S3 server access logging of the trail bucket (CIS 3.4) into a bucket of its own."""
+
+from __future__ import annotations
+
+import json
+
+import pulumi
+from pulumi_aws import s3
+
+from ..policies.access_logs import access_log_bucket_policy
+from .context import Context
+
+ACCESS_LOG_PREFIX = "s3-access-logs/"
+
+
+def access_logging(ctx: Context, *, trail_bucket: s3.Bucket) -> s3.Bucket:
+    """The access-log bucket - public access blocked, SSE-S3 (S3 cannot deliver access logs into SSE-KMS), its
+    own lifecycle, writable only by S3's logging service for the trail bucket - and logging turned on."""
+    s = ctx.settings
+    bucket = s3.Bucket(f"{ctx.name}-access-logs", tags=ctx.tags, opts=ctx.opts(keep=True))
+    locked = [
+        s3.BucketPublicAccessBlock(
+            f"{ctx.name}-access-logs-public-access",
+            bucket=bucket.id,
+            block_public_acls=True,
+            block_public_policy=True,
+            ignore_public_acls=True,
+            restrict_public_buckets=True,
+            opts=ctx.opts(keep=True),
+        ),
+        s3.BucketOwnershipControls(
+            f"{ctx.name}-access-logs-ownership",
+            bucket=bucket.id,
+            rule=s3.BucketOwnershipControlsRuleArgs(object_ownership="BucketOwnerEnforced"),
+            opts=ctx.opts(keep=True),
+        ),
+        s3.BucketServerSideEncryptionConfiguration(
+            f"{ctx.name}-access-logs-encryption",
+            bucket=bucket.id,
+            rules=[
+                s3.BucketServerSideEncryptionConfigurationRuleArgs(
+                    apply_server_side_encryption_by_default=s3.BucketServerSideEncryptionConfigurationRuleApplyServerSideEncryptionByDefaultArgs(
+                        sse_algorithm="AES256"
+                    )
+                )
+            ],
+            opts=ctx.opts(keep=True),
+        ),
+        s3.BucketLifecycleConfiguration(
+            f"{ctx.name}-access-logs-lifecycle",
+            bucket=bucket.id,
+            rules=[
+                s3.BucketLifecycleConfigurationRuleArgs(
+                    id="expire-access-logs",
+                    status="Enabled",
+                    filter=s3.BucketLifecycleConfigurationRuleFilterArgs(prefix=""),
+                    expiration=s3.BucketLifecycleConfigurationRuleExpirationArgs(
+                        days=s.access_log_retention_days
+                    ),
+                    abort_incomplete_multipart_upload=s3.BucketLifecycleConfigurationRuleAbortIncompleteMultipartUploadArgs(
+                        days_after_initiation=7
+                    ),
+                )
+            ],
+            opts=ctx.opts(keep=True),
+        ),
+    ]
+    policy = s3.BucketPolicy(
+        f"{ctx.name}-access-logs-policy",
+        bucket=bucket.id,
+        policy=pulumi.Output.all(ctx.partition, ctx.account, bucket.arn, trail_bucket.bucket).apply(
+            lambda a: json.dumps(
+                access_log_bucket_policy(
+                    partition=a[0],
+                    account_id=a[1],
+                    access_log_bucket_arn=a[2],
+                    source_bucket_name=a[3],
+                    log_prefix=ACCESS_LOG_PREFIX,
+                )
+            )
+        ),
+        opts=ctx.opts(keep=True, depends_on=locked),
+    )
+    s3.BucketLogging(
+        f"{ctx.name}-access-logging",
+        bucket=trail_bucket.id,
+        target_bucket=bucket.id,
+        target_prefix=ACCESS_LOG_PREFIX,
+        opts=ctx.opts(keep=True, depends_on=[policy]),
+    )
+    return bucket

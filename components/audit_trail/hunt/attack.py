@@ -1,0 +1,120 @@
+"""MITRE ATT&CK context for CloudTrail events, from TrailDiscover's catalogue shipped in the package.
+
+The catalogue (CC BY 4.0, see data/TRAILDISCOVER.md) lists CloudTrail events attackers have used, keyed by
+event source and name, with their ATT&CK tactics ("TA0007 - Discovery") and techniques.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from functools import cache
+from importlib.resources import files
+from typing import Any
+
+import orjson
+
+
+@dataclass(frozen=True)
+class AttackContext:
+    """What the catalogue says of one event: tactics (in ATT&CK order), techniques, seen in the wild."""
+
+    tactics: tuple[str, ...]
+    techniques: tuple[str, ...]
+    used_in_wild: bool
+
+
+# ATT&CK Enterprise tactic order: an intrusion read left to right.
+TACTIC_ORDER = (
+    "Reconnaissance",
+    "Resource Development",
+    "Initial Access",
+    "Execution",
+    "Persistence",
+    "Privilege Escalation",
+    "Defense Evasion",
+    "Credential Access",
+    "Discovery",
+    "Lateral Movement",
+    "Collection",
+    "Command and Control",
+    "Exfiltration",
+    "Impact",
+)
+
+
+def _name(label: str) -> str:
+    """'TA0007 - Discovery' -> 'Discovery'."""
+    return label.split(" - ", 1)[1].strip() if " - " in label else label.strip()
+
+
+def _tactic_key(name: str) -> int:
+    return TACTIC_ORDER.index(name) if name in TACTIC_ORDER else len(TACTIC_ORDER)
+
+
+@cache
+def catalogue() -> Mapping[tuple[str, str], AttackContext]:
+    """(eventSource, eventName) -> context; a "T…" label filed under tactics counts as a technique."""
+    raw: list[dict[str, Any]] = orjson.loads(
+        (files("audit_trail") / "data" / "traildiscover_events.json").read_bytes()
+    )
+    merged: dict[tuple[str, str], tuple[set[str], set[str], bool]] = {}
+    for entry in raw:
+        key = (entry["eventSource"], entry["eventName"])
+        tactics, techniques, wild = merged.get(key, (set(), set(), False))
+        for label in entry.get("mitreAttackTactics") or ():
+            (tactics if label.startswith("TA") else techniques).add(_name(label))
+        for label in (entry.get("mitreAttackTechniques") or []) + (
+            entry.get("mitreAttackSubTechniques") or []
+        ):
+            techniques.add(label.strip())
+        merged[key] = (tactics, techniques, wild or bool(entry.get("usedInWild")))
+    return {
+        key: AttackContext(tuple(sorted(t, key=_tactic_key)), tuple(sorted(q)), w)
+        for key, (t, q, w) in merged.items()
+    }
+
+
+@cache
+def _by_action() -> Mapping[str, AttackContext]:
+    return {f"{source.split('.', 1)[0]}:{name}": context for (source, name), context in catalogue().items()}
+
+
+def action_tactics(action: str | None) -> list[str]:
+    """Tactics of an `events` row's action (`ec2:RunInstances`, i.e. service prefix and event name)."""
+    context = _by_action().get(action or "")
+    return list(context.tactics) if context else []
+
+
+def attack_context(event_source: str | None, event_name: str | None) -> AttackContext | None:
+    if not event_source or not event_name:
+        return None
+    return catalogue().get((event_source, event_name))
+
+
+def record_tactics(record: Mapping[str, Any]) -> list[str]:
+    """The ATT&CK tactics of one CloudTrail record's event (empty when attackers are not known to use it)."""
+    context = attack_context(record.get("eventSource"), record.get("eventName"))
+    return list(context.tactics) if context else []
+
+
+def tactic_rows(events: Iterable[tuple[str, str | None, str | None]]) -> list[dict[str, Any]]:
+    """Group (event_time, eventSource, eventName) by ATT&CK tactic, in ATT&CK's order: the intrusion's shape.
+
+    An event with several tactics counts under each; events attackers are not known to use are left out.
+    """
+    groups: dict[str, dict[str, Any]] = {}
+    for when, source, name in events:
+        context = attack_context(source, name)
+        for tactic in context.tactics if context else ():
+            group = groups.setdefault(
+                tactic, {"tactic": tactic, "events": 0, "first_seen": when, "last_seen": when}
+            )
+            group["events"] += 1
+            group["first_seen"] = min(group["first_seen"], when)
+            group["last_seen"] = max(group["last_seen"], when)
+            group.setdefault("_actions", set()).add(f"{(source or '').split('.', 1)[0]}:{name}")
+    rows = sorted(groups.values(), key=lambda g: _tactic_key(g["tactic"]))
+    for row in rows:
+        row["actions"] = ", ".join(sorted(row.pop("_actions")))
+    return rows

@@ -1,0 +1,510 @@
+"""Evaluate a Sigma rule, as parsed by pySigma, against CloudTrail records (plain dicts).
+
+Why an evaluator of pySigma's parsed detection rather than a pySigma backend: backends turn a rule into a
+query string for some engine; no maintained backend targets DuckDB or Python objects, and going through
+SQL would re-implement Sigma's case-folding, wildcards and list semantics in another dialect over JSON
+columns, where nested arrays (`requestParameters.containerDefinitions.command`) and object-valued fields
+lose their meaning. Evaluating pySigma's condition tree directly keeps pySigma as the single parser
+(modifiers already applied, `1 of selection_*` already expanded) and lets each rule be compiled once into
+a Python predicate: strings are case-folded once, wildcard patterns become one precompiled regular
+expression, and every rule gets an index key (an exact value it requires, e.g. its `eventName`) so that
+one record is only tested against the few rules that can match it. That is what keeps hunting with every
+rule to one pass over the files.
+
+Semantics, as the Sigma specification states them:
+- Strings match case-insensitively unless `|cased`; `*` and `?` are wildcards; `\\` escapes them.
+- A list of values is OR, `|all` makes it AND; `null` matches a missing or null field.
+- `|re` is a regular expression, case-sensitive unless `|i`, searched anywhere in the value (the
+  specification lists `^`/`$` anchors, so a pattern is not implicitly anchored).
+- `|fieldref` compares with another field of the same record (case-insensitively, with
+  `contains`/`startswith`/`endswith` if combined).
+
+Field names are CloudTrail's JSON paths. Where the record has a list on the way
+(`containerDefinitions[].command[]`) each element is a value of the field and the field matches if any
+value does. A field holding an object or list (`requestParameters`) is matched through its scalar leaves
+and its JSON text, so `requestParameters|contains: Suspended` sees the versioning status wherever it sits.
+JSON `true`/`false`/numbers match their text.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import operator
+import re
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import orjson
+from sigma.conditions import (
+    ConditionAND,
+    ConditionFieldEqualsValueExpression,
+    ConditionNOT,
+    ConditionOR,
+    ConditionValueExpression,
+)
+from sigma.rule import SigmaRule
+from sigma.types import (
+    CompareOperators,
+    Placeholder,
+    SigmaBool,
+    SigmaCasedString,
+    SigmaCIDRExpression,
+    SigmaCompareExpression,
+    SigmaExists,
+    SigmaExpansion,
+    SigmaFieldReference,
+    SigmaNull,
+    SigmaNumber,
+    SigmaRegularExpression,
+    SigmaString,
+    SigmaTimestampPart,
+    SigmaType,
+    SpecialChars,
+)
+
+Record = Mapping[str, Any]
+Predicate = Callable[[Record], bool]
+ValueTest = Callable[[Any], bool]
+
+_MISSING = object()
+
+
+class UnsupportedRule(Exception):
+    """The rule needs something one CloudTrail record cannot decide; the message says what."""
+
+
+# --- field access ---
+
+
+def field_values(record: Any, path: str) -> list[Any]:
+    """Every value of a dotted field path: lists on the way are flattened, a missing field gives none.
+
+    A present null gives [None]. Each dot is a level of nesting, as in CloudTrail's own field names.
+    """
+    out: list[Any] = []
+    _collect(record, path.split("."), out)
+    return out
+
+
+def _collect(obj: Any, parts: Sequence[str], out: list[Any]) -> None:
+    if not parts:
+        if isinstance(obj, list):
+            for item in obj:
+                _collect(item, parts, out)
+        else:
+            out.append(obj)
+        return
+    if isinstance(obj, list):
+        for item in obj:
+            _collect(item, parts, out)
+        return
+    if isinstance(obj, Mapping):
+        value = obj.get(parts[0], _MISSING)
+        if value is not _MISSING:
+            _collect(value, parts[1:], out)
+
+
+def field_present(record: Any, path: str) -> bool:
+    """Whether the field exists at all (even as null or an empty list): Sigma's `|exists`."""
+    parts = path.split(".")
+
+    def walk(obj: Any, rest: Sequence[str]) -> bool:
+        if not rest:
+            return True
+        if isinstance(obj, list):
+            return any(walk(item, rest) for item in obj)
+        return isinstance(obj, Mapping) and rest[0] in obj and walk(obj[rest[0]], rest[1:])
+
+    return walk(record, parts)
+
+
+def value_texts(value: Any) -> Iterator[str]:
+    """The texts a string pattern is matched against for one field value (none for null)."""
+    if value is None:
+        return
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, bool):
+        yield "true" if value else "false"
+    elif isinstance(value, (int, float)):
+        yield orjson.dumps(value).decode()
+    elif isinstance(value, (dict, list)):
+        yield orjson.dumps(value).decode()
+        yield from _leaf_texts(value)
+
+
+def _leaf_texts(value: Any) -> Iterator[str]:
+    if isinstance(value, Mapping):
+        for v in value.values():
+            yield from _leaf_texts(v)
+    elif isinstance(value, list):
+        for v in value:
+            yield from _leaf_texts(v)
+    else:
+        yield from value_texts(value)
+
+
+# --- values ---
+
+
+def _string_test(value: SigmaString) -> tuple[ValueTest, str | None]:
+    """A test of one text against a Sigma string, and the exact lower-cased value it requires (index)."""
+    if any(isinstance(part, Placeholder) for part in value.s):
+        raise UnsupportedRule(f"placeholder in value '{value}' needs a processing pipeline (|expand)")
+    cased = isinstance(value, SigmaCasedString)
+    parts = list(value.s)
+    plain = [p for p in parts if isinstance(p, str)]
+    if not value.contains_special():
+        literal = "".join(plain)
+        if cased:
+            return literal.__eq__, literal.lower()
+        folded = literal.lower()
+        return (lambda text: text.lower() == folded), folded
+    if (
+        len(parts) == 3
+        and parts[0] is SpecialChars.WILDCARD_MULTI
+        and parts[2] is SpecialChars.WILDCARD_MULTI
+        and isinstance(parts[1], str)
+    ):
+        needle = parts[1] if cased else parts[1].lower()
+        if cased:
+            return (lambda text: needle in text), None
+        return (lambda text: needle in text.lower()), None
+    pattern = "".join(
+        re.escape(p) if isinstance(p, str) else ".*" if p is SpecialChars.WILDCARD_MULTI else "."
+        for p in parts
+    )
+    compiled = re.compile(pattern, re.DOTALL if cased else re.DOTALL | re.IGNORECASE)
+    return (lambda text: compiled.fullmatch(text) is not None), None
+
+
+def _text_test(text_test: ValueTest) -> ValueTest:
+    """Lift a test of one text to a test of one field value (object values through their texts)."""
+
+    def test(value: Any) -> bool:
+        if type(value) is str:
+            return text_test(value)
+        return any(text_test(text) for text in value_texts(value))
+
+    return test
+
+
+def _regex_test(value: SigmaRegularExpression) -> ValueTest:
+    flags = 0
+    for flag in value.flags:
+        flags |= SigmaRegularExpression.sigma_to_python_flags[flag]
+    compiled = re.compile(str(value.regexp), flags)
+    return _text_test(lambda text: compiled.search(text) is not None)
+
+
+def _number_test(value: SigmaNumber) -> ValueTest:
+    number = value.number
+    text = str(number)
+
+    def test(field_value: Any) -> bool:
+        if isinstance(field_value, bool):
+            return False
+        if isinstance(field_value, (int, float)):
+            return field_value == number
+        return isinstance(field_value, str) and field_value.strip() == text
+
+    return test
+
+
+def _bool_test(value: SigmaBool) -> ValueTest:
+    expected = bool(value)
+    text = "true" if expected else "false"
+    return lambda v: v is expected or (isinstance(v, str) and v.lower() == text)
+
+
+_COMPARE = {
+    CompareOperators.LT: operator.lt,
+    CompareOperators.LTE: operator.le,
+    CompareOperators.GT: operator.gt,
+    CompareOperators.GTE: operator.ge,
+    CompareOperators.NEQ: operator.ne,
+}
+
+
+def _compare_test(value: SigmaCompareExpression) -> ValueTest:
+    op = _COMPARE[value.op]
+    number = value.number.number
+
+    def test(field_value: Any) -> bool:
+        if isinstance(field_value, bool) or field_value is None:
+            return False
+        try:
+            return bool(op(float(field_value), number))
+        except (TypeError, ValueError):
+            return False
+
+    return test
+
+
+def _cidr_test(value: SigmaCIDRExpression) -> ValueTest:
+    network = value.network
+
+    def test(field_value: Any) -> bool:
+        if not isinstance(field_value, str):
+            return False
+        try:
+            return ipaddress.ip_address(field_value.strip()) in network
+        except ValueError:  # CloudTrail's sourceIPAddress may be a service name
+            return False
+
+    return test
+
+
+@dataclass(frozen=True)
+class _Leaf:
+    """One compiled `field: value` test and, when it demands an exact value, that value for the index."""
+
+    predicate: Predicate
+    index: tuple[str, frozenset[str]] | None = None
+
+
+def _field_leaf(field: str, value: SigmaType) -> _Leaf:
+    getter = _getter(field)
+    lookup = _lookup(field)
+    if isinstance(value, SigmaNull):
+        return _Leaf(lambda r: all(v is None for v in getter(r)))
+    if isinstance(value, SigmaExists):
+        want = bool(value)
+        return _Leaf(lambda r: field_present(r, field) is want)
+    if isinstance(value, SigmaFieldReference):
+        return _Leaf(_fieldref_predicate(getter, value))
+    if isinstance(value, SigmaExpansion):
+        leaves = [_field_leaf(field, v) for v in value.values]
+        preds = [leaf.predicate for leaf in leaves]
+        return _Leaf(lambda r: any(p(r) for p in preds))
+    index: tuple[str, frozenset[str]] | None = None
+    test: ValueTest
+    if isinstance(value, SigmaString):
+        text_test, exact = _string_test(value)
+        test = _text_test(text_test)
+        if exact is not None:
+            index = (field, frozenset([exact]))
+    elif isinstance(value, SigmaRegularExpression):
+        test = _regex_test(value)
+    elif isinstance(value, SigmaTimestampPart):
+        raise UnsupportedRule("time-part modifiers (|minute, |hour, ...) are not supported")
+    elif isinstance(value, SigmaNumber):
+        test = _number_test(value)
+    elif isinstance(value, SigmaBool):
+        test = _bool_test(value)
+    elif isinstance(value, SigmaCompareExpression):
+        test = _compare_test(value)
+    elif isinstance(value, SigmaCIDRExpression):
+        test = _cidr_test(value)
+    else:
+        raise UnsupportedRule(f"value type {type(value).__name__} of field '{field}' is not supported")
+
+    def predicate(record: Record) -> bool:
+        found = lookup(record)
+        if found is _MISSING or found is None:  # no value to match
+            return False
+        if found is _LIST or type(found) is list:
+            return any(map(test, field_values(record, field)))
+        return test(found)
+
+    return _Leaf(predicate, index)
+
+
+def _fieldref_predicate(getter: Callable[[Record], list[Any]], ref: SigmaFieldReference) -> Predicate:
+    other = _getter(ref.field)
+    relation: Callable[[str, str], bool]
+    if ref.starts_with and ref.ends_with:
+        relation = _contains
+    elif ref.starts_with:  # the value starts with the referenced one: `|fieldref|startswith`
+        relation = str.startswith
+    elif ref.ends_with:
+        relation = str.endswith
+    else:
+        relation = operator.eq
+
+    def predicate(record: Record) -> bool:
+        theirs = [t.lower() for v in other(record) for t in value_texts(v)]
+        if not theirs:
+            return False
+        return any(relation(t.lower(), b) for v in getter(record) for t in value_texts(v) for b in theirs)
+
+    return predicate
+
+
+def _contains(text: str, part: str) -> bool:
+    return part in text
+
+
+_LIST = object()  # a list on the way: the field has several values
+
+
+def _lookup(field: str) -> Callable[[Record], Any]:
+    """The value at a path through nested objects; _MISSING if absent, _LIST if a list is on the way."""
+    parts = tuple(field.split("."))
+    if len(parts) == 1:
+        (only,) = parts
+        return lambda record: record.get(only, _MISSING)
+    if len(parts) == 2:
+        first, second = parts
+
+        def two(record: Record) -> Any:
+            obj = record.get(first, _MISSING)
+            if type(obj) is dict:
+                return obj.get(second, _MISSING)
+            return _LIST if type(obj) is list else _MISSING
+
+        return two
+
+    def deep(record: Record) -> Any:
+        obj: Any = record
+        for part in parts:
+            if type(obj) is not dict:
+                return _LIST if type(obj) is list else _MISSING
+            obj = obj.get(part, _MISSING)
+        return obj
+
+    return deep
+
+
+def _getter(field: str) -> Callable[[Record], list[Any]]:
+    """All values of a field (see `field_values`), without the general walk in the common case."""
+    lookup = _lookup(field)
+
+    def get(record: Record) -> list[Any]:
+        value = lookup(record)
+        if value is _MISSING:
+            return []
+        if value is _LIST or type(value) is list:
+            return field_values(record, field)
+        return [value]
+
+    return get
+
+
+def _keyword_leaf(value: SigmaType) -> _Leaf:
+    """A value without a field is a full-text search: it matches if it occurs in any scalar of the record."""
+    if isinstance(value, SigmaString):
+        if not value.startswith(SpecialChars.WILDCARD_MULTI):
+            value = SpecialChars.WILDCARD_MULTI + value
+        if not value.endswith(SpecialChars.WILDCARD_MULTI):
+            value = value + SpecialChars.WILDCARD_MULTI
+        text_test, _ = _string_test(value)
+        return _Leaf(lambda r: any(text_test(t) for t in _leaf_texts(r)))
+    if isinstance(value, SigmaRegularExpression):
+        regex = _regex_test(value)
+        return _Leaf(lambda r: any(regex(t) for t in _leaf_texts(r)))
+    raise UnsupportedRule(f"keyword value of type {type(value).__name__} is not supported")
+
+
+# --- conditions ---
+
+
+def _compile(node: Any) -> _Leaf:
+    if isinstance(node, ConditionFieldEqualsValueExpression):
+        return _field_leaf(node.field, node.value)
+    if isinstance(node, ConditionValueExpression):
+        return _keyword_leaf(node.value)
+    if isinstance(node, ConditionNOT):
+        inner = _compile(node.args[0]).predicate
+        return _Leaf(lambda r: not inner(r))
+    if isinstance(node, (ConditionAND, ConditionOR)):
+        children = [_compile(arg) for arg in node.args]
+        preds = tuple(c.predicate for c in children)
+        if isinstance(node, ConditionAND):
+            return _Leaf(_all(preds), _and_index(children))
+        return _Leaf(_any(preds), _or_index(children))
+    raise UnsupportedRule(f"condition element {type(node).__name__} is not supported")
+
+
+def _all(preds: tuple[Predicate, ...]) -> Predicate:
+    if len(preds) == 2:
+        first, second = preds
+        return lambda r: first(r) and second(r)
+
+    return lambda record: all(p(record) for p in preds)
+
+
+def _any(preds: tuple[Predicate, ...]) -> Predicate:
+    if len(preds) == 2:
+        first, second = preds
+        return lambda r: first(r) or second(r)
+    return lambda record: any(p(record) for p in preds)
+
+
+_INDEX_PREFERENCE = ("eventName", "eventSource")
+
+
+def _rank(index: tuple[str, frozenset[str]]) -> tuple[int, int]:
+    field, values = index
+    pref = _INDEX_PREFERENCE.index(field) if field in _INDEX_PREFERENCE else len(_INDEX_PREFERENCE)
+    return (pref, len(values))
+
+
+def _and_index(children: Sequence[_Leaf]) -> tuple[str, frozenset[str]] | None:
+    """An AND requires whatever any of its parts requires: keep the most selective requirement."""
+    found = [c.index for c in children if c.index is not None]
+    return min(found, key=_rank) if found else None
+
+
+def _or_index(children: Sequence[_Leaf]) -> tuple[str, frozenset[str]] | None:
+    """An OR requires one of its parts' values only if every part requires a value of the same field."""
+    if not children or any(c.index is None for c in children):
+        return None
+    fields = {c.index[0] for c in children if c.index is not None}
+    if len(fields) != 1:
+        return None
+    return (fields.pop(), frozenset().union(*(c.index[1] for c in children if c.index is not None)))
+
+
+@dataclass(frozen=True)
+class CompiledRule:
+    """A rule as a predicate over one record, and the exact values of one field it requires (or None)."""
+
+    predicate: Predicate
+    index: tuple[str, frozenset[str]] | None
+
+
+def compile_rule(rule: SigmaRule) -> CompiledRule:
+    """Compile a parsed rule once; raises UnsupportedRule with the reason it cannot run."""
+    leaves = [_compile(condition.parsed) for condition in rule.detection.parsed_condition]
+    if len(leaves) == 1:
+        return CompiledRule(leaves[0].predicate, leaves[0].index)
+    preds = tuple(leaf.predicate for leaf in leaves)  # several conditions in one rule are alternatives
+    return CompiledRule(lambda r: any(p(r) for p in preds), _or_index(leaves))
+
+
+class RuleMatcher:
+    """Test a record against many compiled rules, visiting only those whose index value it has."""
+
+    def __init__(self, rules: Sequence[CompiledRule]) -> None:
+        self._always: list[tuple[int, Predicate]] = []
+        by_field: dict[str, dict[str, list[tuple[int, Predicate]]]] = {}
+        for position, rule in enumerate(rules):
+            if rule.index is None:
+                self._always.append((position, rule.predicate))
+                continue
+            field, values = rule.index
+            table = by_field.setdefault(field, {})
+            for value in values:
+                table.setdefault(value, []).append((position, rule.predicate))
+        self._tables = [(_lookup(field), _getter(field), table) for field, table in by_field.items()]
+
+    def matches(self, record: Record) -> list[int]:
+        """Positions (in the list given to the constructor) of the rules the record fires, in order."""
+        hits: list[int] = [position for position, predicate in self._always if predicate(record)]
+        for lookup, getter, table in self._tables:
+            value = lookup(record)
+            if type(value) is str:  # the usual case: one string
+                candidates = table.get(value.lower(), ())
+            elif value is _MISSING or value is None:
+                continue
+            else:
+                keys = {text.lower() for v in getter(record) for text in value_texts(v)}
+                candidates = [c for key in keys for c in table.get(key, ())]
+            for position, predicate in candidates:
+                if position not in hits and predicate(record):
+                    hits.append(position)
+        if len(hits) > 1:
+            hits.sort()
+        return hits

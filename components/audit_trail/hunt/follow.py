@@ -1,0 +1,234 @@
+"""`--follow-sessions` and an actor's ATT&CK view over a source: the scans feeding `sessions` and `attack`.
+
+Following an actor takes two scans of the investigation scanner, both narrowed by the byte prefilter: one
+for the STS calls that issued credentials (`IssuesCredentials`), from which `sessions.follow` works out the
+actor's sessions; one for the events of the actor and of those sessions (`FollowedActor`), kept as a compact
+timeline. `FollowedActor` then stands in for `--actor` in the question itself, and the timeline gives each
+row its `via` columns, the session tree and the grouping by ATT&CK tactic. Local engine only: it reads the
+raw records.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ..errors import UserError
+from ..investigate.events import flatten
+from ..investigate.filters import Actor, Filter, Row, sql_list
+from ..investigate.local import window_filters
+from ..investigate.scanner import ScanPlan, read_rows, scan
+from ..investigate.sources import LogFile, Window, list_log_files
+from .attack import action_tactics, tactic_rows
+from .sessions import (
+    ISSUING_EVENTS,
+    ChainNode,
+    Followed,
+    follow,
+    issued_key,
+    session_tree,
+    source_identity_of,
+)
+
+_SOURCE_IDENTITY_SQL = "json_extract_string(raw, '$.userIdentity.sessionContext.sourceIdentity')"
+
+
+@dataclass(frozen=True)
+class IssuesCredentials(Filter):
+    """STS calls that issued temporary credentials (pass 1 of following an actor)."""
+
+    def sql(self) -> str:
+        return (
+            f"event_source = 'sts.amazonaws.com' AND event_name IN {sql_list(sorted(ISSUING_EVENTS))} "
+            "AND error_code IS NULL AND json_extract_string(response_elements, '$.credentials.accessKeyId') "
+            "IS NOT NULL"
+        )
+
+    def test(self, row: Row) -> bool:
+        return issued_key(row["raw"]) is not None
+
+    def needles(self) -> tuple[bytes, ...]:
+        return (b"sts.amazonaws.com",)
+
+
+@dataclass(frozen=True)
+class FollowedActor(Filter):
+    """The actor's own events (as `--actor`) and those signed with credentials it obtained."""
+
+    actor: str
+    keys: tuple[str, ...] = ()
+    source_identities: tuple[str, ...] = ()
+
+    def sql(self) -> str:
+        parts = [Actor(self.actor).sql()]
+        if self.keys:
+            parts.append(f"access_key_id IN {sql_list(self.keys)}")
+        if self.source_identities:
+            parts.append(f"{_SOURCE_IDENTITY_SQL} IN {sql_list(self.source_identities)}")
+        return " OR ".join(f"({p})" for p in parts)
+
+    def test(self, row: Row) -> bool:
+        if Actor(self.actor).test(row) or row.get("access_key_id") in self.keys:
+            return True
+        return bool(self.source_identities) and source_identity_of(row["raw"]) in self.source_identities
+
+    def needles(self) -> tuple[bytes, ...]:
+        actor = Actor(self.actor).needles()
+        if not actor:  # the actor cannot be prefiltered: neither can its sessions
+            return ()
+        others = [v.encode() for v in (*self.keys, *self.source_identities) if v.isascii() and '"' not in v]
+        if len(others) != len(self.keys) + len(self.source_identities):
+            return ()
+        return (*actor, *others)
+
+
+@dataclass(frozen=True)
+class _Timeline:
+    """Scanner mapper: the few fields the session tree and the tactic view need, per kept event."""
+
+    def __call__(self, record: dict[str, Any], row: dict[str, Any]) -> Iterable[dict[str, Any]]:
+        return (
+            {
+                "event_id": row["event_id"],
+                "event_time": row["event_time"],
+                "event_source": row["event_source"],
+                "event_name": row["event_name"],
+                "access_key_id": row["access_key_id"],
+                "source_identity": source_identity_of(record),
+            },
+        )
+
+
+def _scan_rows(files: Sequence[LogFile], plan: ScanPlan) -> list[dict[str, Any]]:
+    with tempfile.TemporaryDirectory(prefix="audit-trail-follow-") as scratch:
+        _, written = scan(files, plan, Path(scratch))
+        return list(read_rows(written))
+
+
+@dataclass
+class Following:
+    """An actor followed through its sessions: the filter that selects its events, and their timeline."""
+
+    actor: str
+    followed: Followed
+    filter: Filter
+    timeline: list[dict[str, Any]] = field(default_factory=list)
+
+    def _session(self, event: dict[str, Any]) -> Any:
+        return self.followed.session_for(event["access_key_id"], event["source_identity"])
+
+    def via(self) -> dict[str, dict[str, Any]]:
+        """event_id -> how the event was reached (empty for the actor's own credentials)."""
+        out: dict[str, dict[str, Any]] = {}
+        for event in self.timeline:
+            session = self._session(event)
+            out[event["event_id"]] = session.via() if session is not None else {}
+        return out
+
+    def tree(self) -> ChainNode:
+        return session_tree(self.actor, (self._session(e) for e in self.timeline))
+
+    def tactics(self) -> list[dict[str, Any]]:
+        return tactic_rows((e["event_time"], e["event_source"], e["event_name"]) for e in self.timeline)
+
+
+def follow_actor_in(files: Sequence[LogFile], actor: str, window: Sequence[Filter] = ()) -> Following:
+    """Follow ACTOR through the sessions it opened in FILES (within the WINDOW filters)."""
+    issuing = [row["raw"] for row in _scan_rows(files, ScanPlan((*window, IssuesCredentials())))]
+    own = Actor(actor)
+    followed = follow(issuing, lambda record: own.test(flatten(record, "")))
+    selector = FollowedActor(
+        actor, tuple(sorted(followed.sessions)), tuple(sorted(followed.source_identities))
+    )
+    timeline = _scan_rows(files, ScanPlan((*window, selector), _Timeline()))
+    timeline.sort(key=lambda e: (e["event_time"], e["event_id"] or ""))
+    return Following(actor, followed, selector, timeline)
+
+
+def actor_in(files: Sequence[LogFile], actor: str, window: Sequence[Filter] = ()) -> Following:
+    """The actor's own events only (no session following), for the tactic view of `activity`."""
+    timeline = _scan_rows(files, ScanPlan((*window, Actor(actor)), _Timeline()))
+    timeline.sort(key=lambda e: (e["event_time"], e["event_id"] or ""))
+    return Following(actor, Followed(), Actor(actor), timeline)
+
+
+def render_tree(node: ChainNode) -> Any:
+    """The session tree as a Rich Tree: X (n events) -> role session (n) -> chained session (n)."""
+    from rich.tree import Tree
+
+    def label(n: ChainNode) -> str:
+        own = f"{n.events} events" if n.events == n.total else f"{n.events} events, {n.total} with sessions"
+        return f"{n.label} — {own}"
+
+    def add(tree: Tree, n: ChainNode) -> None:
+        for child in n.children.values():
+            add(tree.add(label(child)), child)
+
+    root = Tree(label(node))
+    add(root, node)
+    return root
+
+
+VIA_COLUMNS = ("via_role_arn", "via_session_name", "via_issuing_event", "via_chain")
+
+
+def following_in(source: str, window: Window, actor: str, *, sessions: bool = True) -> Following:
+    """`follow_actor_in` (or `actor_in` without session following) over SOURCE within WINDOW."""
+    files = list_log_files(source, window)
+    filters = window_filters(window)
+    return follow_actor_in(files, actor, filters) if sessions else actor_in(files, actor, filters)
+
+
+def add_via(rows: Iterable[dict[str, Any]], following: Following) -> None:
+    """Give each event row (with `event_id`) the session it was reached through; empty for the actor's own."""
+    via = following.via()
+    for row in rows:
+        found = via.get(row.get("event_id") or "", {})
+        row.update({column: found.get(column) for column in VIA_COLUMNS})
+
+
+def add_tactics(rows: Iterable[dict[str, Any]]) -> None:
+    """Give each event row (with `action`) the ATT&CK tactics of its event."""
+    for row in rows:
+        row["tactics"] = action_tactics(row.get("action"))
+
+
+# --- for the `query` and `activity` commands ---
+
+
+def follow_scope(actor: str | None, scope: Mapping[str, Any], *, sessions: bool = True) -> Following:
+    """The actor's timeline within a command's scope (source, window, engine); needs the local engine."""
+    if not actor:
+        raise UserError("--follow-sessions needs --actor: the identity to follow (ARN, user name, key id).")
+    if scope.get("engine", "local") != "local" or not scope.get("source"):
+        raise UserError(
+            "--follow-sessions reads the raw records: use --engine local, a SOURCE folder or s3:// prefix."
+        )
+    return following_in(scope["source"], scope["window"], actor, sessions=sessions)
+
+
+def enrich_events(answer: Any, following: Following | None) -> None:
+    """Event rows gain their ATT&CK tactics and, when following sessions, how each was reached."""
+    if answer.rows and "action" in answer.rows[0]:
+        add_tactics(answer.rows)
+        answer.columns = [*answer.columns, "tactics"]
+    if following is not None:
+        add_via(answer.rows, following)
+        answer.columns = [*answer.columns, *VIA_COLUMNS]
+
+
+TACTIC_COLUMNS = ("tactic", "events", "first_seen", "last_seen", "actions")
+
+
+def show_shape(following: Following, fmt: Any, *, sessions: bool) -> None:
+    """After `activity`'s table: the actor's events by ATT&CK tactic and, when following, its session tree."""
+    from ..output import render
+
+    render(following.tactics(), fmt, columns=TACTIC_COLUMNS, title="By ATT&CK tactic (TrailDiscover)")
+    if sessions:
+        from rich.console import Console
+
+        Console().print(render_tree(following.tree()))

@@ -1,0 +1,1 @@
+"""Log integrity (`verify`: CloudTrail's digest chain) and trail health (`doctor`)."""

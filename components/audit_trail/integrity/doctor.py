@@ -1,0 +1,496 @@
+"""`doctor`: is the live trail healthy? One PASS / WARN / FAIL row per check, each failure with its fix."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from enum import IntEnum
+from pathlib import Path
+from typing import Any
+
+from botocore.exceptions import ClientError  # type: ignore[import-untyped]
+
+from ..arns import log_key_prefix
+from ..errors import UserError
+from ..settings import AuditTrailSettings
+
+# Management events are delivered every few minutes; an hour of silence is unusual, a day is an outage.
+DELIVERY_WARN = timedelta(hours=1)
+DELIVERY_FAIL = timedelta(hours=24)
+# Digests are hourly.
+DIGEST_WARN = timedelta(hours=2)
+
+
+class Status(IntEnum):
+    """Ordered by severity; a FAIL exits with 3 (2 is reserved for bad input, as for every command)."""
+
+    PASS = 0
+    WARN = 1
+    FAIL = 3
+
+
+@dataclass(frozen=True)
+class Check:
+    check: str
+    status: Status
+    detail: str
+    fix: str = ""
+
+    def row(self) -> dict[str, str]:
+        return {"check": self.check, "status": self.status.name, "detail": self.detail, "fix": self.fix}
+
+
+@dataclass(frozen=True)
+class Expectations:
+    """What the trail should look like: from the stack's config, or flags."""
+
+    retention_days: int | None = None
+    read_write_type: str = "All"
+    multi_region: bool = True
+
+
+def worst(checks: list[Check]) -> Status:
+    return max((c.status for c in checks), default=Status.PASS)
+
+
+def _age(now: datetime, moment: datetime | None) -> str:
+    if moment is None:
+        return "never"
+    minutes = int((now - moment).total_seconds() // 60)
+    return f"{minutes} min ago" if minutes < 120 else f"{minutes // 60} h ago"
+
+
+def _error_code(exc: ClientError) -> str:
+    return str(exc.response.get("Error", {}).get("Code", "Error"))
+
+
+class Doctor:
+    def __init__(
+        self, trail: str, region: str, expect: Expectations, session: Any, now: datetime | None
+    ) -> None:
+        self.session = session
+        self.trail_name = trail
+        self.region = region
+        self.expect = expect
+        self.now = now or datetime.now(UTC)
+        self.cloudtrail = self.session.client("cloudtrail", region_name=region)
+        self.s3 = self.session.client("s3", region_name=region)
+
+    def run(self) -> list[Check]:
+        try:
+            self.trail = self.cloudtrail.get_trail(Name=self.trail_name)["Trail"]
+        except ClientError as exc:
+            return [
+                Check(
+                    "trail exists",
+                    Status.FAIL,
+                    f"{self.trail_name} in {self.region}: {_error_code(exc)}",
+                    "Check --trail/--region (the trail's home region), or deploy the stack.",
+                )
+            ]
+        checks = [Check("trail exists", Status.PASS, self.trail["TrailARN"])]
+        for produce in self.checks():
+            try:
+                checks.extend(produce())
+            except ClientError as exc:
+                checks.append(
+                    Check(
+                        produce.__doc__ or produce.__name__,
+                        Status.FAIL,
+                        f"could not read: {_error_code(exc)}",
+                        "Run doctor with credentials that may read the trail, its bucket and key.",
+                    )
+                )
+        return checks
+
+    def checks(self) -> list[Callable[[], list[Check]]]:
+        return [
+            self.status_checks,
+            self.multi_region,
+            self.validation,
+            self.event_selectors,
+            self.bucket_policy,
+            self.public_access_block,
+            self.versioning,
+            self.lifecycle,
+            self.kms,
+        ]
+
+    # --- trail -------------------------------------------------------------------------------------------
+
+    def status_checks(self) -> list[Check]:
+        """trail status"""
+        status = self.cloudtrail.get_trail_status(Name=self.trail["TrailARN"])
+        checks = [
+            Check("logging", Status.PASS, "logging is on")
+            if status.get("IsLogging")
+            else Check(
+                "logging",
+                Status.FAIL,
+                f"logging is STOPPED (since {status.get('StopLoggingTime', 'unknown')})",
+                f"aws cloudtrail start-logging --name {self.trail['TrailARN']}; then find who stopped it: "
+                f"audit-trail query s3://{self.bucket}/ --action StopLogging",
+            )
+        ]
+        error = status.get("LatestDeliveryError")
+        checks.append(
+            Check(
+                "log delivery error",
+                Status.FAIL,
+                error,
+                "CloudTrail cannot write to the bucket: check the bucket policy (aws:SourceArn = this "
+                "trail), the KMS key policy and that the bucket exists.",
+            )
+            if error
+            else Check("log delivery error", Status.PASS, "none")
+        )
+        checks.append(self._recent("last log delivery", status.get("LatestDeliveryTime"), DELIVERY_WARN))
+        if self.trail.get("LogFileValidationEnabled"):
+            digest_error = status.get("LatestDigestDeliveryError")
+            checks.append(
+                Check(
+                    "digest delivery error",
+                    Status.FAIL,
+                    digest_error,
+                    "CloudTrail cannot write digest files: check the bucket policy allows PutObject under "
+                    "AWSLogs/<account>/ and the KMS key policy.",
+                )
+                if digest_error
+                else Check("digest delivery error", Status.PASS, "none")
+            )
+            checks.append(
+                self._recent("last digest delivery", status.get("LatestDigestDeliveryTime"), DIGEST_WARN)
+            )
+        if self.trail.get("CloudWatchLogsLogGroupArn"):
+            cw_error = status.get("LatestCloudWatchLogsDeliveryError")
+            checks.append(
+                Check(
+                    "CloudWatch Logs delivery error",
+                    Status.FAIL,
+                    cw_error,
+                    "Check the trail's CloudWatch Logs role (trusted by cloudtrail.amazonaws.com, "
+                    "logs:CreateLogStream + logs:PutLogEvents on the group) and the group's KMS key.",
+                )
+                if cw_error
+                else Check("CloudWatch Logs delivery error", Status.PASS, "none")
+            )
+            checks.append(
+                self._recent(
+                    "last CloudWatch Logs delivery",
+                    status.get("LatestCloudWatchLogsDeliveryTime"),
+                    DELIVERY_WARN,
+                )
+            )
+        return checks
+
+    def _recent(self, name: str, moment: datetime | None, warn_after: timedelta) -> Check:
+        age = _age(self.now, moment)
+        if moment is None or self.now - moment > DELIVERY_FAIL:
+            return Check(
+                name,
+                Status.FAIL,
+                age,
+                "Nothing delivered for a day: check logging is on and the delivery errors above.",
+            )
+        if self.now - moment > warn_after:
+            return Check(
+                name, Status.WARN, age, "Late: watch the delivery errors; an idle region can be quiet."
+            )
+        return Check(name, Status.PASS, age)
+
+    def multi_region(self) -> list[Check]:
+        """multi-region"""
+        on = bool(self.trail.get("IsMultiRegionTrail"))
+        if on or not self.expect.multi_region:
+            return [Check("multi-region", Status.PASS, f"IsMultiRegionTrail = {on}")]
+        return [
+            Check(
+                "multi-region",
+                Status.FAIL,
+                "single-region trail: activity in other regions is not recorded (CIS 3.1)",
+                "Set audit-trail:multiRegion true and `pulumi up`.",
+            )
+        ]
+
+    def validation(self) -> list[Check]:
+        """log file validation"""
+        if self.trail.get("LogFileValidationEnabled"):
+            return [Check("log file validation", Status.PASS, "digest files are delivered and signed")]
+        return [
+            Check(
+                "log file validation",
+                Status.FAIL,
+                "off: tampering with log files cannot be proven (CIS 3.2)",
+                "Set audit-trail:logFileValidation true and `pulumi up`; then `audit-trail verify`.",
+            )
+        ]
+
+    def event_selectors(self) -> list[Check]:
+        """event selectors"""
+        response = self.cloudtrail.get_event_selectors(TrailName=self.trail["TrailARN"])
+        want = self.expect.read_write_type
+        logged = _management_events(response)
+        fix = f"Restore the management-event selector (ReadWriteType {want}) with `pulumi up`."
+        if logged is None:
+            return [Check("event selectors", Status.FAIL, "management events are not logged", fix)]
+        if want == "All" and logged != "All":
+            return [Check("event selectors", Status.FAIL, f"management events: {logged} only (CIS 3.1)", fix)]
+        if logged != want:
+            return [
+                Check("event selectors", Status.WARN, f"management events: {logged}, configured {want}", fix)
+            ]
+        return [Check("event selectors", Status.PASS, f"management events: {logged}")]
+
+    # --- bucket ------------------------------------------------------------------------------------------
+
+    @property
+    def bucket(self) -> str:
+        return str(self.trail["S3BucketName"])
+
+    def bucket_policy(self) -> list[Check]:
+        """bucket policy"""
+        try:
+            text = self.s3.get_bucket_policy(Bucket=self.bucket)["Policy"]
+        except ClientError as exc:
+            if _error_code(exc) != "NoSuchBucketPolicy":
+                raise
+            text = '{"Statement": []}'
+        statements = list(_statements(json.loads(text)))
+        trail_arn = self.trail["TrailARN"]
+        grants = [s for s in statements if s.get("Effect") == "Allow" and _is_cloudtrail(s.get("Principal"))]
+        unscoped = [
+            s.get("Sid", "?") for s in grants if trail_arn not in _condition_values(s, "aws:sourcearn")
+        ]
+        if not grants:
+            source = Check(
+                "bucket policy: source ARN",
+                Status.FAIL,
+                "no statement lets cloudtrail.amazonaws.com write",
+                "Restore the bucket policy with `pulumi up`.",
+            )
+        elif unscoped:
+            source = Check(
+                "bucket policy: source ARN",
+                Status.FAIL,
+                f"statements without aws:SourceArn = {trail_arn}: {', '.join(unscoped)}",
+                "Any trail of any account could write here (confused deputy): restore the policy with "
+                "`pulumi up`.",
+            )
+        else:
+            source = Check(
+                "bucket policy: source ARN", Status.PASS, f"CloudTrail grants limited to {trail_arn}"
+            )
+        tls = any(
+            s.get("Effect") == "Deny" and "false" in _condition_values(s, "aws:securetransport")
+            for s in statements
+        )
+        tls_check = (
+            Check("bucket policy: TLS only", Status.PASS, "requests without TLS are denied")
+            if tls
+            else Check(
+                "bucket policy: TLS only",
+                Status.FAIL,
+                "no Deny on aws:SecureTransport = false",
+                "Restore the DenyInsecureTransport statement with `pulumi up`.",
+            )
+        )
+        return [source, tls_check]
+
+    def public_access_block(self) -> list[Check]:
+        """public access block"""
+        try:
+            config = self.s3.get_public_access_block(Bucket=self.bucket)["PublicAccessBlockConfiguration"]
+        except ClientError as exc:
+            if _error_code(exc) != "NoSuchPublicAccessBlockConfiguration":
+                raise
+            config = {}
+        flags = ("BlockPublicAcls", "IgnorePublicAcls", "BlockPublicPolicy", "RestrictPublicBuckets")
+        off = [f for f in flags if not config.get(f)]
+        if off:
+            return [
+                Check(
+                    "public access block",
+                    Status.FAIL,
+                    f"not set: {', '.join(off)}",
+                    "Restore the bucket's public access block (all four settings) with `pulumi up`.",
+                )
+            ]
+        return [Check("public access block", Status.PASS, "all four settings on")]
+
+    def versioning(self) -> list[Check]:
+        """versioning"""
+        status = self.s3.get_bucket_versioning(Bucket=self.bucket).get("Status", "never enabled")
+        if status == "Enabled":
+            return [Check("versioning", Status.PASS, "Enabled: overwritten or deleted logs are recoverable")]
+        return [
+            Check(
+                "versioning",
+                Status.FAIL,
+                f"{status}: a deleted or overwritten log file is gone",
+                "Re-enable versioning with `pulumi up`, and find who suspended it (PutBucketVersioning).",
+            )
+        ]
+
+    def lifecycle(self) -> list[Check]:
+        """lifecycle"""
+        try:
+            rules = self.s3.get_bucket_lifecycle_configuration(Bucket=self.bucket)["Rules"]
+        except ClientError as exc:
+            if _error_code(exc) != "NoSuchLifecycleConfiguration":
+                raise
+            rules = []
+        logs = log_key_prefix(self.trail.get("S3KeyPrefix") or "", self.trail["TrailARN"].split(":")[4])
+        days = sorted(
+            r["Expiration"]["Days"]
+            for r in rules
+            if r.get("Status") == "Enabled"
+            and "Days" in r.get("Expiration", {})
+            and logs.startswith(_rule_prefix(r))
+        )
+        want = self.expect.retention_days
+        fix = f"Restore the lifecycle rule ({want} days) with `pulumi up`." if want else ""
+        if not days:
+            if want:
+                return [
+                    Check(
+                        "lifecycle",
+                        Status.FAIL,
+                        f"no expiration rule for {logs}; configured {want} days",
+                        fix,
+                    )
+                ]
+            return [Check("lifecycle", Status.WARN, f"no expiration rule for {logs}: logs are kept forever")]
+        if want is None:
+            return [Check("lifecycle", Status.PASS, f"logs expire after {days[0]} days")]
+        if days[0] < want:
+            return [
+                Check("lifecycle", Status.FAIL, f"logs expire after {days[0]} days, configured {want}", fix)
+            ]
+        if days[0] > want:
+            return [
+                Check("lifecycle", Status.WARN, f"logs expire after {days[0]} days, configured {want}", fix)
+            ]
+        return [Check("lifecycle", Status.PASS, f"logs expire after {days[0]} days, as configured")]
+
+    # --- KMS ---------------------------------------------------------------------------------------------
+
+    def kms(self) -> list[Check]:
+        """KMS key"""
+        key_id = self.trail.get("KmsKeyId")
+        if not key_id:
+            return []
+        kms = self.session.client(
+            "kms", region_name=key_id.split(":")[3] if key_id.startswith("arn:") else None
+        )
+        state = kms.describe_key(KeyId=key_id)["KeyMetadata"]["KeyState"]
+        checks = [
+            Check("KMS key enabled", Status.PASS, f"{key_id}: {state}")
+            if state == "Enabled"
+            else Check(
+                "KMS key enabled",
+                Status.FAIL,
+                f"{key_id}: {state}: CloudTrail cannot encrypt, so delivers nothing",
+                "aws kms enable-key (or cancel-key-deletion), then find who disabled it (DisableKey).",
+            )
+        ]
+        rotation = kms.get_key_rotation_status(KeyId=key_id).get("KeyRotationEnabled")
+        checks.append(
+            Check("KMS key rotation", Status.PASS, "on")
+            if rotation
+            else Check(
+                "KMS key rotation",
+                Status.FAIL,
+                "off (CIS 3.6)",
+                f"aws kms enable-key-rotation --key-id {key_id}",
+            )
+        )
+        return checks
+
+
+def _statements(policy: dict[str, Any]) -> Iterator[dict[str, Any]]:
+    statement = policy.get("Statement", [])
+    yield from [statement] if isinstance(statement, dict) else statement
+
+
+def _is_cloudtrail(principal: Any) -> bool:
+    services = principal.get("Service", []) if isinstance(principal, dict) else []
+    return "cloudtrail.amazonaws.com" in ([services] if isinstance(services, str) else services)
+
+
+def _condition_values(statement: dict[str, Any], key: str) -> set[str]:
+    """Every value any operator of the statement's Condition tests KEY (case-insensitive) against."""
+    found: set[str] = set()
+    for tests in (statement.get("Condition") or {}).values():
+        for k, v in tests.items():
+            if k.lower() == key:
+                found.update(str(x).lower() if key == "aws:securetransport" else str(x) for x in _listed(v))
+    return found
+
+
+def _listed(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else [value]
+
+
+def _rule_prefix(rule: dict[str, Any]) -> str:
+    if "Prefix" in rule:
+        return str(rule["Prefix"])
+    flt = rule.get("Filter") or {}
+    return str(flt.get("Prefix", flt.get("And", {}).get("Prefix", "")))
+
+
+def _management_events(response: dict[str, Any]) -> str | None:
+    """`All`, `ReadOnly` or `WriteOnly` as the trail's selectors log management events, or None if not."""
+    advanced = response.get("AdvancedEventSelectors") or []
+    if advanced:
+        for selector in advanced:
+            fields = {f["Field"]: f for f in selector.get("FieldSelectors", [])}
+            if fields.get("eventCategory", {}).get("Equals") == ["Management"]:
+                read_only = fields.get("readOnly", {}).get("Equals")
+                return "All" if not read_only else ("ReadOnly" if read_only == ["true"] else "WriteOnly")
+        return None
+    basic = response.get("EventSelectors") or []
+    if not basic:
+        return "All"  # a trail without selectors logs every management event
+    kinds = {s.get("ReadWriteType", "All") for s in basic if s.get("IncludeManagementEvents", True)}
+    if not kinds:
+        return None
+    return "All" if "All" in kinds or kinds == {"ReadOnly", "WriteOnly"} else kinds.pop()
+
+
+def expectations_for_stack(stack: str, cwd: Path | None = None) -> tuple[str, str, Expectations]:
+    """(trail name, home region, expectations) of a deployed stack: its outputs, and its config file when the
+    project is here (without it, the retention is not compared)."""
+    from ..project import find_project, stack_config
+    from ..stack_outputs import read_stack_outputs
+    from ..validation import NAMESPACE
+
+    outputs = read_stack_outputs(stack, cwd)
+    try:
+        config = stack_config(find_project(cwd or Path.cwd()), stack)
+    except UserError:
+        return str(outputs["trailName"]), str(outputs["homeRegion"]), Expectations()
+    defaults = AuditTrailSettings()
+    retention = config.get(f"{NAMESPACE}:retentionDays", str(defaults.retention_days))
+    expect = Expectations(
+        retention_days=int(retention) if retention.isdigit() else None,
+        read_write_type=config.get(f"{NAMESPACE}:readWriteType", defaults.read_write_type.value),
+        multi_region=config.get(f"{NAMESPACE}:multiRegion", "true") == "true",
+    )
+    return str(outputs["trailName"]), str(outputs["homeRegion"]), expect
+
+
+def run_doctor(
+    trail: str, region: str | None, expect: Expectations, session: Any = None, now: datetime | None = None
+) -> list[Check]:
+    """Every check of TRAIL (name or ARN) in its home REGION (default: the AWS configuration's region)."""
+    import boto3  # type: ignore[import-untyped]
+
+    session = session or boto3.session.Session()
+    region = region or session.region_name
+    if not region:
+        raise UserError(
+            f"--trail {trail}: give its home region with --region (no AWS default region is set)."
+        )
+    return Doctor(trail, region, expect, session, now).run()

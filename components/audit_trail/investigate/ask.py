@@ -1,0 +1,64 @@
+"""One entry point for every question, whichever engine answers it."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from enum import StrEnum
+
+from ..errors import UserError
+from . import athena, local
+from .filters import Filter
+from .local import Answer
+from .questions import Question
+from .sources import Window
+
+
+class Engine(StrEnum):
+    local = "local"
+    athena = "athena"
+
+
+@dataclass(frozen=True)
+class AthenaTarget:
+    """Where the component's `athena` option put the table and workgroup."""
+
+    database: str = athena.DEFAULT_DATABASE
+    table: str = athena.DEFAULT_TABLE
+    workgroup: str = athena.DEFAULT_WORKGROUP
+
+
+def ask(
+    question: Question | None,
+    *,
+    source: str | None,
+    window: Window,
+    engine: Engine = Engine.local,
+    target: AthenaTarget | None = None,
+    sql: str | None = None,
+    row_filters: Sequence[Filter] = (),
+    progress: Callable[[int], None] | None = None,
+) -> Answer:
+    """Answer QUESTION (or raw SQL over `events` narrowed by ROW_FILTERS) over SOURCE or on Athena."""
+    if engine is Engine.athena:
+        if source:
+            raise UserError(
+                f"SOURCE {source!r}: --engine athena reads the Glue table over the trail's bucket, not a "
+                "source; drop SOURCE, or use --engine local to scan it."
+            )
+        t = target or AthenaTarget()
+        return athena.answer(
+            question,
+            window,
+            sql=sql,
+            row_filters=row_filters,
+            database=t.database,
+            table=t.table,
+            workgroup=t.workgroup,
+        )
+    if not source:
+        raise UserError(
+            "SOURCE is missing: give a folder of CloudTrail logs (e.g. one written by `audit-trail fetch`) "
+            "or an s3:// prefix (e.g. s3://my-trail-bucket/AWSLogs/), or use --engine athena."
+        )
+    return local.answer(source, question, window, sql=sql, row_filters=row_filters, progress=progress)

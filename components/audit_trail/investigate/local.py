@@ -1,0 +1,129 @@
+"""The local engine: scan a folder or s3:// prefix, then answer with DuckDB over the `events` view."""
+
+from __future__ import annotations
+
+import tempfile
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from ..errors import UserError
+from .events import COLUMNS
+from .filters import Filter, Regions, TimeRange
+from .questions import Question
+from .scanner import ScanPlan, ScanReport, scan
+from .sources import LogFile, Window, list_log_files
+
+# DuckDB lacks this Trino function the shared question SQL uses.
+_MACROS = ("CREATE MACRO array_join(l, sep) AS array_to_string(l, sep)",)
+_TIME_COLUMNS = frozenset({"event_time", "first_seen", "last_seen"})
+
+
+@dataclass
+class Answer:
+    """Rows of a question (times as ISO 8601 UTC strings), their columns, and what the local scan met on the
+    way (None from Athena)."""
+
+    columns: list[str]
+    rows: list[dict[str, Any]]
+    report: ScanReport | None = None
+
+
+def iso_time(value: Any) -> Any:
+    """Timestamps from either engine as `2026-03-02T09:12:00Z`."""
+    if isinstance(value, datetime):
+        value = (
+            value.replace(tzinfo=None) if value.tzinfo is None else value.astimezone(UTC).replace(tzinfo=None)
+        )
+        text = value.isoformat(timespec="milliseconds" if value.microsecond else "seconds")
+        return text + "Z"
+    if isinstance(value, str) and len(value) >= 19 and value[10] == " ":
+        text = value[:10] + "T" + value[11:]
+        return (text[:-4] if text.endswith(".000") else text) + "Z"
+    return value
+
+
+def window_filters(window: Window) -> tuple[Filter, ...]:
+    """The window as row filters: the key layout narrows files, these narrow records (and other exports)."""
+    out: list[Filter] = []
+    if window.since or window.until:
+        out.append(TimeRange(window.since, window.until))
+    if window.regions is not None:
+        out.append(Regions(tuple(sorted(window.regions))))
+    return tuple(out)
+
+
+def _connect(files: Sequence[Path]) -> Any:
+    import duckdb
+
+    con = duckdb.connect()
+    # Bounded memory; larger intermediate results spill to disk instead of growing the process.
+    con.execute("SET memory_limit = '512MB'")
+    con.execute("SET threads = 2")
+    for macro in _MACROS:
+        con.execute(macro)
+    if files:
+        cols = ", ".join(f"'{name}': '{kind}'" for name, kind, _ in COLUMNS)
+        paths = ", ".join("'" + str(p).replace("'", "''") + "'" for p in files)
+        con.execute(
+            f"CREATE VIEW events AS SELECT * FROM read_json([{paths}], columns={{{cols}}}, "
+            "format='newline_delimited')"
+        )
+    else:
+        con.execute(f"CREATE TABLE events ({', '.join(f'{n} {k}' for n, k, _ in COLUMNS)})")
+    return con
+
+
+def run_sql(con: Any, sql: str, *, flag: str = "--sql") -> tuple[list[str], list[dict[str, Any]]]:
+    import duckdb
+
+    try:
+        cur = con.execute(sql)
+    except duckdb.Error as exc:
+        raise UserError(f"{flag}: DuckDB rejected the query: {exc}".strip()) from None
+    columns = [d[0] for d in cur.description or ()]
+    rows = [
+        {
+            c: (iso_time(v) if c in _TIME_COLUMNS or isinstance(v, datetime) else v)
+            for c, v in zip(columns, r, strict=True)
+        }
+        for r in cur.fetchall()
+    ]
+    return columns, rows
+
+
+def answer(
+    source: str,
+    question: Question | None,
+    window: Window,
+    *,
+    sql: str | None = None,
+    row_filters: Sequence[Filter] = (),
+    files: Sequence[LogFile] | None = None,
+    workers: int | None = None,
+    progress: Callable[[int], None] | None = None,
+) -> Answer:
+    """Answer QUESTION (or the raw SQL over `events`) from the logs of SOURCE within WINDOW.
+
+    For raw SQL, ROW_FILTERS decide which records make up the `events` view.
+    """
+    files = list_log_files(source, window) if files is None else files
+    base = window_filters(window)
+    if question is not None:
+        question = question.with_filters(*base)
+        plan = ScanPlan(question.filters)
+    else:
+        plan = ScanPlan((*base, *row_filters))
+    with tempfile.TemporaryDirectory(prefix="audit-trail-") as scratch:
+        report, written = scan(files, plan, Path(scratch), workers=workers, progress=progress)
+        con = _connect(written)
+        try:
+            if question is not None:
+                columns, rows = run_sql(con, "WITH " + question.sql(), flag=question.name)
+            else:
+                columns, rows = run_sql(con, sql or "SELECT * FROM events")
+        finally:
+            con.close()
+    return Answer(columns, rows, report)

@@ -1,0 +1,1 @@
+"""Policy documents as pure functions returning dicts; components serialise and attach them."""

@@ -1,0 +1,72 @@
+"""ATT&CK context from the shipped TrailDiscover catalogue."""
+
+from __future__ import annotations
+
+from importlib.resources import files
+
+from audit_trail.hunt.attack import action_tactics, attack_context, catalogue, record_tactics, tactic_rows
+
+
+def test_catalogue_is_shipped_with_its_attribution() -> None:
+    data = files("audit_trail") / "data"
+    notice = (data / "TRAILDISCOVER.md").read_text()
+    assert "CC BY 4.0" in notice and "github.com/adanalvarez/TrailDiscover" in notice
+    # 381 entries, one (ec2 GetLaunchTemplateData) listed twice.
+    assert len(catalogue()) == 380
+
+
+def test_events_get_tactics_in_attack_order_and_techniques() -> None:
+    context = attack_context("iam.amazonaws.com", "CreateAccessKey")
+    assert context is not None
+    assert context.tactics == ("Persistence", "Privilege Escalation")
+    assert "T1098.001 - Account Manipulation: Additional Cloud Credentials" not in context.techniques
+    assert "T1136.003 - Create Account: Cloud Account" in context.techniques
+    assert record_tactics({"eventSource": "cloudtrail.amazonaws.com", "eventName": "StopLogging"}) == [
+        "Defense Evasion"
+    ]
+
+
+def test_a_technique_filed_under_tactics_is_not_a_tactic() -> None:
+    context = attack_context("ses.amazonaws.com", "SendEmail")
+    assert context is not None
+    assert context.tactics == ("Collection", "Command and Control")
+    assert "T1496 - Resource Hijacking" in context.techniques
+
+
+def test_events_attackers_are_not_known_to_use_have_no_tactics() -> None:
+    assert record_tactics({"eventSource": "s3.amazonaws.com", "eventName": "HeadBucket"}) == []
+    assert record_tactics({"eventName": "ListBuckets"}) == []  # source unknown: no guess
+    assert attack_context("s3.amazonaws.com", "listbuckets") is None  # CloudTrail names are exact
+
+
+def test_query_rows_get_tactics_from_their_action() -> None:
+    assert action_tactics("cloudtrail:StopLogging") == ["Defense Evasion"]
+    assert action_tactics("s3:HeadBucket") == [] and action_tactics(None) == []
+
+
+def test_events_grouped_by_tactic_with_first_and_last_time() -> None:
+    rows = tactic_rows(
+        [
+            ("2026-03-03T03:12:00Z", "cloudtrail.amazonaws.com", "StopLogging"),
+            ("2026-03-03T03:00:00Z", "sts.amazonaws.com", "GetCallerIdentity"),
+            ("2026-03-03T03:20:00Z", "cloudtrail.amazonaws.com", "DeleteTrail"),
+            ("2026-03-03T03:01:00Z", "s3.amazonaws.com", "ListBuckets"),
+            ("2026-03-03T03:02:00Z", "s3.amazonaws.com", "HeadBucket"),  # not in the catalogue
+        ]
+    )
+    assert rows == [
+        {
+            "tactic": "Defense Evasion",
+            "events": 2,
+            "first_seen": "2026-03-03T03:12:00Z",
+            "last_seen": "2026-03-03T03:20:00Z",
+            "actions": "cloudtrail:DeleteTrail, cloudtrail:StopLogging",
+        },
+        {
+            "tactic": "Discovery",
+            "events": 2,
+            "first_seen": "2026-03-03T03:00:00Z",
+            "last_seen": "2026-03-03T03:01:00Z",
+            "actions": "s3:ListBuckets, sts:GetCallerIdentity",
+        },
+    ]
