@@ -37,11 +37,11 @@ def bucket(aws: str, tmp_path: Path) -> tuple[Path, KnownAnswers]:
 
 def test_s3_source_answers_like_the_local_folder(bucket) -> None:
     src, known = bucket
-    for question in (q.activity("mallory"), q.deletions()):
-        remote = answer(f"s3://{BUCKET}/{PREFIX}/", question, Window())
-        local = answer(str(src), question, Window())
-        assert remote.rows == local.rows and remote.rows
-        assert report_of(remote).files_listed == report_of(local).files_listed == known.log_files
+    question = q.activity("mallory")
+    remote = answer(f"s3://{BUCKET}/{PREFIX}/", question, Window())
+    assert remote.rows == answer(str(src), question, Window()).rows
+    assert sum(r["events"] for r in remote.rows) == len(known.intruder_events)
+    assert report_of(remote).files_listed == known.log_files
 
 
 def test_s3_source_from_the_stack_logs_location(bucket) -> None:

@@ -232,6 +232,16 @@ def register(app: typer.Typer) -> None:
         write_only: Annotated[
             bool, typer.Option("--write-only", help="Only calls that are not read-only.")
         ] = False,
+        follow_sessions: Annotated[
+            bool,
+            typer.Option(
+                "--follow-sessions",
+                help="With --actor: also the events made with credentials it obtained (roles, chains).",
+            ),
+        ] = False,
+        tactics: Annotated[
+            bool, typer.Option("--tactics", help="Add each event's ATT&CK tactics (from TrailDiscover).")
+        ] = False,
         sql: Annotated[
             str | None,
             typer.Option("--sql", help="Raw SQL over the `events` view (the records the filters keep)."),
@@ -247,6 +257,7 @@ def register(app: typer.Typer) -> None:
 
         Example: audit-trail query ./logs --since 24h --actor mallory --action 'ec2:*'
         """
+        from ..hunt.follow import enrich_events, follow_scope
         from ..investigate import filters as f
         from ..investigate import questions as q
 
@@ -259,10 +270,17 @@ def register(app: typer.Typer) -> None:
             *([f.WriteOnly()] if write_only else []),
         ]
         scope = _scope(source, since, until, region, account, engine, database, table, workgroup)
+        following = follow_scope(actor, scope) if follow_sessions else None
+        if following is not None:
+            chosen[0] = following.filter  # --actor, widened to the actor's sessions
         if sql:
             _show(_answer(None, **scope, sql=sql, row_filters=chosen), fmt, "Query")
         else:
-            _ask_and_show(q.events(limit).with_filters(*chosen), scope, fmt)
+            question = q.events(limit).with_filters(*chosen)
+            answer = _answer(question, **scope)
+            enrich_events(answer, following, tactics=tactics)  # tactics / via_* columns
+            columns = (*(question.table_columns or ()), *(["via_chain"] if following else []))
+            _show(answer, fmt, question.title, columns)
 
     @app.command("who-changed", rich_help_panel=PANEL)
     def who_changed(
@@ -299,6 +317,17 @@ def register(app: typer.Typer) -> None:
         until: UntilOpt = None,
         region: RegionOpt = None,
         account: AccountOpt = None,
+        follow_sessions: Annotated[
+            bool,
+            typer.Option(
+                "--follow-sessions",
+                help="Also what it did through the roles it assumed (and their chains), shown as a tree.",
+            ),
+        ] = False,
+        by_tactic: Annotated[
+            bool,
+            typer.Option("--by-tactic", help="Rows by ATT&CK tactic instead, first and last time of each."),
+        ] = False,
         fmt: FormatOption = OutputFormat.table,
         engine: EngineOpt = "local",
         database: DatabaseOpt = DEFAULT_DATABASE,
@@ -307,17 +336,31 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Damage assessment: everything an identity did, by service, action and resource.
 
-        Each row has the first and last time, the source IPs and the regions; the title sums them up.
+        Each row has the first and last time, the source IPs and the regions; the title sums them up. The
+        table view adds the events by ATT&CK tactic (and, with --follow-sessions, the session tree).
 
         Example: audit-trail activity AKIAEXAMPLEMALLORY01 s3://my-trail-bucket/AWSLogs/ --since 30d
         """
+        from dataclasses import replace
+
+        from ..hunt.follow import TACTIC_COLUMNS, follow_scope, show_shape
         from ..investigate import questions as q
 
+        scope = _scope(source, since, until, region, account, engine, database, table, workgroup)
+        following = None
+        if follow_sessions or by_tactic or (fmt is OutputFormat.table and engine == "local" and source):
+            flag = "--follow-sessions" if follow_sessions else "--by-tactic"
+            following = follow_scope(actor, scope, sessions=follow_sessions, flag=flag)
+        if by_tactic and following is not None:
+            render(following.tactics(), fmt, columns=TACTIC_COLUMNS, title=f"{actor} by ATT&CK tactic")
+            return
         question = q.activity(actor)
-        answer = _answer(
-            question, **_scope(source, since, until, region, account, engine, database, table, workgroup)
-        )
+        if follow_sessions and following is not None:
+            question = replace(question, filters=(following.filter,))
+        answer = _answer(question, **scope)
         _show(answer, fmt, activity_title(actor, answer.rows))
+        if following is not None and fmt is OutputFormat.table:
+            show_shape(following, fmt, sessions=follow_sessions)
 
     @app.command("root-usage", rich_help_panel=PANEL)
     def root_usage(

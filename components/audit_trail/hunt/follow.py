@@ -199,20 +199,20 @@ def add_tactics(rows: Iterable[dict[str, Any]]) -> None:
 # --- for the `query` and `activity` commands ---
 
 
-def follow_scope(actor: str | None, scope: Mapping[str, Any], *, sessions: bool = True) -> Following:
+def follow_scope(
+    actor: str | None, scope: Mapping[str, Any], *, sessions: bool = True, flag: str = "--follow-sessions"
+) -> Following:
     """The actor's timeline within a command's scope (source, window, engine); needs the local engine."""
     if not actor:
-        raise UserError("--follow-sessions needs --actor: the identity to follow (ARN, user name, key id).")
+        raise UserError(f"{flag} needs --actor: the identity to follow (ARN, user name, key id).")
     if scope.get("engine", "local") != "local" or not scope.get("source"):
-        raise UserError(
-            "--follow-sessions reads the raw records: use --engine local, a SOURCE folder or s3:// prefix."
-        )
+        raise UserError(f"{flag} reads the raw records: use --engine local, a SOURCE folder or s3:// prefix.")
     return following_in(scope["source"], scope["window"], actor, sessions=sessions)
 
 
-def enrich_events(answer: Any, following: Following | None) -> None:
+def enrich_events(answer: Any, following: Following | None, *, tactics: bool = True) -> None:
     """Event rows gain their ATT&CK tactics and, when following sessions, how each was reached."""
-    if answer.rows and "action" in answer.rows[0]:
+    if tactics and answer.rows and "action" in answer.rows[0]:
         add_tactics(answer.rows)
         answer.columns = [*answer.columns, "tactics"]
     if following is not None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import tempfile
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -11,10 +11,10 @@ from typing import Any
 
 from ..errors import UserError
 from .events import COLUMNS
-from .filters import Filter, Regions, TimeRange
+from .filters import Filter, Regions, TimeRange, sql_str
 from .questions import Question
 from .scanner import ScanPlan, ScanReport, scan
-from .sources import LogFile, Window, list_log_files
+from .sources import Window, list_log_files
 
 # DuckDB lacks this Trino function the shared question SQL uses.
 _MACROS = ("CREATE MACRO array_join(l, sep) AS array_to_string(l, sep)",)
@@ -55,18 +55,19 @@ def window_filters(window: Window) -> tuple[Filter, ...]:
     return tuple(out)
 
 
-def _connect(files: Sequence[Path]) -> Any:
+def _connect(files: Sequence[Path], scratch: Path) -> Any:
     import duckdb
 
     con = duckdb.connect()
-    # Bounded memory; larger intermediate results spill to disk instead of growing the process.
+    # Bounded memory: larger intermediate results spill to the scratch folder instead of growing the process.
     con.execute("SET memory_limit = '512MB'")
+    con.execute(f"SET temp_directory = {sql_str(str(scratch / 'spill'))}")
     con.execute("SET threads = 2")
     for macro in _MACROS:
         con.execute(macro)
     if files:
         cols = ", ".join(f"'{name}': '{kind}'" for name, kind, _ in COLUMNS)
-        paths = ", ".join("'" + str(p).replace("'", "''") + "'" for p in files)
+        paths = ", ".join(sql_str(str(p)) for p in files)
         con.execute(
             f"CREATE VIEW events AS SELECT * FROM read_json([{paths}], columns={{{cols}}}, "
             "format='newline_delimited')"
@@ -101,15 +102,13 @@ def answer(
     *,
     sql: str | None = None,
     row_filters: Sequence[Filter] = (),
-    files: Sequence[LogFile] | None = None,
     workers: int | None = None,
-    progress: Callable[[int], None] | None = None,
 ) -> Answer:
     """Answer QUESTION (or the raw SQL over `events`) from the logs of SOURCE within WINDOW.
 
     For raw SQL, ROW_FILTERS decide which records make up the `events` view.
     """
-    files = list_log_files(source, window) if files is None else files
+    files = list_log_files(source, window)
     base = window_filters(window)
     if question is not None:
         question = question.with_filters(*base)
@@ -117,8 +116,8 @@ def answer(
     else:
         plan = ScanPlan((*base, *row_filters))
     with tempfile.TemporaryDirectory(prefix="audit-trail-") as scratch:
-        report, written = scan(files, plan, Path(scratch), workers=workers, progress=progress)
-        con = _connect(written)
+        report, written = scan(files, plan, Path(scratch), workers=workers)
+        con = _connect(written, Path(scratch))
         try:
             if question is not None:
                 columns, rows = run_sql(con, "WITH " + question.sql(), flag=question.name)

@@ -15,7 +15,7 @@ import multiprocessing
 import os
 import zlib
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -70,10 +70,6 @@ class ScanReport:
         self.bad_records += other.bad_records
         self.records_without_identity += other.records_without_identity
         self.bad_record_files.update(other.bad_record_files)
-
-    @property
-    def problems(self) -> int:
-        return len(self.bad_files) + self.bad_records
 
     def summary(self) -> list[str]:
         """Lines for the end of a report: what was read and everything that was skipped."""
@@ -278,18 +274,15 @@ def _chunk_task(args: tuple[Sequence[str], ScanPlan, str | None]) -> ScanReport:
 
 
 def _chunks(files: Sequence[LogFile], workers: int) -> list[list[str]]:
-    size = max(1, min(64, len(files) // (workers * 8) or 1))
+    # Threads fetch the S3 objects of a chunk, so S3 chunks are large; local ones balance the workers.
+    remote = bool(files) and files[0].location.startswith("s3://")
+    size = 64 if remote else max(1, min(64, len(files) // (workers * 8)))
     locs = [f.location for f in files]
     return [locs[i : i + size] for i in range(0, len(locs), size)]
 
 
 def scan(
-    files: Sequence[LogFile],
-    plan: ScanPlan,
-    out_dir: Path | None,
-    *,
-    workers: int | None = None,
-    progress: Callable[[int], None] | None = None,
+    files: Sequence[LogFile], plan: ScanPlan, out_dir: Path | None, *, workers: int | None = None
 ) -> tuple[ScanReport, list[Path]]:
     """Scan FILES with PLAN; rows go to JSON-lines files in OUT_DIR (returned). Parallel unless few files."""
     workers = workers or os.cpu_count() or 1
@@ -298,24 +291,15 @@ def scan(
     outputs = [None if out_dir is None else str(out_dir / f"rows-{i:05d}.jsonl") for i in range(len(chunks))]
     tasks = [(chunk, plan, out) for chunk, out in zip(chunks, outputs, strict=True)]
     if workers == 1 or len(files) < _IN_PROCESS_BELOW:
-        results: Iterator[ScanReport] = map(_chunk_task, tasks)
-        for part, task in zip(results, tasks, strict=True):
+        for part in map(_chunk_task, tasks):
             report.merge(part)
-            if progress:
-                progress(len(task[0]))
     else:
         method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
         with multiprocessing.get_context(method).Pool(workers, initializer=_fresh_worker) as pool:
-            for part, n in pool.imap_unordered(_chunk_with_size, tasks):
+            for part in pool.imap_unordered(_chunk_task, tasks):
                 report.merge(part)
-                if progress:
-                    progress(n)
     written = [Path(p) for p in outputs if p is not None and Path(p).exists()]
     return report, written
-
-
-def _chunk_with_size(args: tuple[Sequence[str], ScanPlan, str | None]) -> tuple[ScanReport, int]:
-    return scan_chunk(*args), len(args[0])
 
 
 def read_rows(paths: Iterable[Path]) -> Iterator[dict[str, Any]]:
