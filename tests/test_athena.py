@@ -5,6 +5,7 @@ component's `athena` option under mocks."""
 from __future__ import annotations
 
 import gzip
+import json
 import re
 from datetime import UTC, datetime
 from pathlib import Path
@@ -15,7 +16,9 @@ import duckdb
 import orjson
 import pytest
 import requests
+import typer
 from audit_trail.athena_resources import REGIONS, glue_name, results_bucket_policy, table_parameters
+from audit_trail.commands import investigate
 from audit_trail.errors import UserError
 from audit_trail.investigate import athena
 from audit_trail.investigate import questions as q
@@ -23,6 +26,7 @@ from audit_trail.investigate.ask import AthenaTarget, Engine, ask
 from audit_trail.investigate.local import answer, run_sql
 from audit_trail.investigate.sources import Window, list_log_files
 from investigate_fixtures import real_records, write_generated, write_real_folder
+from typer.testing import CliRunner
 
 QUESTIONS = {
     "who-changed": lambda known: q.who_changed(known),
@@ -333,11 +337,6 @@ def test_athena_option_creates_the_table_workgroup_results_bucket_and_queries(pr
     assert all(r["parent"] == component["urn"] for r in children)
 
 
-def test_athena_is_off_by_default(preview_stack) -> None:
-    plan = preview_stack("dev")
-    assert not [r for r in plan.resources if r["type"].startswith(("aws:glue/", "aws:athena/"))]
-
-
 def test_query_engine_athena_needs_no_source_and_refuses_one() -> None:
     with pytest.raises(UserError, match="--engine athena reads the Glue table"):
         ask(q.denied(), source="./logs", window=Window(), engine=Engine.athena)
@@ -345,3 +344,18 @@ def test_query_engine_athena_needs_no_source_and_refuses_one() -> None:
 
 def test_no_placeholder_sentinel_leaks_into_the_saved_queries() -> None:
     assert not any("\x00" in sql or "'?'" in sql for _, sql in athena.named_queries().values())
+
+
+def test_cli_runs_a_canned_question_on_athena(aws: str) -> None:
+    app = typer.Typer()
+    investigate.register(app)
+    boto3.client("athena").create_work_group(
+        Name="audit-trail", Configuration={"ResultConfiguration": {"OutputLocation": "s3://r/"}}
+    )
+    _seed_results(
+        aws, [("event_time", "timestamp"), ("actor", "varchar")], [["2026-03-03 03:13:00.000", "mallory"]]
+    )
+    result = CliRunner().invoke(app, ["denied", "--engine", "athena", "--since", "7d", "-f", "json"])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout) == [{"event_time": "2026-03-03T03:13:00Z", "actor": "mallory"}]
+    assert result.stderr == ""

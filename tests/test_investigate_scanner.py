@@ -240,8 +240,8 @@ def test_needles_are_in_every_matching_record(flt: f.Filter, real_rows) -> None:
 def test_the_prefilter_changes_speed_not_answers(tmp_path: Path) -> None:
     write_real_folder(tmp_path)
     for flt in (f.Actor("TrailDiscover"), f.Resource("TrailDiscoverBucket"), f.Denied(), f.Errors()):
-        with_needles = answer(str(tmp_path), q.events().with_filters(flt), Window())
-        without = answer(str(tmp_path), q.events().with_filters(_NoNeedles(flt)), Window())
+        with_needles = answer(str(tmp_path), q.events().with_filters(flt), Window(), workers=1)
+        without = answer(str(tmp_path), q.events().with_filters(_NoNeedles(flt)), Window(), workers=1)
         assert with_needles.rows == without.rows
 
 

@@ -1,11 +1,12 @@
 """`--follow-sessions` and an actor's ATT&CK view over a source: the scans feeding `sessions` and `attack`.
 
-Following an actor takes two scans of the investigation scanner, both narrowed by the byte prefilter: one
-for the STS calls that issued credentials (`IssuesCredentials`), from which `sessions.follow` works out the
-actor's sessions; one for the events of the actor and of those sessions (`FollowedActor`), kept as a compact
+Following an actor takes a few scans of the investigation scanner, each narrowed by the byte prefilter:
+scans for the STS calls that issued credentials to the actor or to a session found so far
+(`IssuesCredentials` with `FollowedActor`), from which `sessions.follow` works out the sessions, one link
+of the chain per scan; then one for the events of the actor and of those sessions, kept as a compact
 timeline. `FollowedActor` then stands in for `--actor` in the question itself, and the timeline gives each
 row its `via` columns, the session tree and the grouping by ATT&CK tactic. Local engine only: it reads the
-raw records.
+raw records (the SQL of these filters is DuckDB's).
 """
 
 from __future__ import annotations
@@ -79,10 +80,11 @@ class FollowedActor(Filter):
         actor = Actor(self.actor).needles()
         if not actor:  # the actor cannot be prefiltered: neither can its sessions
             return ()
-        others = [v.encode() for v in (*self.keys, *self.source_identities) if v.isascii() and '"' not in v]
-        if len(others) != len(self.keys) + len(self.source_identities):
+        values = (*self.keys, *self.source_identities)
+        # Only values JSON writes as they are can be looked for in the raw bytes.
+        if not all(v.isascii() and v.isprintable() and '"' not in v and "\\" not in v for v in values):
             return ()
-        return (*actor, *others)
+        return (*actor, *(v.encode() for v in values))
 
 
 @dataclass(frozen=True)
@@ -136,13 +138,22 @@ class Following:
 
 
 def follow_actor_in(files: Sequence[LogFile], actor: str, window: Sequence[Filter] = ()) -> Following:
-    """Follow ACTOR through the sessions it opened in FILES (within the WINDOW filters)."""
-    issuing = [row["raw"] for row in _scan_rows(files, ScanPlan((*window, IssuesCredentials())))]
+    """Follow ACTOR through the sessions it opened in FILES (within the WINDOW filters).
+
+    The credential-issuing calls are found one link of the chain at a time: each scan reads only the files
+    that hold an STS call and the actor or a key found so far, until a scan finds no new session.
+    """
     own = Actor(actor)
-    followed = follow(issuing, lambda record: own.test(flatten(record, "")))
-    selector = FollowedActor(
-        actor, tuple(sorted(followed.sessions)), tuple(sorted(followed.source_identities))
-    )
+    selector = FollowedActor(actor)
+    while True:
+        rows = _scan_rows(files, ScanPlan((*window, IssuesCredentials(), selector)))
+        followed = follow([row["raw"] for row in rows], lambda record: own.test(flatten(record, "")))
+        found = FollowedActor(
+            actor, tuple(sorted(followed.sessions)), tuple(sorted(followed.source_identities))
+        )
+        if found == selector:
+            break
+        selector = found
     timeline = _scan_rows(files, ScanPlan((*window, selector), _Timeline()))
     timeline.sort(key=lambda e: (e["event_time"], e["event_id"] or ""))
     return Following(actor, followed, selector, timeline)
