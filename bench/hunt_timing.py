@@ -1,10 +1,11 @@
 """Hunt timing: every shipped Sigma rule over a ~400k-event folder, next to `query` over the same folder.
 
 Generates the folder once (the investigation test-data generator, under bench/out/), then times whole CLI
-processes, median of RUNS, the OS page cache warm for all alike:
-  - query --actor mallory   (selective: the byte prefilter skips most files)
-  - query --write-only      (every file parsed, every record tested: the same reading work a hunt does)
-  - hunt                    (all 57 shipped rules, JSON output of every hit)
+processes, median of RUNS, the OS page cache warm for all alike, with the peak memory of each process tree:
+  - query --actor mallory    (selective: the byte prefilter skips most files)
+  - query --write-only       (every file parsed, every record tested: the same reading work a hunt does)
+  - hunt                     (all 57 shipped rules, JSON output of every hit)
+  - hunt --summary           (all rules, every hit found, only the per-rule summary written)
   - hunt --min-level medium
 and prints each time and its ratio to both queries. Usage: python bench/hunt_timing.py [--events N] [--runs R]
 """
@@ -12,11 +13,13 @@ and prints each time and its ratio to both queries. Usage: python bench/hunt_tim
 from __future__ import annotations
 
 import argparse
+import importlib
 import statistics
-import subprocess
 import sys
-import time
 from pathlib import Path
+
+# Wall time and peak process-tree memory of one run, as the query benchmark beside this file measures them.
+run = importlib.import_module("query_vs_jq").run
 
 OUT = Path(__file__).parent / "out"
 REGIONS = ("us-east-1", "eu-west-1", "us-west-2", "ap-northeast-1", "eu-central-1")
@@ -33,17 +36,6 @@ def folder(events: int) -> Path:
     return root
 
 
-def timed(args: list[str], runs: int) -> tuple[float, int]:
-    """Median wall time of the whole process, and the size of its stdout."""
-    times, size = [], 0
-    for _ in range(runs):
-        start = time.perf_counter()
-        done = subprocess.run(args, capture_output=True, check=True)
-        times.append(time.perf_counter() - start)
-        size = len(done.stdout)
-    return statistics.median(times), size
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--events", type=int, default=400_000)
@@ -56,16 +48,20 @@ def main() -> None:
         "query --actor mallory": [*cli, "query", str(root), "--actor", "mallory", "-f", "json"],
         "query --write-only": [*cli, "query", str(root), "--write-only", "-f", "json"],
         "hunt (57 rules)": [*cli, "hunt", str(root), "-f", "json"],
+        "hunt --summary": [*cli, "hunt", str(root), "--summary", "-f", "json"],
         "hunt --min-level medium": [*cli, "hunt", str(root), "--min-level", "medium", "-f", "json"],
     }
-    results = {name: timed(args, opts.runs) for name, args in cases.items()}
+    results = {}
+    for name, args in cases.items():
+        runs = [run(args) for _ in range(opts.runs)]
+        results[name] = (statistics.median(r[0] for r in runs), max(r[1] for r in runs), len(runs[-1][2]))
     selective = results["query --actor mallory"][0]
     full = results["query --write-only"][0]
-    print("| command | median s | x selective query | x full-scan query | stdout MB |")
-    print("|---|---|---|---|---|")
-    for name, (seconds, size) in results.items():
+    print("| command | median s | x selective query | x full-scan query | peak MiB | stdout MB |")
+    print("|---|---|---|---|---|---|")
+    for name, (seconds, peak, size) in results.items():
         ratios = f"{seconds / selective:.1f} | {seconds / full:.2f}"
-        print(f"| {name} | {seconds:.2f} | {ratios} | {size / 1e6:.1f} |")
+        print(f"| {name} | {seconds:.2f} | {ratios} | {peak / 2**20:.0f} | {size / 1e6:.1f} |")
 
 
 if __name__ == "__main__":

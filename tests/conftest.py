@@ -1,4 +1,7 @@
-"""Shared fixtures. AWS APIs are served by moto in server mode on 127.0.0.1, started here; nothing leaves the host."""
+"""Shared fixtures.
+
+AWS APIs are served by moto in server mode on 127.0.0.1, started here; nothing leaves the host.
+"""
 
 from __future__ import annotations
 

@@ -74,9 +74,20 @@ def test_query_csv_has_every_column_and_the_filters_apply(trail) -> None:
     assert [r["action"] for r in rows] == ["ec2:RunInstances"] * 3 + ["ec2:TerminateInstances"]
     assert list(rows[0]) == [
         "event_time", "actor", "identity_type", "principal_arn", "session_issuer_arn", "action", "resource",
-        "aws_region", "source_ip", "user_agent", "error_code", "error_message", "event_id",
+        "aws_region", "source_ip", "user_agent", "error_code", "error_message", "event_id", "tactics",
     ]  # fmt: skip
     assert rows[0]["event_time"].endswith("Z") and rows[0]["source_ip"] == known.intruder_ip
+    # ATT&CK tactics from TrailDiscover's catalogue, always present in CSV/JSON (JSON text in a CSV field)
+    assert json.loads(rows[-1]["tactics"]) == ["Defense Evasion", "Impact"]
+
+
+def test_query_rows_carry_tactics_even_when_empty(trail) -> None:
+    source, _ = trail
+    code, out, _ = run("query", source, "--actor", "nobody-at-all", "-f", "csv")
+    assert code == 0 and out.strip().split(",")[-1] == "tactics"  # the header, no rows
+    code, out, _ = run("query", source, "--action", "kms:Decrypt", "--limit", "2", "-f", "json")
+    rows = json.loads(out)
+    assert code == 0 and len(rows) == 2 and [r["tactics"] for r in rows] == [[], []]  # not in the catalogue
 
 
 def test_query_table_and_window(trail) -> None:

@@ -13,7 +13,7 @@ import pytest
 from audit_trail.errors import UserError
 from audit_trail.investigate import filters as f
 from audit_trail.investigate import questions as q
-from audit_trail.investigate.events import COLUMNS, flatten
+from audit_trail.investigate.events import COLUMNS, EventRow, flatten
 from audit_trail.investigate.local import answer
 from audit_trail.investigate.scanner import ScanPlan, read_rows, scan
 from audit_trail.investigate.sources import Window, list_log_files
@@ -179,7 +179,7 @@ def test_a_row_mapper_runs_in_the_workers_and_replaces_rows(tmp_path: Path) -> N
 
 
 class _Names:
-    def __call__(self, record: dict[str, Any], row: dict[str, Any]) -> list[dict[str, Any]]:
+    def __call__(self, record: dict[str, Any], row: EventRow) -> list[dict[str, Any]]:
         return [{"name": record["eventName"]}]
 
 

@@ -101,7 +101,7 @@ def invoke(*args: str) -> Any:
 def test_query_follows_the_actor_through_a_role_chain(folder: str) -> None:
     plain = json.loads(invoke("query", folder, "--actor", "mallory", "-f", "json").stdout)
     assert [r["event_id"] for r in plain] == ["evt-01", "evt-02"]
-    result = invoke("query", folder, "--actor", "mallory", "--follow-sessions", "--tactics", "-f", "json")
+    result = invoke("query", folder, "--actor", "mallory", "--follow-sessions", "-f", "json")
     assert result.exit_code == 0, result.output
     rows = {r["event_id"]: r for r in json.loads(result.stdout)}
     assert sorted(rows) == ["evt-01", "evt-02", "evt-03", "evt-04", "evt-05", "evt-06"]  # not bob's evt-07/08

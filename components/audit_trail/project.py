@@ -46,8 +46,8 @@ def find_project(start: Path) -> Project:
             if path.is_file():
                 return _load_project(path)
     raise UserError(
-        f"--cwd {start}: no Pulumi.yaml here or in any folder above; run from the project directory "
-        "or pass --cwd <project directory>."
+        f"no Pulumi.yaml in {start} or any folder above it: run from the project directory or pass "
+        "--cwd <project directory>."
     )
 
 

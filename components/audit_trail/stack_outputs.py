@@ -30,5 +30,7 @@ def read_stack_outputs(stack: str, cwd: Path | None = None) -> dict[str, Any]:
         raise UserError(f"--stack {stack}: `pulumi stack output` failed: {proc.stderr.strip()}")
     outputs: dict[str, Any] = json.loads(proc.stdout or "{}")
     if "bucketName" not in outputs:
-        raise UserError(f"--stack {stack}: the stack has no `bucketName` output; was it deployed with audit-trail?")
+        raise UserError(
+            f"--stack {stack}: the stack has no `bucketName` output; was it deployed with audit-trail?"
+        )
     return outputs

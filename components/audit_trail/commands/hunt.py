@@ -79,7 +79,14 @@ def register(app: typer.Typer) -> None:
 
         Example: audit-trail hunt ./logs --since 7d --min-level medium --fail-on high
         """
-        from ..hunt.findings import HIT_COLUMNS, HIT_TABLE_COLUMNS, SUMMARY_COLUMNS, SigmaHits, hunt
+        from ..hunt.findings import (
+            HIT_COLUMNS,
+            HIT_TABLE_COLUMNS,
+            SUMMARY_COLUMNS,
+            SigmaHits,
+            hunt,
+            paused_gc,
+        )
         from ..hunt.rules import level_rank, listing_rows, load_rules, parse_level
 
         floor = parse_level(min_level, "--min-level")
@@ -97,13 +104,16 @@ def register(app: typer.Typer) -> None:
         mapper = SigmaHits(rule_paths, True, floor)
         result = hunt(list_log_files(source, window), mapper, window_filters(window))
 
-        if summary:
-            render(result.summary, fmt, columns=SUMMARY_COLUMNS, title=f"Per rule — {len(result.hits)} hits")
-        elif fmt is OutputFormat.table:
-            render(result.hits, fmt, columns=HIT_TABLE_COLUMNS, title=f"Sigma hits — {len(result.hits)}")
-            render(result.summary, fmt, columns=SUMMARY_COLUMNS, title="Per rule")
-        else:
-            render(result.hits, fmt, columns=HIT_COLUMNS)
+        with paused_gc():
+            if summary:
+                title = f"Per rule — {len(result.hits)} hits"
+                render(result.summary, fmt, columns=SUMMARY_COLUMNS, title=title)
+            elif fmt is OutputFormat.table:
+                title = f"Sigma hits — {len(result.hits)}"
+                render(result.hits, fmt, columns=HIT_TABLE_COLUMNS, title=title)
+                render(result.summary, fmt, columns=SUMMARY_COLUMNS, title="Per rule")
+            else:
+                render(result.hits, fmt, columns=HIT_COLUMNS)
         _report(result, floor)
         highest = result.highest_level()
         if threshold and highest and level_rank(highest) >= level_rank(threshold):

@@ -239,9 +239,6 @@ def register(app: typer.Typer) -> None:
                 help="With --actor: also the events made with credentials it obtained (roles, chains).",
             ),
         ] = False,
-        tactics: Annotated[
-            bool, typer.Option("--tactics", help="Add each event's ATT&CK tactics (from TrailDiscover).")
-        ] = False,
         sql: Annotated[
             str | None,
             typer.Option("--sql", help="Raw SQL over the `events` view (the records the filters keep)."),
@@ -255,7 +252,11 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Who did what, when, from where: the events matching every filter given, oldest first.
 
-        Example: audit-trail query ./logs --since 24h --actor mallory --action 'ec2:*'
+        JSON and CSV rows hold every column, ending with the event's ATT&CK tactics (from TrailDiscover's
+        catalogue; empty when attackers are not known to use the call); the table shows the main columns only,
+        for width. --sql rows are exactly what the SQL selects.
+
+        Example: audit-trail query ./logs --since 24h --actor mallory --action 'ec2:*' -f json
         """
         from ..hunt.follow import enrich_events, follow_scope
         from ..investigate import filters as f
@@ -278,7 +279,7 @@ def register(app: typer.Typer) -> None:
         else:
             question = q.events(limit).with_filters(*chosen)
             answer = _answer(question, **scope)
-            enrich_events(answer, following, tactics=tactics)  # tactics / via_* columns
+            enrich_events(answer, following)  # tactics / via_* columns
             columns = (*(question.table_columns or ()), *(["via_chain"] if following else []))
             _show(answer, fmt, question.title, columns)
 

@@ -4,23 +4,26 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import orjson
 import typer
 from rich.console import Console
 from rich.tree import Tree
 
-from ..hardening.notes import notes_for_config
 from ..output import render
-from ..preview import Preview, run
 from ..project import find_project, stack_config
+
+if TYPE_CHECKING:  # the preview loads Pulumi: only `plan` itself pays for it, not every command's start-up
+    from ..preview import Preview
 
 STACK_TYPE = "pulumi:pulumi:Stack"
 
 
 def plan_stack(stack: str, overrides: list[str], cwd: Path) -> Preview:
     """Evaluate the project's program for STACK with its config file and OVERRIDES (UserError: bad config)."""
+    from ..preview import run
+
     project = find_project(cwd)
     config = stack_config(project, stack, overrides)
     preview = run(project.program, config, stack=stack, project=project.name)
@@ -127,6 +130,8 @@ def register(app: typer.Typer) -> None:
 
         Example: audit-trail plan --stack prod --set audit-trail:retentionDays=400 --json plan.json
         """
+        from ..hardening.notes import notes_for_config
+
         preview = plan_stack(stack, set_ or [], cwd)
         console = Console()
         render_tree(preview, console)

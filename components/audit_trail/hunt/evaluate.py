@@ -28,6 +28,7 @@ JSON `true`/`false`/numbers match their text.
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 import operator
 import re
@@ -148,6 +149,12 @@ def _leaf_texts(value: Any) -> Iterator[str]:
 # --- values ---
 
 
+def _memo(text_test: ValueTest) -> ValueTest:
+    """A regular-expression test remembered per text: a trail repeats the same ARNs, agents and names, and
+    a pattern such as `.+:assumed-role/aws:.+` costs far more per search than a cache lookup."""
+    return functools.lru_cache(maxsize=4096)(text_test)
+
+
 def _string_test(value: SigmaString) -> tuple[ValueTest, str | None]:
     """A test of one text against a Sigma string, and the exact lower-cased value it requires (index)."""
     if any(isinstance(part, Placeholder) for part in value.s):
@@ -176,7 +183,7 @@ def _string_test(value: SigmaString) -> tuple[ValueTest, str | None]:
         for p in parts
     )
     compiled = re.compile(pattern, re.DOTALL if cased else re.DOTALL | re.IGNORECASE)
-    return (lambda text: compiled.fullmatch(text) is not None), None
+    return _memo(lambda text: compiled.fullmatch(text) is not None), None
 
 
 def _text_test(text_test: ValueTest) -> ValueTest:
@@ -195,7 +202,7 @@ def _regex_test(value: SigmaRegularExpression) -> ValueTest:
     for flag in value.flags:
         flags |= SigmaRegularExpression.sigma_to_python_flags[flag]
     compiled = re.compile(str(value.regexp), flags)
-    return _text_test(lambda text: compiled.search(text) is not None)
+    return _text_test(_memo(lambda text: compiled.search(text) is not None))
 
 
 def _number_test(value: SigmaNumber) -> ValueTest:

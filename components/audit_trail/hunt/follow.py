@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import UserError
-from ..investigate.events import flatten
+from ..investigate.events import EventRow
 from ..investigate.filters import Actor, Filter, Row, sql_list
 from ..investigate.local import window_filters
 from ..investigate.scanner import ScanPlan, read_rows, scan
@@ -91,7 +91,7 @@ class FollowedActor(Filter):
 class _Timeline:
     """Scanner mapper: the few fields the session tree and the tactic view need, per kept event."""
 
-    def __call__(self, record: dict[str, Any], row: dict[str, Any]) -> Iterable[dict[str, Any]]:
+    def __call__(self, record: dict[str, Any], row: EventRow) -> Iterable[dict[str, Any]]:
         return (
             {
                 "event_id": row["event_id"],
@@ -147,7 +147,7 @@ def follow_actor_in(files: Sequence[LogFile], actor: str, window: Sequence[Filte
     selector = FollowedActor(actor)
     while True:
         rows = _scan_rows(files, ScanPlan((*window, IssuesCredentials(), selector)))
-        followed = follow([row["raw"] for row in rows], lambda record: own.test(flatten(record, "")))
+        followed = follow([row["raw"] for row in rows], lambda record: own.test(EventRow(record, "")))
         found = FollowedActor(
             actor, tuple(sorted(followed.sessions)), tuple(sorted(followed.source_identities))
         )
@@ -221,9 +221,9 @@ def follow_scope(
     return following_in(scope["source"], scope["window"], actor, sessions=sessions)
 
 
-def enrich_events(answer: Any, following: Following | None, *, tactics: bool = True) -> None:
+def enrich_events(answer: Any, following: Following | None) -> None:
     """Event rows gain their ATT&CK tactics and, when following sessions, how each was reached."""
-    if tactics and answer.rows and "action" in answer.rows[0]:
+    if "action" in answer.columns:  # the column is there even with no rows: CSV headers stay the same
         add_tactics(answer.rows)
         answer.columns = [*answer.columns, "tactics"]
     if following is not None:

@@ -121,6 +121,10 @@ def rule_files(paths: Sequence[Path]) -> list[Path]:
     return found
 
 
+# pySigma's `from_yaml` with libyaml's parser (10x faster: rules load at every hunt's start).
+_YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
 def load_rules(extra: Sequence[Path] = (), *, include_shipped: bool = True) -> list[HuntRule]:
     """The shipped rules (unless excluded) and those under `extra`, compiled or with why they cannot run."""
     sources = [(p, True) for p in rule_files([shipped_rules_dir()])] if include_shipped else []
@@ -130,8 +134,8 @@ def load_rules(extra: Sequence[Path] = (), *, include_shipped: bool = True) -> l
     parsed: list[tuple[SigmaRule, HuntRule]] = []
     for path, shipped in sources:
         try:
-            collection = SigmaCollection.from_yaml(
-                path.read_text(encoding="utf-8"),
+            collection = SigmaCollection.from_dicts(
+                list(yaml.load_all(path.read_text(encoding="utf-8"), Loader=_YAML_LOADER)),
                 collect_errors=True,
                 source=SigmaRuleLocation(path),
                 collect_filters=True,

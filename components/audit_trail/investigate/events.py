@@ -7,7 +7,7 @@ engine selects them from the Glue table (`athena_events_select`). Question SQL o
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
 import orjson
@@ -47,6 +47,7 @@ COLUMNS: tuple[tuple[str, str, str], ...] = (
     ("source_file", "VARCHAR", "log file the record came from"),
 )
 COLUMN_NAMES: tuple[str, ...] = tuple(name for name, _, _ in COLUMNS)
+_COLUMN_SET = frozenset(COLUMN_NAMES)
 
 SERVICE_SUFFIX = ".amazonaws.com"
 
@@ -101,7 +102,8 @@ _RESOURCE_STEPS = tuple((document, _steps(path)) for document, path in RESOURCE_
 
 def _at_path(value: Any, steps: tuple[tuple[str, int | None], ...]) -> Any:
     for key, index in steps:
-        if not isinstance(value, Mapping):
+        # `type is dict` first: parsed records are plain dicts, and the ABC check is slow on every miss
+        if type(value) is not dict and not isinstance(value, Mapping):
             return None
         value = value.get(key)
         if index is not None:
@@ -136,9 +138,10 @@ def actor_of(identity: Mapping[str, Any]) -> str | None:
     if kind == "Root":
         return "root"
     if kind == "AssumedRole":
-        issuer = (identity.get("sessionContext") or {}).get("sessionIssuer") or {}
+        context = identity.get("sessionContext")
+        issuer = context.get("sessionIssuer") if isinstance(context, Mapping) else None
         session = _session_name(kind, identity.get("arn"))
-        role = issuer.get("userName")
+        role = issuer.get("userName") if isinstance(issuer, Mapping) else None
         if role and session:
             return f"{role}/{session}"
     if kind == "AWSService":
@@ -161,24 +164,38 @@ def _text(value: Any) -> str | None:
     return _json_text(value)
 
 
-def flatten(record: Mapping[str, Any], source_file: str) -> dict[str, Any]:
-    """One `events` row of a record (which has at least eventTime, eventSource and eventName)."""
+def _identity(record: Mapping[str, Any]) -> Mapping[str, Any]:
     ident = record.get("userIdentity") or {}
-    if not isinstance(ident, Mapping):
-        ident = {}
+    return ident if isinstance(ident, Mapping) else {}
+
+
+def _issuer_arn(ident: Mapping[str, Any]) -> Any:
     context = ident.get("sessionContext") or {}
     issuer = (context.get("sessionIssuer") or {}) if isinstance(context, Mapping) else {}
-    source = record["eventSource"]
+    return issuer.get("arn") if isinstance(issuer, Mapping) else None
+
+
+def _action(record: Mapping[str, Any]) -> str:
+    return f"{record['eventSource'].split('.', 1)[0]}:{record['eventName']}"
+
+
+def _read_only(value: Any) -> bool | None:
+    # readOnly is a JSON boolean in CloudTrail, a string in some exports.
+    return value if isinstance(value, bool) else (None if value is None else value == "true")
+
+
+def flatten(record: Mapping[str, Any], source_file: str) -> dict[str, Any]:
+    """One `events` row of a record (which has at least eventTime, eventSource and eventName)."""
+    ident = _identity(record)
     request = record.get("requestParameters")
     response = record.get("responseElements")
     additional = record.get("additionalEventData")
-    read_only = record.get("readOnly")
     return {
         "event_time": record["eventTime"],
         "event_id": record.get("eventID"),
-        "event_source": source,
+        "event_source": record["eventSource"],
         "event_name": record["eventName"],
-        "action": f"{source.split('.', 1)[0]}:{record['eventName']}",
+        "action": _action(record),
         "aws_region": record.get("awsRegion"),
         "source_ip": record.get("sourceIPAddress"),
         "user_agent": record.get("userAgent"),
@@ -189,17 +206,14 @@ def flatten(record: Mapping[str, Any], source_file: str) -> dict[str, Any]:
         "principal_id": ident.get("principalId"),
         "user_name": ident.get("userName"),
         "access_key_id": ident.get("accessKeyId"),
-        "session_issuer_arn": issuer.get("arn") if isinstance(issuer, Mapping) else None,
+        "session_issuer_arn": _issuer_arn(ident),
         "session_name": _session_name(ident.get("type"), ident.get("arn")),
         "invoked_by": ident.get("invokedBy"),
         "mfa_used": _text(additional.get("MFAUsed")) if isinstance(additional, Mapping) else None,
         "console_login": _text(response.get("ConsoleLogin")) if isinstance(response, Mapping) else None,
         "error_code": record.get("errorCode"),
         "error_message": record.get("errorMessage"),
-        # readOnly is a JSON boolean in CloudTrail, a string in some exports.
-        "read_only": read_only
-        if isinstance(read_only, bool)
-        else (None if read_only is None else read_only == "true"),
+        "read_only": _read_only(record.get("readOnly")),
         "event_type": record.get("eventType"),
         "recipient_account_id": record.get("recipientAccountId"),
         "resource": main_resource(record),
@@ -209,6 +223,70 @@ def flatten(record: Mapping[str, Any], source_file: str) -> dict[str, Any]:
         "raw": record,
         "source_file": source_file,
     }
+
+
+# The columns an EventRow reads straight from the record, without building the whole row: what the
+# window and actor filters, the hunt's hit rows and the session timeline ask of every record.
+_CHEAP: dict[str, Callable[[Mapping[str, Any]], Any]] = {
+    "event_time": lambda r: r["eventTime"],
+    "event_id": lambda r: r.get("eventID"),
+    "event_source": lambda r: r["eventSource"],
+    "event_name": lambda r: r["eventName"],
+    "action": _action,
+    "aws_region": lambda r: r.get("awsRegion"),
+    "source_ip": lambda r: r.get("sourceIPAddress"),
+    "user_agent": lambda r: r.get("userAgent"),
+    "identity_type": lambda r: _identity(r).get("type"),
+    "actor": lambda r: actor_of(_identity(r)),
+    "principal_arn": lambda r: _identity(r).get("arn"),
+    "account_id": lambda r: _identity(r).get("accountId"),
+    "principal_id": lambda r: _identity(r).get("principalId"),
+    "user_name": lambda r: _identity(r).get("userName"),
+    "access_key_id": lambda r: _identity(r).get("accessKeyId"),
+    "session_issuer_arn": lambda r: _issuer_arn(_identity(r)),
+    "session_name": lambda r: _session_name(_identity(r).get("type"), _identity(r).get("arn")),
+    "invoked_by": lambda r: _identity(r).get("invokedBy"),
+    "error_code": lambda r: r.get("errorCode"),
+    "error_message": lambda r: r.get("errorMessage"),
+    "read_only": lambda r: _read_only(r.get("readOnly")),
+    "event_type": lambda r: r.get("eventType"),
+    "recipient_account_id": lambda r: r.get("recipientAccountId"),
+    "raw": lambda r: r,
+}
+
+
+class EventRow(Mapping[str, Any]):
+    """The `events` row of a record, read column by column: filters and row mappers that look at a few
+    columns of every record (a hunt, the window) do not pay for the whole row; `flatten` runs only when a
+    column needs it (the JSON texts, the main resource) or the row is kept whole (`full`)."""
+
+    __slots__ = ("_full", "record", "source_file")
+
+    def __init__(self, record: Mapping[str, Any], source_file: str) -> None:
+        self.record = record
+        self.source_file = source_file
+        self._full: dict[str, Any] | None = None
+
+    def full(self) -> dict[str, Any]:
+        if self._full is None:
+            self._full = flatten(self.record, self.source_file)
+        return self._full
+
+    def __getitem__(self, column: str) -> Any:
+        if self._full is None:
+            cheap = _CHEAP.get(column)
+            if cheap is not None:
+                return cheap(self.record)
+        return self.full()[column]
+
+    def get(self, column: str, default: Any = None) -> Any:
+        return self[column] if column in _COLUMN_SET else default
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(COLUMN_NAMES)
+
+    def __len__(self) -> int:
+        return len(COLUMN_NAMES)
 
 
 def _json_path(path: str) -> str:
