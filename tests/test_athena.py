@@ -17,7 +17,7 @@ import orjson
 import pytest
 import requests
 import typer
-from audit_trail.athena_resources import REGIONS, glue_name, results_bucket_policy, table_parameters
+from audit_trail.athena_resources import REGIONS, glue_name, table_parameters
 from audit_trail.commands import investigate
 from audit_trail.errors import UserError
 from audit_trail.investigate import athena
@@ -96,14 +96,6 @@ def test_named_queries_are_the_shared_questions_with_parameters() -> None:
     for name in ("who-changed", "activity"):
         assert named[name][1].count("?") == 1, name
     assert all("\"date\" >= date_format(current_date - interval '30' day" in sql for _, sql in named.values())
-
-
-def test_results_bucket_admits_tls_only() -> None:
-    policy = results_bucket_policy("arn:aws-cn:s3:::results")
-    (statement,) = policy["Statement"]
-    assert statement["Effect"] == "Deny" and statement["Action"] == "s3:*"
-    assert statement["Resource"] == ["arn:aws-cn:s3:::results", "arn:aws-cn:s3:::results/*"]
-    assert statement["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
 
 
 def test_glue_names() -> None:

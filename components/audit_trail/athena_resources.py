@@ -27,6 +27,8 @@ from .investigate.athena import (
     named_queries,
     projection_parameters,
 )
+from .policies.athena_results import results_bucket_policy
+from .private_bucket import lock_down
 
 # Every region of each partition, as of 2026. A region without logs costs nothing in a projection; a region
 # missing here would be invisible to queries, so the list errs on the generous side.
@@ -48,23 +50,6 @@ RESULTS_RETENTION_DAYS = 7
 def glue_name(name: str) -> str:
     """A Glue database name from a component name (lower-case letters, digits and `_` only)."""
     return re.sub(r"[^a-z0-9_]", "_", name.lower())
-
-
-def results_bucket_policy(bucket_arn: str) -> dict[str, Any]:
-    """The query-results bucket admits TLS only (results hold log data)."""
-    return {
-        "Version": "2012-10-17",
-        "Statement": [
-            {
-                "Sid": "DenyInsecureTransport",
-                "Effect": "Deny",
-                "Principal": "*",
-                "Action": "s3:*",
-                "Resource": [bucket_arn, f"{bucket_arn}/*"],
-                "Condition": {"Bool": {"aws:SecureTransport": "false"}},
-            }
-        ],
-    }
 
 
 def table_location(bucket: str, prefix: str, organization_id: str | None) -> str:
@@ -114,33 +99,7 @@ def add_athena(
     opts = pulumi.ResourceOptions(parent=parent)
     results = s3.Bucket(f"{name}-athena-results", force_destroy=True, tags=tags, opts=opts)
     settings = [
-        s3.BucketPublicAccessBlock(
-            f"{name}-athena-results-public-access",
-            bucket=results.id,
-            block_public_acls=True,
-            block_public_policy=True,
-            ignore_public_acls=True,
-            restrict_public_buckets=True,
-            opts=opts,
-        ),
-        s3.BucketOwnershipControls(
-            f"{name}-athena-results-ownership",
-            bucket=results.id,
-            rule=s3.BucketOwnershipControlsRuleArgs(object_ownership="BucketOwnerEnforced"),
-            opts=opts,
-        ),
-        s3.BucketServerSideEncryptionConfiguration(
-            f"{name}-athena-results-encryption",
-            bucket=results.id,
-            rules=[
-                s3.BucketServerSideEncryptionConfigurationRuleArgs(
-                    apply_server_side_encryption_by_default=s3.BucketServerSideEncryptionConfigurationRuleApplyServerSideEncryptionByDefaultArgs(
-                        sse_algorithm="AES256"
-                    )
-                )
-            ],
-            opts=opts,
-        ),
+        *lock_down(f"{name}-athena-results", results, opts),
         s3.BucketLifecycleConfiguration(
             f"{name}-athena-results-lifecycle",
             bucket=results.id,

@@ -21,6 +21,7 @@ from .hardening.context import Context
 from .hardening.object_lock import object_lock
 from .hardening.trail import EncryptionKey, trail_arguments
 from .policies.central_bucket import log_bucket_policy
+from .private_bucket import lock_down
 from .settings import AuditTrailSettings
 from .validation import validate
 
@@ -184,41 +185,7 @@ class AuditTrail(pulumi.ComponentResource):
             tags=settings.tags or None,
             opts=self._bucket_child_opts(settings),
         )
-        public_access = s3.BucketPublicAccessBlock(
-            f"{name}-public-access",
-            bucket=bucket.id,
-            block_public_acls=True,
-            block_public_policy=True,
-            ignore_public_acls=True,
-            restrict_public_buckets=True,
-            opts=self._bucket_child_opts(settings),
-        )
-        ownership = s3.BucketOwnershipControls(
-            f"{name}-ownership",
-            bucket=bucket.id,
-            rule=s3.BucketOwnershipControlsRuleArgs(object_ownership="BucketOwnerEnforced"),
-            opts=self._bucket_child_opts(settings),
-        )
-        encryption = s3.BucketServerSideEncryptionConfiguration(
-            f"{name}-encryption",
-            bucket=bucket.id,
-            rules=[
-                s3.BucketServerSideEncryptionConfigurationRuleArgs(
-                    apply_server_side_encryption_by_default=s3.BucketServerSideEncryptionConfigurationRuleApplyServerSideEncryptionByDefaultArgs(
-                        sse_algorithm="aws:kms", kms_master_key_id=kms_key_arn
-                    ),
-                    # The bucket key cuts KMS requests (and their cost) for every log object.
-                    bucket_key_enabled=True,
-                )
-                if kms_key_arn is not None
-                else s3.BucketServerSideEncryptionConfigurationRuleArgs(
-                    apply_server_side_encryption_by_default=s3.BucketServerSideEncryptionConfigurationRuleApplyServerSideEncryptionByDefaultArgs(
-                        sse_algorithm="AES256"
-                    ),
-                )
-            ],
-            opts=self._bucket_child_opts(settings),
-        )
+        locked = lock_down(name, bucket, self._bucket_child_opts(settings), kms_key_arn=kms_key_arn)
         versioning = s3.BucketVersioning(
             f"{name}-versioning",
             bucket=bucket.id,
@@ -232,7 +199,7 @@ class AuditTrail(pulumi.ComponentResource):
             # S3 rejects lifecycle rules on noncurrent versions until versioning is on.
             opts=self._bucket_child_opts(settings, depends_on=[versioning]),
         )
-        return bucket, [public_access, ownership, encryption, versioning, lifecycle]
+        return bucket, [*locked, versioning, lifecycle]
 
 
 def _lifecycle_rules(settings: AuditTrailSettings) -> list[s3.BucketLifecycleConfigurationRuleArgs]:

@@ -8,6 +8,7 @@ import pulumi
 from pulumi_aws import s3
 
 from ..policies.access_logs import access_log_bucket_policy
+from ..private_bucket import lock_down
 from .context import Context
 
 ACCESS_LOG_PREFIX = "s3-access-logs/"
@@ -19,33 +20,7 @@ def access_logging(ctx: Context, *, trail_bucket: s3.Bucket) -> s3.Bucket:
     s = ctx.settings
     bucket = s3.Bucket(f"{ctx.name}-access-logs", tags=ctx.tags, opts=ctx.opts(keep=True))
     locked = [
-        s3.BucketPublicAccessBlock(
-            f"{ctx.name}-access-logs-public-access",
-            bucket=bucket.id,
-            block_public_acls=True,
-            block_public_policy=True,
-            ignore_public_acls=True,
-            restrict_public_buckets=True,
-            opts=ctx.opts(keep=True),
-        ),
-        s3.BucketOwnershipControls(
-            f"{ctx.name}-access-logs-ownership",
-            bucket=bucket.id,
-            rule=s3.BucketOwnershipControlsRuleArgs(object_ownership="BucketOwnerEnforced"),
-            opts=ctx.opts(keep=True),
-        ),
-        s3.BucketServerSideEncryptionConfiguration(
-            f"{ctx.name}-access-logs-encryption",
-            bucket=bucket.id,
-            rules=[
-                s3.BucketServerSideEncryptionConfigurationRuleArgs(
-                    apply_server_side_encryption_by_default=s3.BucketServerSideEncryptionConfigurationRuleApplyServerSideEncryptionByDefaultArgs(
-                        sse_algorithm="AES256"
-                    )
-                )
-            ],
-            opts=ctx.opts(keep=True),
-        ),
+        *lock_down(f"{ctx.name}-access-logs", bucket, ctx.opts(keep=True)),
         s3.BucketLifecycleConfiguration(
             f"{ctx.name}-access-logs-lifecycle",
             bucket=bucket.id,

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from .bucket import deny_insecure_transport, policy_document
+
 
 def access_log_bucket_policy(
     *,
@@ -33,13 +35,6 @@ def access_log_bucket_policy(
                     "StringEquals": {"aws:SourceAccount": account_id},
                 },
             },
-            {
-                "Sid": "DenyInsecureTransport",
-                "Effect": "Deny",
-                "Principal": "*",
-                "Action": "s3:*",
-                "Resource": [access_log_bucket_arn, f"{access_log_bucket_arn}/*"],
-                "Condition": {"Bool": {"aws:SecureTransport": "false"}},
-            },
+            deny_insecure_transport(access_log_bucket_arn),
         ],
     }

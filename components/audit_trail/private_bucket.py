@@ -1,0 +1,52 @@
+"""What every bucket of the stack gets before anything is written to it: no public access, no ACLs, default
+encryption."""
+
+from __future__ import annotations
+
+import pulumi
+from pulumi_aws import s3
+
+
+def lock_down(
+    name: str,
+    bucket: s3.Bucket,
+    opts: pulumi.ResourceOptions,
+    *,
+    kms_key_arn: pulumi.Input[str] | None = None,
+) -> list[pulumi.Resource]:
+    """`NAME-public-access` (all four blocks), `NAME-ownership` (BucketOwnerEnforced: ACLs off) and
+    `NAME-encryption`: SSE-KMS under KMS_KEY_ARN with a bucket key, else SSE-S3."""
+    if kms_key_arn is not None:
+        sse_rule = s3.BucketServerSideEncryptionConfigurationRuleArgs(
+            apply_server_side_encryption_by_default=s3.BucketServerSideEncryptionConfigurationRuleApplyServerSideEncryptionByDefaultArgs(
+                sse_algorithm="aws:kms", kms_master_key_id=kms_key_arn
+            ),
+            # The bucket key cuts KMS requests (and their cost) for every object.
+            bucket_key_enabled=True,
+        )
+    else:
+        sse_rule = s3.BucketServerSideEncryptionConfigurationRuleArgs(
+            apply_server_side_encryption_by_default=s3.BucketServerSideEncryptionConfigurationRuleApplyServerSideEncryptionByDefaultArgs(
+                sse_algorithm="AES256"
+            )
+        )
+    return [
+        s3.BucketPublicAccessBlock(
+            f"{name}-public-access",
+            bucket=bucket.id,
+            block_public_acls=True,
+            block_public_policy=True,
+            ignore_public_acls=True,
+            restrict_public_buckets=True,
+            opts=opts,
+        ),
+        s3.BucketOwnershipControls(
+            f"{name}-ownership",
+            bucket=bucket.id,
+            rule=s3.BucketOwnershipControlsRuleArgs(object_ownership="BucketOwnerEnforced"),
+            opts=opts,
+        ),
+        s3.BucketServerSideEncryptionConfiguration(
+            f"{name}-encryption", bucket=bucket.id, rules=[sse_rule], opts=opts
+        ),
+    ]
