@@ -139,6 +139,21 @@ def test_unusual_regions_in_table(trail) -> None:
     assert code == 0 and "ap-northeast-1" in out and "mallory" in out
 
 
+@pytest.mark.parametrize("command", [*CANNED, "query", "unusual-regions"])
+def test_every_question_takes_the_window_format_and_engine_options(trail, command: str) -> None:
+    source, known = trail
+    params = typer.main.get_command(app).commands[command].params  # type: ignore[attr-defined]
+    options = {o for p in params for o in p.opts}
+    assert {"--since", "--until", "--account", "--format", "-f", "--engine"} <= options
+    assert {"--database", "--table", "--workgroup"} <= options
+    assert ("--region" in options) is (command != "unusual-regions")
+    arg = CANNED.get(command, (None, None))[0]
+    given = [*([getattr(known, arg)] if arg else []), source, "-f", "json", "--since", "2030-01-01T00:00Z"]
+    code, out, err = run(command, *given)
+    assert code == 0, err
+    assert json.loads(out) == []  # the window reached the question: nothing after 2030
+
+
 @pytest.mark.parametrize(
     ("args", "message"),
     [

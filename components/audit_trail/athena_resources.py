@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass
-from typing import Any
 
 import pulumi
 from pulumi_aws import athena, glue, s3
@@ -28,7 +27,7 @@ from .investigate.athena import (
     projection_parameters,
 )
 from .policies.athena_results import results_bucket_policy
-from .private_bucket import lock_down
+from .private_bucket import expire_objects, lock_down
 
 # Every region of each partition, as of 2026. A region without logs costs nothing in a projection; a region
 # missing here would be invisible to queries, so the list errs on the generous side.
@@ -100,21 +99,13 @@ def add_athena(
     results = s3.Bucket(f"{name}-athena-results", force_destroy=True, tags=tags, opts=opts)
     settings = [
         *lock_down(f"{name}-athena-results", results, opts),
-        s3.BucketLifecycleConfiguration(
-            f"{name}-athena-results-lifecycle",
-            bucket=results.id,
-            rules=[
-                s3.BucketLifecycleConfigurationRuleArgs(
-                    id="expire-query-results",
-                    status="Enabled",
-                    filter=s3.BucketLifecycleConfigurationRuleFilterArgs(prefix=""),
-                    expiration=s3.BucketLifecycleConfigurationRuleExpirationArgs(days=results_retention_days),
-                    abort_incomplete_multipart_upload=s3.BucketLifecycleConfigurationRuleAbortIncompleteMultipartUploadArgs(
-                        days_after_initiation=1
-                    ),
-                )
-            ],
-            opts=opts,
+        expire_objects(
+            f"{name}-athena-results",
+            results,
+            opts,
+            rule_id="expire-query-results",
+            days=results_retention_days,
+            abort_uploads_after_days=1,
         ),
         s3.BucketPolicy(
             f"{name}-athena-results-policy",

@@ -1,5 +1,5 @@
-"""What every bucket of the stack gets before anything is written to it: no public access, no ACLs, default
-encryption."""
+"""What the stack's private buckets share: no public access, no ACLs, default encryption, and for short-lived
+contents an expiry."""
 
 from __future__ import annotations
 
@@ -50,3 +50,31 @@ def lock_down(
             f"{name}-encryption", bucket=bucket.id, rules=[sse_rule], opts=opts
         ),
     ]
+
+
+def expire_objects(
+    name: str,
+    bucket: s3.Bucket,
+    opts: pulumi.ResourceOptions,
+    *,
+    rule_id: str,
+    days: pulumi.Input[int],
+    abort_uploads_after_days: int,
+) -> s3.BucketLifecycleConfiguration:
+    """`NAME-lifecycle`: every object expires DAYS after its creation; unfinished uploads are dropped too."""
+    return s3.BucketLifecycleConfiguration(
+        f"{name}-lifecycle",
+        bucket=bucket.id,
+        rules=[
+            s3.BucketLifecycleConfigurationRuleArgs(
+                id=rule_id,
+                status="Enabled",
+                filter=s3.BucketLifecycleConfigurationRuleFilterArgs(prefix=""),
+                expiration=s3.BucketLifecycleConfigurationRuleExpirationArgs(days=days),
+                abort_incomplete_multipart_upload=s3.BucketLifecycleConfigurationRuleAbortIncompleteMultipartUploadArgs(
+                    days_after_initiation=abort_uploads_after_days
+                ),
+            )
+        ],
+        opts=opts,
+    )

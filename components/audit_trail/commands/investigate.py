@@ -5,7 +5,9 @@ Rows go to stdout in the chosen format; what the scan read and skipped goes to s
 and boto3 load only when a command runs, so `audit-trail --help` stays fast.
 """
 
-from collections.abc import Sequence
+import functools
+import inspect
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -116,20 +118,80 @@ def _ask_and_show(question: Any, scope: dict[str, Any], fmt: OutputFormat) -> No
 
 
 def _scope(
+    *,
     source: str | None,
     since: str | None,
     until: str | None,
-    region: Sequence[str] | None,
     account: Sequence[str] | None,
     engine: str,
     database: str,
     table: str,
     workgroup: str,
+    region: Sequence[str] | None = None,
 ) -> dict[str, Any]:
     window = _window(since, until, region, account)
     return dict(
         source=source, window=window, engine=engine, database=database, table=table, workgroup=workgroup
     )
+
+
+def _shared(name: str, annotation: Any, default: Any) -> inspect.Parameter:
+    return inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=default, annotation=annotation)
+
+
+# What every question's command takes, in the order `--help` lists them: SOURCE and the window after the
+# command's own arguments, the output format and the engine's options after its own options.
+SCOPE_PARAMETERS = (
+    _shared("source", SourceArg, None),
+    _shared("since", SinceOpt, None),
+    _shared("until", UntilOpt, None),
+    _shared("region", RegionOpt, None),
+    _shared("account", AccountOpt, None),
+)
+OUTPUT_PARAMETERS = (
+    _shared("fmt", FormatOption, OutputFormat.table),
+    _shared("engine", EngineOpt, "local"),
+    _shared("database", DatabaseOpt, DEFAULT_DATABASE),
+    _shared("table", TableOpt, DEFAULT_TABLE),
+    _shared("workgroup", WorkgroupOpt, DEFAULT_WORKGROUP),
+)
+
+
+def _is_argument(parameter: inspect.Parameter) -> bool:
+    metadata = getattr(parameter.annotation, "__metadata__", ())
+    return any(isinstance(m, typer.models.ArgumentInfo) for m in metadata)
+
+
+def question_command(*, region: bool = True) -> Callable[[Callable[..., None]], Callable[..., None]]:
+    """Gives a question's command the shared parameters above (without --region if REGION is false) and
+    calls it with its own, plus `scope` (the SOURCE, window and engine for `_answer`) and `fmt`."""
+    scope_parameters = [p for p in SCOPE_PARAMETERS if region or p.name != "region"]
+
+    def decorate(command: Callable[..., None]) -> Callable[..., None]:
+        own = [
+            p.replace(kind=inspect.Parameter.KEYWORD_ONLY)
+            for p in inspect.signature(command).parameters.values()
+            if p.name not in ("scope", "fmt")
+        ]
+        parameters = [
+            *(p for p in own if _is_argument(p)),
+            *scope_parameters,
+            *(p for p in own if not _is_argument(p)),
+            *OUTPUT_PARAMETERS,
+        ]
+
+        @functools.wraps(command)
+        def run(**given: Any) -> None:
+            shared = {p.name: given.pop(p.name) for p in (*scope_parameters, *OUTPUT_PARAMETERS)}
+            fmt = shared.pop("fmt")
+            command(**given, scope=_scope(**shared), fmt=fmt)
+
+        # Typer reads the command's parameters from its signature.
+        run.__signature__ = inspect.Signature(parameters)  # type: ignore[attr-defined]
+        run.__annotations__ = {p.name: p.annotation for p in parameters}
+        return run
+
+    return decorate
 
 
 def activity_title(actor: str, rows: Sequence[dict[str, Any]]) -> str:
@@ -205,10 +267,8 @@ def register(app: typer.Typer) -> None:
             raise typer.Exit(1)
 
     @app.command(rich_help_panel=PANEL)
+    @question_command()
     def query(
-        source: SourceArg = None,
-        since: SinceOpt = None,
-        until: UntilOpt = None,
         actor: Annotated[
             str | None,
             typer.Option("--actor", help="ARN, user name, access key id, role session or role ARN."),
@@ -226,8 +286,6 @@ def register(app: typer.Typer) -> None:
         ip: Annotated[
             str | None, typer.Option("--ip", help="Source IP, or a glob such as 203.0.113.*")
         ] = None,
-        region: RegionOpt = None,
-        account: AccountOpt = None,
         errors: Annotated[bool, typer.Option("--errors", help="Only calls that failed.")] = False,
         write_only: Annotated[
             bool, typer.Option("--write-only", help="Only calls that are not read-only.")
@@ -244,11 +302,9 @@ def register(app: typer.Typer) -> None:
             typer.Option("--sql", help="Raw SQL over the `events` view (the records the filters keep)."),
         ] = None,
         limit: Annotated[int | None, typer.Option("--limit", min=1, help="At most this many rows.")] = None,
-        fmt: FormatOption = OutputFormat.table,
-        engine: EngineOpt = "local",
-        database: DatabaseOpt = DEFAULT_DATABASE,
-        table: TableOpt = DEFAULT_TABLE,
-        workgroup: WorkgroupOpt = DEFAULT_WORKGROUP,
+        *,
+        scope: dict[str, Any],
+        fmt: OutputFormat,
     ) -> None:
         """Who did what, when, from where: the events matching every filter given, oldest first.
 
@@ -270,7 +326,6 @@ def register(app: typer.Typer) -> None:
             *([f.Errors()] if errors else []),
             *([f.WriteOnly()] if write_only else []),
         ]
-        scope = _scope(source, since, until, region, account, engine, database, table, workgroup)
         following = follow_scope(actor, scope) if follow_sessions else None
         if following is not None:
             chosen[0] = following.filter  # --actor, widened to the actor's sessions
@@ -284,20 +339,14 @@ def register(app: typer.Typer) -> None:
             _show(answer, fmt, question.title, columns)
 
     @app.command("who-changed", rich_help_panel=PANEL)
+    @question_command()
     def who_changed(
         resource: Annotated[
             str, typer.Argument(help="ARN or id of the resource, e.g. sg-0123456789abcdef0.")
         ],
-        source: SourceArg = None,
-        since: SinceOpt = None,
-        until: UntilOpt = None,
-        region: RegionOpt = None,
-        account: AccountOpt = None,
-        fmt: FormatOption = OutputFormat.table,
-        engine: EngineOpt = "local",
-        database: DatabaseOpt = DEFAULT_DATABASE,
-        table: TableOpt = DEFAULT_TABLE,
-        workgroup: WorkgroupOpt = DEFAULT_WORKGROUP,
+        *,
+        scope: dict[str, Any],
+        fmt: OutputFormat,
     ) -> None:
         """Every call that changed, or tried to change, a resource: who, when, from where, the outcome.
 
@@ -305,19 +354,14 @@ def register(app: typer.Typer) -> None:
         """
         from ..investigate import questions as q
 
-        scope = _scope(source, since, until, region, account, engine, database, table, workgroup)
         _ask_and_show(q.who_changed(resource), scope, fmt)
 
     @app.command(rich_help_panel=PANEL)
+    @question_command()
     def activity(
         actor: Annotated[
             str, typer.Argument(help="ARN, user name, access key id, role session or role ARN.")
         ],
-        source: SourceArg = None,
-        since: SinceOpt = None,
-        until: UntilOpt = None,
-        region: RegionOpt = None,
-        account: AccountOpt = None,
         follow_sessions: Annotated[
             bool,
             typer.Option(
@@ -329,11 +373,9 @@ def register(app: typer.Typer) -> None:
             bool,
             typer.Option("--by-tactic", help="Rows by ATT&CK tactic instead, first and last time of each."),
         ] = False,
-        fmt: FormatOption = OutputFormat.table,
-        engine: EngineOpt = "local",
-        database: DatabaseOpt = DEFAULT_DATABASE,
-        table: TableOpt = DEFAULT_TABLE,
-        workgroup: WorkgroupOpt = DEFAULT_WORKGROUP,
+        *,
+        scope: dict[str, Any],
+        fmt: OutputFormat,
     ) -> None:
         """Damage assessment: everything an identity did, by service, action and resource.
 
@@ -347,9 +389,12 @@ def register(app: typer.Typer) -> None:
         from ..hunt.follow import TACTIC_COLUMNS, follow_scope, show_shape
         from ..investigate import questions as q
 
-        scope = _scope(source, since, until, region, account, engine, database, table, workgroup)
         following = None
-        if follow_sessions or by_tactic or (fmt is OutputFormat.table and engine == "local" and source):
+        if (
+            follow_sessions
+            or by_tactic
+            or (fmt is OutputFormat.table and scope["engine"] == "local" and scope["source"])
+        ):
             flag = "--follow-sessions" if follow_sessions else "--by-tactic"
             following = follow_scope(actor, scope, sessions=follow_sessions, flag=flag)
         if by_tactic and following is not None:
@@ -364,74 +409,41 @@ def register(app: typer.Typer) -> None:
             show_shape(following, fmt, sessions=follow_sessions)
 
     @app.command("root-usage", rich_help_panel=PANEL)
-    def root_usage(
-        source: SourceArg = None,
-        since: SinceOpt = None,
-        until: UntilOpt = None,
-        region: RegionOpt = None,
-        account: AccountOpt = None,
-        fmt: FormatOption = OutputFormat.table,
-        engine: EngineOpt = "local",
-        database: DatabaseOpt = DEFAULT_DATABASE,
-        table: TableOpt = DEFAULT_TABLE,
-        workgroup: WorkgroupOpt = DEFAULT_WORKGROUP,
-    ) -> None:
+    @question_command()
+    def root_usage(*, scope: dict[str, Any], fmt: OutputFormat) -> None:
         """Every call the root user made itself (CIS 4.3), sign-ins included.
 
         Example: audit-trail root-usage ./logs --since 90d
         """
         from ..investigate import questions as q
 
-        scope = _scope(source, since, until, region, account, engine, database, table, workgroup)
         _ask_and_show(q.root_usage(), scope, fmt)
 
     @app.command("failed-logins", rich_help_panel=PANEL)
-    def failed_logins(
-        source: SourceArg = None,
-        since: SinceOpt = None,
-        until: UntilOpt = None,
-        region: RegionOpt = None,
-        account: AccountOpt = None,
-        fmt: FormatOption = OutputFormat.table,
-        engine: EngineOpt = "local",
-        database: DatabaseOpt = DEFAULT_DATABASE,
-        table: TableOpt = DEFAULT_TABLE,
-        workgroup: WorkgroupOpt = DEFAULT_WORKGROUP,
-    ) -> None:
+    @question_command()
+    def failed_logins(*, scope: dict[str, Any], fmt: OutputFormat) -> None:
         """Failed console sign-ins, and IAM users signing in to the console without MFA (CIS 4.2, 4.6).
 
         Example: audit-trail failed-logins ./logs --since 7d
         """
         from ..investigate import questions as q
 
-        scope = _scope(source, since, until, region, account, engine, database, table, workgroup)
         _ask_and_show(q.failed_logins(), scope, fmt)
 
     @app.command(rich_help_panel=PANEL)
-    def denied(
-        source: SourceArg = None,
-        since: SinceOpt = None,
-        until: UntilOpt = None,
-        region: RegionOpt = None,
-        account: AccountOpt = None,
-        fmt: FormatOption = OutputFormat.table,
-        engine: EngineOpt = "local",
-        database: DatabaseOpt = DEFAULT_DATABASE,
-        table: TableOpt = DEFAULT_TABLE,
-        workgroup: WorkgroupOpt = DEFAULT_WORKGROUP,
-    ) -> None:
+    @question_command()
+    def denied(*, scope: dict[str, Any], fmt: OutputFormat) -> None:
         """Calls refused with AccessDenied* or *UnauthorizedOperation (CIS 4.1): someone probing permissions.
 
         Example: audit-trail denied ./logs --since 24h -f csv
         """
         from ..investigate import questions as q
 
-        scope = _scope(source, since, until, region, account, engine, database, table, workgroup)
         _ask_and_show(q.denied(), scope, fmt)
 
     @app.command("unusual-regions", rich_help_panel=PANEL)
+    @question_command(region=False)
     def unusual_regions(
-        source: SourceArg = None,
         expected: Annotated[
             list[str] | None,
             typer.Option(
@@ -447,14 +459,9 @@ def register(app: typer.Typer) -> None:
                 help="Without --expected: regions under this share of events.",
             ),
         ] = 0.01,
-        since: SinceOpt = None,
-        until: UntilOpt = None,
-        account: AccountOpt = None,
-        fmt: FormatOption = OutputFormat.table,
-        engine: EngineOpt = "local",
-        database: DatabaseOpt = DEFAULT_DATABASE,
-        table: TableOpt = DEFAULT_TABLE,
-        workgroup: WorkgroupOpt = DEFAULT_WORKGROUP,
+        *,
+        scope: dict[str, Any],
+        fmt: OutputFormat,
     ) -> None:
         """Activity outside the regions you use (the 3 AM Tokyo case), by region and actor.
 
@@ -465,27 +472,15 @@ def register(app: typer.Typer) -> None:
         """
         from ..investigate import questions as q
 
-        scope = _scope(source, since, until, None, account, engine, database, table, workgroup)
         _ask_and_show(q.unusual_regions(tuple(expected or ()), min_share), scope, fmt)
 
     @app.command(rich_help_panel=PANEL)
-    def deletions(
-        source: SourceArg = None,
-        since: SinceOpt = None,
-        until: UntilOpt = None,
-        region: RegionOpt = None,
-        account: AccountOpt = None,
-        fmt: FormatOption = OutputFormat.table,
-        engine: EngineOpt = "local",
-        database: DatabaseOpt = DEFAULT_DATABASE,
-        table: TableOpt = DEFAULT_TABLE,
-        workgroup: WorkgroupOpt = DEFAULT_WORKGROUP,
-    ) -> None:
+    @question_command()
+    def deletions(*, scope: dict[str, Any], fmt: OutputFormat) -> None:
         """Every Delete*, Terminate* and Remove* call: what vanished, who did it, whether it worked.
 
         Example: audit-trail deletions ./logs --since 3d
         """
         from ..investigate import questions as q
 
-        scope = _scope(source, since, until, region, account, engine, database, table, workgroup)
         _ask_and_show(q.deletions(), scope, fmt)

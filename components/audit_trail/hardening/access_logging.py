@@ -8,7 +8,7 @@ import pulumi
 from pulumi_aws import s3
 
 from ..policies.access_logs import access_log_bucket_policy
-from ..private_bucket import lock_down
+from ..private_bucket import expire_objects, lock_down
 from .context import Context
 
 ACCESS_LOG_PREFIX = "s3-access-logs/"
@@ -21,23 +21,13 @@ def access_logging(ctx: Context, *, trail_bucket: s3.Bucket) -> s3.Bucket:
     bucket = s3.Bucket(f"{ctx.name}-access-logs", tags=ctx.tags, opts=ctx.opts(keep=True))
     locked = [
         *lock_down(f"{ctx.name}-access-logs", bucket, ctx.opts(keep=True)),
-        s3.BucketLifecycleConfiguration(
-            f"{ctx.name}-access-logs-lifecycle",
-            bucket=bucket.id,
-            rules=[
-                s3.BucketLifecycleConfigurationRuleArgs(
-                    id="expire-access-logs",
-                    status="Enabled",
-                    filter=s3.BucketLifecycleConfigurationRuleFilterArgs(prefix=""),
-                    expiration=s3.BucketLifecycleConfigurationRuleExpirationArgs(
-                        days=s.access_log_retention_days
-                    ),
-                    abort_incomplete_multipart_upload=s3.BucketLifecycleConfigurationRuleAbortIncompleteMultipartUploadArgs(
-                        days_after_initiation=7
-                    ),
-                )
-            ],
-            opts=ctx.opts(keep=True),
+        expire_objects(
+            f"{ctx.name}-access-logs",
+            bucket,
+            ctx.opts(keep=True),
+            rule_id="expire-access-logs",
+            days=s.access_log_retention_days,
+            abort_uploads_after_days=7,
         ),
     ]
     policy = s3.BucketPolicy(

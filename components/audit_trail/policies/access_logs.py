@@ -21,9 +21,8 @@ def access_log_bucket_policy(
     log_prefix: str,
 ) -> dict[str, Any]:
     """Only `logging.s3.amazonaws.com`, writing the trail bucket's access logs, and only over TLS."""
-    return {
-        "Version": "2012-10-17",
-        "Statement": [
+    return policy_document(
+        [
             {
                 "Sid": "S3ServerAccessLogsDelivery",
                 "Effect": "Allow",
@@ -36,5 +35,5 @@ def access_log_bucket_policy(
                 },
             },
             deny_insecure_transport(access_log_bucket_arn),
-        ],
-    }
+        ]
+    )
