@@ -11,6 +11,7 @@ from typing import Any
 import yaml
 
 from .errors import UserError
+from .yaml_loader import SAFE_LOADER
 
 PROJECT_FILES = ("Pulumi.yaml", "Pulumi.yml")
 SECRET_PLACEHOLDER = "[secret]"
@@ -62,7 +63,7 @@ def _load_project(path: Path) -> Project:
 
 def _read_yaml(path: Path) -> Any:
     try:
-        return yaml.safe_load(path.read_text(encoding="utf-8"))
+        return yaml.load(path.read_text(encoding="utf-8"), Loader=SAFE_LOADER)
     except yaml.YAMLError as exc:
         raise UserError(f"{path}: not valid YAML ({exc}); fix the file.") from exc
 

@@ -23,6 +23,7 @@ from sigma.rule import SigmaRule
 from sigma.types import SigmaFieldReference
 
 from ..errors import UserError
+from ..yaml_loader import SAFE_LOADER
 from .evaluate import CompiledRule, UnsupportedRule, compile_rule
 
 LEVELS = ("informational", "low", "medium", "high", "critical")
@@ -121,10 +122,6 @@ def rule_files(paths: Sequence[Path]) -> list[Path]:
     return found
 
 
-# pySigma's `from_yaml` with libyaml's parser (10x faster: rules load at every hunt's start).
-_YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-
-
 def load_rules(extra: Sequence[Path] = (), *, include_shipped: bool = True) -> list[HuntRule]:
     """The shipped rules (unless excluded) and those under `extra`, compiled or with why they cannot run."""
     sources = [(p, True) for p in rule_files([shipped_rules_dir()])] if include_shipped else []
@@ -135,7 +132,7 @@ def load_rules(extra: Sequence[Path] = (), *, include_shipped: bool = True) -> l
     for path, shipped in sources:
         try:
             collection = SigmaCollection.from_dicts(
-                list(yaml.load_all(path.read_text(encoding="utf-8"), Loader=_YAML_LOADER)),
+                list(yaml.load_all(path.read_text(encoding="utf-8"), Loader=SAFE_LOADER)),
                 collect_errors=True,
                 source=SigmaRuleLocation(path),
                 collect_filters=True,
