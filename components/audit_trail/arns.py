@@ -20,6 +20,16 @@ def partition_of_region(region: str) -> str:
     return "aws"
 
 
+def account_root_arn(partition: str, account: str) -> str:
+    """The account itself as a principal."""
+    return f"arn:{partition}:iam::{account}:root"
+
+
+def alarms_arn_pattern(partition: str, region: str, account: str) -> str:
+    """Every CloudWatch alarm of the account in REGION (an `ArnLike` value)."""
+    return f"arn:{partition}:cloudwatch:{region}:{account}:alarm:*"
+
+
 def bucket_arn(partition: str, bucket: str) -> str:
     return f"arn:{partition}:s3:::{bucket}"
 

@@ -89,7 +89,7 @@ class _Mocks(pulumi.runtime.Mocks):
             return {
                 "id": ACCOUNT,
                 "accountId": ACCOUNT,
-                "arn": f"arn:{p}:iam::{ACCOUNT}:root",
+                "arn": arns.account_root_arn(p, ACCOUNT),
                 "userId": ACCOUNT,
             }
         if args.token == "aws:index/getRegion:getRegion":

@@ -6,6 +6,8 @@ from dataclasses import dataclass, field
 
 from .args import DataEvents, ObjectLockMode, Profile, ReadWriteType
 
+# Stack config namespace: `audit-trail:retentionDays`.
+NAMESPACE = "audit-trail"
 DEFAULT_TRAIL_NAME = "account-activity-trail"
 
 

@@ -24,9 +24,7 @@ from .errors import UserError
 from .hardening.rules import hardening_problems
 from .profiles import apply_profile
 from .profiles import violations as profile_violations
-from .settings import AuditTrailSettings
-
-NAMESPACE = "audit-trail"
+from .settings import NAMESPACE, AuditTrailSettings
 
 
 def config_key(field: str) -> str:

@@ -9,20 +9,14 @@ import typer
 
 from ..errors import UserError
 from ..output import FormatOption, OutputFormat, render, stderr
-from .investigate import AccountOpt, RegionOpt, SinceOpt, UntilOpt, _window
+from .investigate import AccountOpt, RegionOpt, SinceOpt, UntilOpt, _window, show_scan_report
 
 HELP_PANEL = "Investigate"
 
 
 def _report(result: Any, floor: str) -> None:
     """On stderr, as `query` does: what the scan read and skipped; how many rules ran or could not."""
-    if result.report.files_listed == 0:
-        stderr.print("[yellow]No log files in SOURCE for this window.[/yellow]", highlight=False)
-    else:
-        first, *rest = result.report.summary()
-        stderr.print(f"[dim]{first}[/dim]", highlight=False, soft_wrap=True)
-        for line in rest:
-            stderr.print(f"[yellow]{line}[/yellow]", highlight=False, soft_wrap=True)
+    show_scan_report(result.report)
     stderr.print(f"[dim]{result.rules_run} rules run at level {floor} or above.[/dim]", highlight=False)
     if result.unrunnable:
         count = len(result.unrunnable)

@@ -8,6 +8,7 @@ from typing import Annotated
 
 import typer
 
+from ..args import ReadWriteType
 from ..errors import UserError
 from ..integrity.doctor import Expectations, expectations_for_stack, run_doctor, worst
 from ..integrity.public_keys import CloudTrailKeys, keys_from_files
@@ -15,6 +16,7 @@ from ..integrity.sources import FolderStore, open_source
 from ..integrity.verify import KeyProvider, verify_logs
 from ..investigate.filters import parse_time
 from ..output import FormatOption, OutputFormat, render, to_json
+from .investigate import check_accounts
 
 StackOption = Annotated[
     str | None,
@@ -59,6 +61,7 @@ def verify(
     Example: audit-trail verify --stack prod --since 7d
     Example (offline): audit-trail verify --folder ./evidence --public-keys keys.json --since 2026-11-01
     """
+    check_accounts(account)
     window_start = parse_time(since, "--since")
     window_end = parse_time(until, "--until") if until else datetime.now(UTC)
     source = open_source(folder=folder, stack=stack, bucket=bucket, prefix=prefix)
@@ -127,10 +130,9 @@ def doctor(
     else:
         raise UserError("doctor needs --stack STACK, or --trail NAME --region REGION.")
     home_region = region or home_region
-    if read_write_type is not None and read_write_type not in ("All", "ReadOnly", "WriteOnly"):
-        raise UserError(
-            f"--read-write-type {read_write_type!r}: accepted values are All, ReadOnly, WriteOnly."
-        )
+    accepted = [t.value for t in ReadWriteType]
+    if read_write_type is not None and read_write_type not in accepted:
+        raise UserError(f"--read-write-type {read_write_type!r}: accepted values are {', '.join(accepted)}.")
     expect = Expectations(
         retention_days=retention_days or expect.retention_days,
         read_write_type=read_write_type or expect.read_write_type,

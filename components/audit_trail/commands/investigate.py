@@ -55,6 +55,12 @@ TableOpt = Annotated[str, typer.Option("--table", help="Athena: the trail table.
 WorkgroupOpt = Annotated[str, typer.Option("--workgroup", help="Athena: workgroup to run the query in.")]
 
 
+def check_accounts(accounts: Sequence[str] | None) -> None:
+    for account in accounts or ():
+        if not (len(account) == 12 and account.isdigit()):
+            raise UserError(f"--account {account!r}: an AWS account id is 12 digits, e.g. 123456789012.")
+
+
 def _window(
     since: str | None, until: str | None, regions: Sequence[str] | None, accounts: Sequence[str] | None
 ) -> Any:
@@ -67,9 +73,7 @@ def _window(
         raise UserError(
             f"--since {since} is not before --until {until}: give a window that starts before it ends."
         )
-    for account in accounts or ():
-        if not (len(account) == 12 and account.isdigit()):
-            raise UserError(f"--account {account!r}: an AWS account id is 12 digits, e.g. 123456789012.")
+    check_accounts(accounts)
     return Window(
         start, end, frozenset(regions) if regions else None, frozenset(accounts) if accounts else None
     )
@@ -101,9 +105,12 @@ def _show(answer: Any, fmt: OutputFormat, title: str, table_columns: Sequence[st
     """Rows to stdout; then, on stderr, what the scan read and every file or record it had to skip."""
     columns = table_columns if fmt is OutputFormat.table and table_columns else answer.columns
     render(answer.rows, fmt, columns=columns, title=f"{title} — {len(answer.rows)} rows")
-    report = answer.report
-    if report is None:  # Athena: nothing scanned here
-        return
+    if answer.report is not None:  # None from Athena: nothing scanned here
+        show_scan_report(answer.report)
+
+
+def show_scan_report(report: Any) -> None:
+    """On stderr: what the scan read, then every file or record it had to skip."""
     if report.files_listed == 0:
         stderr.print("[yellow]No log files in SOURCE for this window.[/yellow]", highlight=False)
         return

@@ -10,6 +10,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from ..arns import bucket_arn
+
 Selector = dict[str, Any]
 
 # `readOnly` field values for a ReadOnly / WriteOnly choice; All needs no field.
@@ -47,7 +49,7 @@ def s3_object_selector(read_write: str, *, partition: str, excluded_buckets: Seq
         fields.append(
             {
                 "field": "resources.ARN",
-                "not_starts_withs": [f"arn:{partition}:s3:::{bucket}/" for bucket in excluded_buckets],
+                "not_starts_withs": [f"{bucket_arn(partition, bucket)}/" for bucket in excluded_buckets],
             }
         )
     return {

@@ -14,7 +14,7 @@ from botocore.exceptions import ClientError  # type: ignore[import-untyped]
 
 from ..arns import log_key_prefix
 from ..errors import UserError
-from ..settings import AuditTrailSettings
+from ..settings import NAMESPACE, AuditTrailSettings
 
 # Management events are delivered every few minutes; an hour of silence is unusual, a day is an outage.
 DELIVERY_WARN = timedelta(hours=1)
@@ -462,9 +462,9 @@ def _management_events(response: dict[str, Any]) -> str | None:
 def expectations_for_stack(stack: str, cwd: Path | None = None) -> tuple[str, str, Expectations]:
     """(trail name, home region, expectations) of a deployed stack: its outputs, and its config file when the
     project is here (without it, the retention is not compared)."""
+    from ..profiles import PROFILES
     from ..project import find_project, stack_config
     from ..stack_outputs import read_stack_outputs
-    from ..validation import NAMESPACE
 
     outputs = read_stack_outputs(stack, cwd)
     try:
@@ -472,7 +472,12 @@ def expectations_for_stack(stack: str, cwd: Path | None = None) -> tuple[str, st
     except UserError:
         return str(outputs["trailName"]), str(outputs["homeRegion"]), Expectations()
     defaults = AuditTrailSettings()
-    retention = config.get(f"{NAMESPACE}:retentionDays", str(defaults.retention_days))
+    # A profile presets the retention when the stack does not set it (pci: 365 days), as the program does.
+    profile = PROFILES.get(config.get(f"{NAMESPACE}:profile", defaults.profile.value))
+    preset = profile.preset if profile else {}
+    retention = config.get(
+        f"{NAMESPACE}:retentionDays", str(preset.get("retention_days", defaults.retention_days))
+    )
     expect = Expectations(
         retention_days=int(retention) if retention.isdigit() else None,
         read_write_type=config.get(f"{NAMESPACE}:readWriteType", defaults.read_write_type.value),

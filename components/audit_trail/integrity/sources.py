@@ -16,6 +16,7 @@ from botocore.exceptions import ClientError  # type: ignore[import-untyped]
 
 from ..errors import UserError
 
+# Beside each fetched digest file: its S3 user metadata (the signature), as `fetch` writes it.
 META_SUFFIX = ".meta.json"
 
 

@@ -8,6 +8,7 @@ reported as unexpected. The steps are those of the AWS page named in `digests`.
 
 from __future__ import annotations
 
+import functools
 from collections import defaultdict
 from collections.abc import Callable, Collection, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
@@ -19,6 +20,7 @@ from typing import Any
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from ..errors import UserError
+from ..investigate.sources import account_folders, join_key
 from .digests import (
     HASH_ALGORITHM,
     SIGNATURE_ALGORITHM,
@@ -174,10 +176,6 @@ class VerifyReport:
             "findings": [f.row() for f in self.findings],
             "summary": self.summary(),
         }
-
-
-def _join(*parts: str) -> str:
-    return "/".join(p for p in parts if p)
 
 
 def _days(first: date, last: date) -> Iterator[date]:
@@ -339,14 +337,17 @@ class _Run:
 
     def run(self, accounts: list[tuple[str, str]], regions: Collection[str] | None) -> None:
         for account, account_path in accounts:
-            digest_root = _join(account_path, "CloudTrail-Digest")
+            digest_root = join_key(account_path, "CloudTrail-Digest")
             region_names, _ = self.store.listdir(digest_root)
             for region in region_names:
                 if regions is not None and region not in regions:
                     continue
                 self.results[(account, region)] = RegionResult(account, region)
                 self.verify_region(
-                    account, region, _join(digest_root, region), _join(account_path, "CloudTrail", region)
+                    account,
+                    region,
+                    join_key(digest_root, region),
+                    join_key(account_path, "CloudTrail", region),
                 )
         if not self.results:
             self.results[("-", "-")] = RegionResult("-", "-")
@@ -454,22 +455,15 @@ class _Run:
 
 
 def _account_paths(store: Store, prefix: str, accounts: Collection[str] | None) -> list[tuple[str, str]]:
-    awslogs = _join(prefix, "AWSLogs")
-    names, _ = store.listdir(awslogs)
-    if not names:
+    awslogs = join_key(prefix, "AWSLogs")
+    dirs = functools.cache(lambda path: store.listdir(path)[0])  # AWSLogs/ is listed once, not twice
+    if not dirs(awslogs):
         raise UserError(
             f"{store.describe()}: nothing under {awslogs}/. Give the bucket and key prefix of the trail "
             "(--prefix is the trail's S3 key prefix, without AWSLogs/), or the folder `audit-trail fetch` "
             "wrote."
         )
-    found: list[tuple[str, str]] = []
-    for name in names:
-        if name.isdigit() and len(name) == 12:
-            found.append((name, _join(awslogs, name)))
-        elif name.startswith("o-"):
-            sub, _ = store.listdir(_join(awslogs, name))
-            found.extend((a, _join(awslogs, name, a)) for a in sub if a.isdigit() and len(a) == 12)
-    return [(a, p) for a, p in found if accounts is None or a in accounts]
+    return [(a, p) for a, p in account_folders(dirs, awslogs) if accounts is None or a in accounts]
 
 
 def verify_logs(

@@ -49,8 +49,6 @@ COLUMNS: tuple[tuple[str, str, str], ...] = (
 COLUMN_NAMES: tuple[str, ...] = tuple(name for name, _, _ in COLUMNS)
 _COLUMN_SET = frozenset(COLUMN_NAMES)
 
-SERVICE_SUFFIX = ".amazonaws.com"
-
 # Where the main resource of a call sits, first match wins: ids in the request, then the id a Create* call
 # returns, then names in the request. (JSON document, path); shared with the Athena SQL.
 RESOURCE_PATHS: tuple[tuple[str, str], ...] = (

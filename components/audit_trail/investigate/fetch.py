@@ -17,9 +17,8 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 from ..errors import UserError
+from ..integrity.sources import META_SUFFIX
 from .sources import LogFile, Window, list_log_files, parse_s3_url, s3_client
-
-META_SUFFIX = ".meta.json"
 
 
 @dataclass

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -141,7 +141,8 @@ def parse_s3_url(url: str) -> tuple[str, str]:
     return bucket, prefix.strip("/")
 
 
-def _join(*parts: str) -> str:
+def join_key(*parts: str) -> str:
+    """S3 key (or relative path) of PARTS, empty ones left out."""
     return "/".join(p for p in parts if p)
 
 
@@ -158,7 +159,7 @@ def _days(tree: _Tree, region_path: str, window: Window) -> Iterator[tuple[str, 
             and _in_range(int(year), first.year if first else None, last.year if last else None)
         ):
             continue
-        for month in tree.dirs(_join(region_path, year)):
+        for month in tree.dirs(join_key(region_path, year)):
             if not month.isdigit():
                 continue
             ym = int(year) * 100 + int(month)
@@ -166,24 +167,25 @@ def _days(tree: _Tree, region_path: str, window: Window) -> Iterator[tuple[str, 
             hi = last.year * 100 + last.month if last else None
             if not _in_range(ym, lo, hi):
                 continue
-            for day in tree.dirs(_join(region_path, year, month)):
+            for day in tree.dirs(join_key(region_path, year, month)):
                 try:
                     d = date(int(year), int(month), int(day))
                 except ValueError:
                     continue
                 if (first is None or d >= first) and (last is None or d <= last):
-                    yield _join(region_path, year, month, day), d
+                    yield join_key(region_path, year, month, day), d
 
 
-def _accounts(tree: _Tree, awslogs: str) -> Iterator[tuple[str, str]]:
-    """(account id, path of the account folder) under an AWSLogs folder, organization folders included."""
-    for name in tree.dirs(awslogs):
+def account_folders(dirs: Callable[[str], list[str]], awslogs: str) -> Iterator[tuple[str, str]]:
+    """(account id, path of the account folder) under an AWSLogs folder, organization folders included;
+    DIRS lists the sub-folder names of a path."""
+    for name in dirs(awslogs):
         if _ACCOUNT.fullmatch(name):
-            yield name, _join(awslogs, name)
+            yield name, join_key(awslogs, name)
         elif _ORG.fullmatch(name):
-            for sub in tree.dirs(_join(awslogs, name)):
+            for sub in dirs(join_key(awslogs, name)):
                 if _ACCOUNT.fullmatch(sub):
-                    yield sub, _join(awslogs, name, sub)
+                    yield sub, join_key(awslogs, name, sub)
 
 
 def _layout_files(
@@ -192,14 +194,14 @@ def _layout_files(
     for account, account_path in accounts:
         if window.accounts is not None and account not in window.accounts:
             continue
-        trail = _join(account_path, folder)
+        trail = join_key(account_path, folder)
         for region in tree.dirs(trail):
             if window.regions is not None and region not in window.regions:
                 continue
-            for day_path, day in _days(tree, _join(trail, region), window):
+            for day_path, day in _days(tree, join_key(trail, region), window):
                 for name, size in tree.files(day_path):
                     if name.endswith(_LOG_SUFFIXES):
-                        yield LogFile(tree.location(_join(day_path, name)), size, account, region, day)
+                        yield LogFile(tree.location(join_key(day_path, name)), size, account, region, day)
 
 
 def _find_layout(tree: _Tree, base: str) -> list[tuple[str, str]] | None:
@@ -209,14 +211,14 @@ def _find_layout(tree: _Tree, base: str) -> list[tuple[str, str]] | None:
         i = len(parts) - 1 - parts[::-1].index("AWSLogs")
         awslogs, below = "/".join(parts[: i + 1]), parts[i + 1 :]
         if not below:
-            return list(_accounts(tree, awslogs))
+            return list(account_folders(tree.dirs, awslogs))
         if _ACCOUNT.fullmatch(below[-1]) and len(below) <= 2:
             return [(below[-1], base)]
         if len(below) == 1 and _ORG.fullmatch(below[0]):
-            return [(a, _join(base, a)) for a in tree.dirs(base) if _ACCOUNT.fullmatch(a)]
+            return [(a, join_key(base, a)) for a in tree.dirs(base) if _ACCOUNT.fullmatch(a)]
         return None
     found = _find_awslogs(tree, base)
-    return [a for awslogs in found for a in _accounts(tree, awslogs)] if found else None
+    return [a for awslogs in found for a in account_folders(tree.dirs, awslogs)] if found else None
 
 
 def _find_awslogs(tree: _Tree, base: str, depth: int = 4) -> list[str]:
@@ -227,7 +229,7 @@ def _find_awslogs(tree: _Tree, base: str, depth: int = 4) -> list[str]:
         below: list[str] = []
         for path in level:
             for name in tree.dirs(path):
-                (found if name == "AWSLogs" else below).append(_join(path, name))
+                (found if name == "AWSLogs" else below).append(join_key(path, name))
         if found:
             return found
         level = below

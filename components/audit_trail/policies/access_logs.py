@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from ..arns import bucket_arn
 from .bucket import deny_insecure_transport, policy_document
 
 
@@ -30,7 +31,7 @@ def access_log_bucket_policy(
                 "Action": "s3:PutObject",
                 "Resource": f"{access_log_bucket_arn}/{log_prefix}*",
                 "Condition": {
-                    "ArnLike": {"aws:SourceArn": f"arn:{partition}:s3:::{source_bucket_name}"},
+                    "ArnLike": {"aws:SourceArn": bucket_arn(partition, source_bucket_name)},
                     "StringEquals": {"aws:SourceAccount": account_id},
                 },
             },

@@ -11,26 +11,14 @@ from typing import Any
 from .bucket import cloudtrail_acl_check, cloudtrail_write, deny_insecure_transport, policy_document
 
 
-def organization_log_prefix(s3_key_prefix: str, organization_id: str) -> str:
-    return f"{s3_key_prefix}/AWSLogs/{organization_id}/" if s3_key_prefix else f"AWSLogs/{organization_id}/"
-
-
 def organization_trail_statement(
     *, bucket_arn: str, s3_key_prefix: str, organization_id: str, trail_arn: str
 ) -> dict[str, Any]:
-    """CloudTrail may write member accounts' logs, with the same conditions as the account's own."""
+    """CloudTrail may write member accounts' logs, with the same conditions as the account's own: the
+    organization id takes the account's place in the path."""
     return {
+        **cloudtrail_write(bucket_arn, trail_arn, organization_id, s3_key_prefix),
         "Sid": "AWSCloudTrailWriteOrganization",
-        "Effect": "Allow",
-        "Principal": {"Service": "cloudtrail.amazonaws.com"},
-        "Action": "s3:PutObject",
-        "Resource": f"{bucket_arn}/{organization_log_prefix(s3_key_prefix, organization_id)}*",
-        "Condition": {
-            "StringEquals": {
-                "s3:x-amz-acl": "bucket-owner-full-control",
-                "aws:SourceArn": trail_arn,
-            }
-        },
     }
 
 

@@ -11,6 +11,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from ..arns import account_root_arn, alarms_arn_pattern
+from .cloudwatch import log_group_arn
+
 Statement = dict[str, Any]
 
 
@@ -23,7 +26,7 @@ def account_admin_statement(*, partition: str, account_id: str) -> Statement:
     return {
         "Sid": "EnableAccountAdministration",
         "Effect": "Allow",
-        "Principal": {"AWS": f"arn:{partition}:iam::{account_id}:root"},
+        "Principal": {"AWS": account_root_arn(partition, account_id)},
         "Action": "kms:*",
         "Resource": "*",
     }
@@ -94,8 +97,8 @@ def log_group_statement(*, partition: str, region: str, account_id: str, log_gro
         "Resource": "*",
         "Condition": {
             "ArnEquals": {
-                "kms:EncryptionContext:aws:logs:arn": (
-                    f"arn:{partition}:logs:{region}:{account_id}:log-group:{log_group_name}"
+                "kms:EncryptionContext:aws:logs:arn": log_group_arn(
+                    partition=partition, region=region, account_id=account_id, log_group_name=log_group_name
                 )
             }
         },
@@ -116,7 +119,7 @@ def alarm_topic_statement(*, partition: str, region: str, account_id: str) -> St
         "Resource": "*",
         "Condition": {
             "StringEquals": {"aws:SourceAccount": account_id},
-            "ArnLike": {"aws:SourceArn": f"arn:{partition}:cloudwatch:{region}:{account_id}:alarm:*"},
+            "ArnLike": {"aws:SourceArn": alarms_arn_pattern(partition, region, account_id)},
         },
     }
 

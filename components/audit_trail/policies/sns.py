@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from ..arns import account_root_arn, alarms_arn_pattern
+
 
 def alarm_topic_policy(*, partition: str, region: str, account_id: str, topic_arn: str) -> dict[str, Any]:
     """The account manages the topic; CloudWatch may publish only for this account's alarms; TLS only."""
@@ -13,7 +15,7 @@ def alarm_topic_policy(*, partition: str, region: str, account_id: str, topic_ar
             {
                 "Sid": "AccountManagesTopic",
                 "Effect": "Allow",
-                "Principal": {"AWS": f"arn:{partition}:iam::{account_id}:root"},
+                "Principal": {"AWS": account_root_arn(partition, account_id)},
                 "Action": [
                     "sns:GetTopicAttributes",
                     "sns:SetTopicAttributes",
@@ -34,7 +36,7 @@ def alarm_topic_policy(*, partition: str, region: str, account_id: str, topic_ar
                 "Resource": topic_arn,
                 "Condition": {
                     "StringEquals": {"aws:SourceAccount": account_id},
-                    "ArnLike": {"aws:SourceArn": f"arn:{partition}:cloudwatch:{region}:{account_id}:alarm:*"},
+                    "ArnLike": {"aws:SourceArn": alarms_arn_pattern(partition, region, account_id)},
                 },
             },
             {
