@@ -24,7 +24,7 @@ from audit_trail.integrity.doctor import (
     run_doctor,
     worst,
 )
-from audit_trail.policies.bucket import trail_bucket_policy
+from audit_trail.policies.central_bucket import log_bucket_policy
 from botocore.stub import Stubber  # type: ignore[import-untyped]
 from typer.testing import CliRunner
 
@@ -48,7 +48,10 @@ def healthy(aws: str, boto_session: Any) -> dict[str, Any]:
     s3 = boto_session.client("s3", region_name=REGION)
     s3.create_bucket(Bucket=BUCKET)
     s3.put_bucket_policy(
-        Bucket=BUCKET, Policy=json.dumps(trail_bucket_policy(bucket_arn("aws", BUCKET), ARN, ACCOUNT))
+        Bucket=BUCKET,
+        Policy=json.dumps(
+            log_bucket_policy(bucket_arn=bucket_arn("aws", BUCKET), trail_arn=ARN, account=ACCOUNT)
+        ),
     )
     s3.put_public_access_block(
         Bucket=BUCKET,
@@ -199,7 +202,7 @@ def test_validation_off_and_single_region(healthy):
 
 
 def test_policy_without_source_arn_or_tls(healthy):
-    policy = trail_bucket_policy(bucket_arn("aws", BUCKET), ARN, ACCOUNT)
+    policy = log_bucket_policy(bucket_arn=bucket_arn("aws", BUCKET), trail_arn=ARN, account=ACCOUNT)
     for statement in policy["Statement"]:
         if statement["Sid"] == "AWSCloudTrailWrite":
             del statement["Condition"]["StringEquals"]["aws:SourceArn"]
@@ -335,3 +338,6 @@ def test_stack_expectations_come_from_outputs_and_config(tmp_path, monkeypatch):
     assert expect == Expectations(retention_days=400, read_write_type="WriteOnly", multi_region=True)
     # Without the project's config file, the retention is unknown, so not compared.
     assert expectations_for_stack("staging", tmp_path)[2].retention_days is None
+    # A profile's preset retention is what the program deploys, so it is what doctor expects.
+    (project / "Pulumi.staging.yaml").write_text("config:\n  audit-trail:profile: pci\n")
+    assert expectations_for_stack("staging", project)[2].retention_days == 365

@@ -8,8 +8,8 @@ from audit_trail.policies.bucket import (
     cloudtrail_acl_check,
     cloudtrail_write,
     deny_insecure_transport,
-    trail_bucket_policy,
 )
+from audit_trail.policies.central_bucket import log_bucket_policy
 
 BUCKET_ARN = "arn:aws:s3:::logs"
 TRAIL_ARN = "arn:aws:cloudtrail:us-east-1:111122223333:trail/t"
@@ -50,7 +50,9 @@ def test_requests_without_tls_are_denied_to_everyone() -> None:
 
 
 def test_whole_policy_grants_write_to_cloudtrail_alone() -> None:
-    doc = trail_bucket_policy(BUCKET_ARN, TRAIL_ARN, "111122223333", "p")
+    doc = log_bucket_policy(
+        bucket_arn=BUCKET_ARN, trail_arn=TRAIL_ARN, account="111122223333", s3_key_prefix="p"
+    )
     assert doc["Version"] == "2012-10-17"
     assert [s["Sid"] for s in doc["Statement"]] == [
         "AWSCloudTrailAclCheck",

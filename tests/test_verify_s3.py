@@ -155,6 +155,12 @@ def test_cli_bad_input_exits_2_naming_it(tmp_path):
         app, env=WIDE, args=["verify", "--folder", str(tmp_path / "gone"), "--public-keys", "k.json"]
     )
     assert result.exit_code == 2 and "no such folder" in result.output
+    result = CliRunner().invoke(
+        app,
+        env=WIDE,
+        args=["verify", "--folder", str(tmp_path), "--public-keys", "k.json", "--account", "12"],
+    )
+    assert result.exit_code == 2 and "--account '12': an AWS account id is 12 digits" in result.output
 
 
 def test_stack_outputs_name_bucket_prefix_and_account(bucket, monkeypatch):

@@ -52,16 +52,3 @@ def deny_insecure_transport(bucket_arn: str) -> Statement:
 
 def policy_document(statements: list[Statement]) -> dict[str, Any]:
     return {"Version": "2012-10-17", "Statement": statements}
-
-
-def trail_bucket_policy(
-    bucket_arn: str, trail_arn: str, account: str, s3_key_prefix: str = ""
-) -> dict[str, Any]:
-    """The whole policy of a dedicated account-trail bucket."""
-    return policy_document(
-        [
-            cloudtrail_acl_check(bucket_arn, trail_arn),
-            cloudtrail_write(bucket_arn, trail_arn, account, s3_key_prefix),
-            deny_insecure_transport(bucket_arn),
-        ]
-    )
