@@ -2,7 +2,7 @@
 
 import pulumi
 from audit_trail import AuditTrail
-from audit_trail.config import load_stack_config
+from audit_trail.component.config import load_stack_config
 
 trail = AuditTrail("audit-trail", load_stack_config())
 

@@ -4,7 +4,7 @@ The Pulumi language host runs this folder (`python provider/ <engine address> ..
 from requirements.txt, after `pulumi package add <repository>.git/provider@<tag>`.
 """
 
-from audit_trail.provider_schema import COMPONENTS, PACKAGE_NAME
+from audit_trail.component.provider_schema import COMPONENTS, PACKAGE_NAME
 from pulumi.provider.experimental import component_provider_host
 
 if __name__ == "__main__":

@@ -10,9 +10,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
+from support.paths import PROJECT_DIR
 
 if TYPE_CHECKING:
-    from audit_trail.preview import Preview
+    from audit_trail.plan.preview import Preview
 
 TEST_REGION = "us-east-1"
 
@@ -52,13 +53,11 @@ def aws(moto_endpoint: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
 
 # --- The Pulumi program under mocks: the same machinery as `audit-trail plan` -------------------------------
 
-PROJECT_DIR = Path(__file__).resolve().parent.parent
-
 
 @pytest.fixture
 def preview_stack() -> Callable[..., Preview]:
     """Run the real `__main__.py` for a stack: its Pulumi.<stack>.yaml, then `key=value` overrides."""
-    from audit_trail.preview import run
+    from audit_trail.plan.preview import run
     from audit_trail.project import find_project, stack_config
 
     project = find_project(PROJECT_DIR)
@@ -73,7 +72,7 @@ def preview_stack() -> Callable[..., Preview]:
 @pytest.fixture
 def preview_program() -> Callable[..., Preview]:
     """Run a program - a `__main__.py` path, or a function building resources - with a raw config dict."""
-    from audit_trail.preview import run
+    from audit_trail.plan.preview import run
 
     def _run(program: Path | Callable[[], None], config: dict[str, str] | None = None) -> Preview:
         return run(program, config)

@@ -14,11 +14,12 @@ from typing import Any
 import pulumi
 import pytest
 import yaml
-from audit_trail.preview import Preview
-from audit_trail.provider_schema import COMPONENTS, PACKAGE_NAME
+from audit_trail.component.provider_schema import COMPONENTS, PACKAGE_NAME
+from audit_trail.plan.preview import Preview
 from google.protobuf import struct_pb2  # type: ignore[import-untyped]
 from pulumi.provider.experimental.component import ComponentProvider
 from pulumi.runtime import rpc
+from support.graph import one
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLES = ROOT / "examples"
@@ -181,6 +182,6 @@ def test_the_examples_settings_build_a_trail_through_the_provider(
     settings = _ts_args() if example == "typescript" else _yaml_component(_project("yaml"))[1]["properties"]
     plan = _through_provider(preview_program, settings)
     assert plan.error is None, plan.error
-    trail = plan.one("aws:cloudtrail/trail:Trail")["inputs"]
+    trail = one(plan, "aws:cloudtrail/trail:Trail")["inputs"]
     assert trail["s3KeyPrefix"] == settings["s3KeyPrefix"]
     assert trail["tags"] == settings["tags"]

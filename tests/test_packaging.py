@@ -12,15 +12,16 @@ import zipfile
 from pathlib import Path
 
 import pytest
+from support.graph import one
+from support.paths import PROJECT_DIR
 
-PROJECT_DIR = Path(__file__).resolve().parent.parent
 CONSUMER = Path(__file__).resolve().parent / "consumer" / "__main__.py"
 
 
 def test_consumer_program_builds_its_own_trail(preview_program) -> None:
     plan = preview_program(CONSUMER, {"aws:region": "eu-central-1"})
     assert plan.error is None, plan.error
-    trail = plan.one("aws:cloudtrail/trail:Trail")
+    trail = one(plan, "aws:cloudtrail/trail:Trail")
     assert trail["name"] == "security-trail"
     assert trail["inputs"]["name"] == "security-writes"
     assert trail["inputs"]["eventSelectors"] == [
@@ -28,10 +29,10 @@ def test_consumer_program_builds_its_own_trail(preview_program) -> None:
     ]
     assert trail["inputs"]["s3KeyPrefix"] == "security"
     assert trail["inputs"]["tags"] == {"owner": "secops"}
-    policy = json.loads(plan.one("aws:s3/bucketPolicy:BucketPolicy")["inputs"]["policy"])
+    policy = json.loads(one(plan, "aws:s3/bucketPolicy:BucketPolicy")["inputs"]["policy"])
     write = next(s for s in policy["Statement"] if s["Sid"] == "AWSCloudTrailWrite")
     assert write["Resource"] == "arn:aws:s3:::consumer-security-logs/security/AWSLogs/123456789012/*"
-    lifecycle = plan.one("aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration")
+    lifecycle = one(plan, "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration")
     assert lifecycle["inputs"]["rules"][0]["expiration"] == {"days": 400}
     # The consumer's `protect` reaches every child, on top of the component's own retain-on-delete.
     children = [r for r in plan.resources if r["type"].startswith("aws:")]
@@ -64,11 +65,11 @@ def test_wheel_ships_the_component_and_imports_on_its_own(tmp_path: Path) -> Non
     archive = zipfile.ZipFile(wheel)
     names = set(archive.namelist())
     for module in (
-        "component.py",
-        "args.py",
-        "validation.py",
-        "preview.py",
-        "policies/bucket.py",
+        "component/trail.py",
+        "component/args.py",
+        "component/validation.py",
+        "plan/preview.py",
+        "component/policies/bucket.py",
         "py.typed",
     ):
         assert f"audit_trail/{module}" in names, module
@@ -91,9 +92,19 @@ def test_wheel_ships_the_component_and_imports_on_its_own(tmp_path: Path) -> Non
     reason="installs every dependency from PyPI into a fresh venv (minutes); set AUDIT_TRAIL_INSTALL_TEST=1",
 )
 def test_pip_install_of_the_repo_into_a_fresh_venv(tmp_path: Path) -> None:
+    """Without extras: the component and only what it needs; the command says to install the `cli` extra."""
     venv.create(tmp_path / "venv", with_pip=True)
     python = tmp_path / "venv" / "bin" / "python"
     subprocess.run([python, "-m", "pip", "install", "--quiet", str(PROJECT_DIR)], check=True)
     probe = "from audit_trail import AuditTrail, AuditTrailArgs, ReadWriteType; print(AuditTrail.__module__)"
     done = subprocess.run([python, "-c", probe], capture_output=True, text=True, check=True, cwd=tmp_path)
-    assert done.stdout.strip() == "audit_trail.component"
+    assert done.stdout.strip() == "audit_trail.component.trail"
+    listed = subprocess.run([python, "-m", "pip", "list", "--format", "json"], capture_output=True, text=True)
+    installed = {p["name"].lower() for p in json.loads(listed.stdout)}
+    assert {"pulumi", "pulumi-aws", "audit-trail"} <= installed
+    assert not installed & {"duckdb", "boto3", "typer", "rich", "orjson", "isal", "pysigma", "cryptography"}
+    command = subprocess.run(
+        [tmp_path / "venv" / "bin" / "audit-trail", "--version"], capture_output=True, text=True
+    )
+    assert command.returncode == 2
+    assert "pip install 'audit-trail[cli]'" in command.stderr and "Traceback" not in command.stderr

@@ -6,17 +6,17 @@ lazily so CLI commands that never build resources do not pay for loading the AWS
 
 from typing import TYPE_CHECKING, Any
 
-from .args import AuditTrailArgs, ReadWriteType
+from .component.args import AuditTrailArgs, ReadWriteType
 
 if TYPE_CHECKING:
-    from .component import AuditTrail
+    from .component.trail import AuditTrail
 
 __all__ = ["AuditTrail", "AuditTrailArgs", "ReadWriteType"]
 
 
 def __getattr__(name: str) -> Any:
     if name == "AuditTrail":
-        from .component import AuditTrail
+        from .component.trail import AuditTrail
 
         return AuditTrail
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -39,15 +39,6 @@ def trail_arn(partition: str, region: str, account: str, trail_name: str) -> str
     return f"arn:{partition}:cloudtrail:{region}:{account}:trail/{trail_name}"
 
 
-def log_key_prefix(s3_key_prefix: str, account: str) -> str:
-    """Where CloudTrail writes this account's files in the bucket: `[prefix/]AWSLogs/<account>/`."""
-    return f"{s3_key_prefix}/AWSLogs/{account}/" if s3_key_prefix else f"AWSLogs/{account}/"
-
-
-def logs_location(bucket: str, s3_key_prefix: str, account: str) -> str:
-    return f"s3://{bucket}/{log_key_prefix(s3_key_prefix, account)}"
-
-
 def trail_console_url(partition: str, region: str, trail_arn_: str) -> str:
     host = CONSOLE_HOSTS.get(partition, CONSOLE_HOSTS["aws"])
     return f"https://{region}.{host}/cloudtrailv2/home?region={region}#/trails/{quote(trail_arn_, safe='')}"

@@ -1,17 +1,50 @@
-"""Errors a user can fix."""
+"""What stops a command, and the one exit-code table every command follows.
 
-# Typer (0.29) runs commands on its own vendored click and turns only *that* ClickException into
-# "Error: ..." and an exit code; a plain click.ClickException would escape as a traceback.
-from typer._click.exceptions import ClickException
+Plain exceptions: the libraries raise them, the component raises them, and only the CLI (`cli/app.py`) turns
+them into a message and an exit code. No CLI framework is imported here.
+"""
+
+from __future__ import annotations
+
+from enum import IntEnum
 
 
-class UserError(ClickException):
-    """Bad input (config key, flag, file): the message names it, says what is accepted and what to do.
+class ExitCode(IntEnum):
+    """The exit code of every `audit-trail` command. Findings and failures never share a code."""
 
-    A click exception so every CLI command reports it as `Error: ...` with exit code 2 and no traceback;
-    outside the CLI (the Pulumi program) it is an ordinary exception with the same message.
-    """
+    OK = 0
+    FINDINGS = 1
+    BAD_INPUT = 2
+    CANNOT_RUN = 3
 
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.exit_code = 2
+
+EXIT_CODE_MEANINGS: dict[ExitCode, str] = {
+    ExitCode.OK: "ran; nothing that fails (verify PASS, doctor PASS or only WARN, hunt below --fail-on, "
+    "report written)",
+    ExitCode.FINDINGS: "findings: verify FAIL, doctor FAIL (WARN too with --strict), a hunt hit at or above "
+    "--fail-on",
+    ExitCode.BAD_INPUT: "bad input: a flag, a config key, a file or a rule given by the user",
+    ExitCode.CANNOT_RUN: "could not run: AWS or network error, missing credentials, bucket, workgroup or "
+    "table, a source with no log files where the command needs them, a dead worker, scratch space full",
+}
+"""The exit-code table, as the README and every command's --help show it."""
+
+
+class AuditTrailError(Exception):
+    """Something that stops a command; the message says what and what to do. Never shown as a traceback."""
+
+    exit_code: ExitCode = ExitCode.CANNOT_RUN
+
+
+class UserError(AuditTrailError):
+    """Bad input (config key, flag, file, rule): the message names it, says what is accepted and what to
+    do."""
+
+    exit_code = ExitCode.BAD_INPUT
+
+
+class CannotRunError(AuditTrailError):
+    """The command could not do its work: AWS refused or was unreachable, the source holds nothing to read,
+    a worker died, scratch space ran out. The message names the resource and what to do."""
+
+    exit_code = ExitCode.CANNOT_RUN

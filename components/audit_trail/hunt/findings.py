@@ -18,12 +18,13 @@ from pathlib import Path
 from typing import Any
 
 from ..investigate.events import EventRow
-from ..investigate.filters import Filter
 from ..investigate.scanner import ScanPlan, ScanReport, read_rows, scan
 from ..investigate.sources import LogFile
+from ..queries.filters import Filter
 from .attack import catalogue, record_tactics
 from .evaluate import RuleMatcher
-from .rules import LEVELS, HuntRule, level_rank, load_rules
+from .levels import LEVELS, level_rank
+from .rules import HuntRule, load_rules
 
 # JSON/CSV carry every column; the table leaves the rule id and author to the per-rule table shown with it.
 HIT_COLUMNS = (

@@ -17,12 +17,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..errors import UserError
+from ..investigate.answer import Answer
 from ..investigate.events import EventRow
-from ..investigate.filters import Actor, Filter, Row, sql_list
-from ..investigate.local import window_filters
 from ..investigate.scanner import ScanPlan, read_rows, scan
-from ..investigate.sources import LogFile, Window, list_log_files
+from ..investigate.sources import LogFile, list_log_files
+from ..queries.filters import Actor, Filter, Row, sql_list, window_filters
+from ..window import Window
 from .attack import action_tactics, tactic_rows
 from .sessions import (
     ISSUING_EVENTS,
@@ -166,23 +166,6 @@ def actor_in(files: Sequence[LogFile], actor: str, window: Sequence[Filter] = ()
     return Following(actor, Followed(), Actor(actor), timeline)
 
 
-def render_tree(node: ChainNode) -> Any:
-    """The session tree as a Rich Tree: X (n events) -> role session (n) -> chained session (n)."""
-    from rich.tree import Tree
-
-    def label(n: ChainNode) -> str:
-        own = f"{n.events} events" if n.events == n.total else f"{n.events} events, {n.total} with sessions"
-        return f"{n.label} — {own}"
-
-    def add(tree: Tree, n: ChainNode) -> None:
-        for child in n.children.values():
-            add(tree.add(label(child)), child)
-
-    root = Tree(label(node))
-    add(root, node)
-    return root
-
-
 VIA_COLUMNS = ("via_role_arn", "via_session_name", "via_issuing_event", "via_chain")
 
 
@@ -193,53 +176,22 @@ def following_in(source: str, window: Window, actor: str, *, sessions: bool = Tr
     return follow_actor_in(files, actor, filters) if sessions else actor_in(files, actor, filters)
 
 
-def add_via(rows: Iterable[dict[str, Any]], following: Following) -> None:
-    """Give each event row (with `event_id`) the session it was reached through; empty for the actor's own."""
-    via = following.via()
-    for row in rows:
-        found = via.get(row.get("event_id") or "", {})
-        row.update({column: found.get(column) for column in VIA_COLUMNS})
-
-
-def add_tactics(rows: Iterable[dict[str, Any]]) -> None:
-    """Give each event row (with `action`) the ATT&CK tactics of its event."""
-    for row in rows:
-        row["tactics"] = action_tactics(row.get("action"))
-
-
-# --- for the `query` and `activity` commands ---
-
-
-def follow_scope(
-    actor: str | None, scope: Mapping[str, Any], *, sessions: bool = True, flag: str = "--follow-sessions"
-) -> Following:
-    """The actor's timeline within a command's scope (source, window, engine); needs the local engine."""
-    if not actor:
-        raise UserError(f"{flag} needs --actor: the identity to follow (ARN, user name, key id).")
-    if scope.get("engine", "local") != "local" or not scope.get("source"):
-        raise UserError(f"{flag} reads the raw records: use --engine local, a SOURCE folder or s3:// prefix.")
-    return following_in(scope["source"], scope["window"], actor, sessions=sessions)
-
-
-def enrich_events(answer: Any, following: Following | None) -> None:
-    """Event rows gain their ATT&CK tactics and, when following sessions, how each was reached."""
-    if "action" in answer.columns:  # the column is there even with no rows: CSV headers stay the same
-        add_tactics(answer.rows)
-        answer.columns = [*answer.columns, "tactics"]
+def enriched(answer: Answer, following: Following | None) -> Answer:
+    """The answer's event rows with their ATT&CK tactics and, when following sessions, how each was
+    reached."""
+    columns, rows = list(answer.columns), answer.rows
+    if "action" in columns:  # the column is there even with no rows: CSV headers stay the same
+        rows = [{**row, "tactics": action_tactics(row.get("action"))} for row in rows]
+        columns.append("tactics")
     if following is not None:
-        add_via(answer.rows, following)
-        answer.columns = [*answer.columns, *VIA_COLUMNS]
+        via = following.via()
+        rows = [{**row, **_via_columns(via.get(row.get("event_id") or "", {}))} for row in rows]
+        columns.extend(VIA_COLUMNS)
+    return Answer(columns, rows, answer.report)
+
+
+def _via_columns(found: Mapping[str, Any]) -> dict[str, Any]:
+    return {column: found.get(column) for column in VIA_COLUMNS}
 
 
 TACTIC_COLUMNS = ("tactic", "events", "first_seen", "last_seen", "actions")
-
-
-def show_shape(following: Following, fmt: Any, *, sessions: bool) -> None:
-    """After `activity`'s table: the actor's events by ATT&CK tactic and, when following, its session tree."""
-    from ..output import render
-
-    render(following.tactics(), fmt, columns=TACTIC_COLUMNS, title="By ATT&CK tactic (TrailDiscover)")
-    if sessions:
-        from rich.console import Console
-
-        Console().print(render_tree(following.tree()))

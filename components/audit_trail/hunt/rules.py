@@ -25,8 +25,7 @@ from sigma.types import SigmaFieldReference
 from ..errors import UserError
 from ..yaml_loader import SAFE_LOADER
 from .evaluate import CompiledRule, UnsupportedRule, compile_rule
-
-LEVELS = ("informational", "low", "medium", "high", "critical")
+from .levels import level_rank
 
 # Top-level fields of a CloudTrail record (CloudTrail record contents reference): a rule testing another
 # top-level field for a value can never fire on CloudTrail, which the listing says.
@@ -89,18 +88,6 @@ class HuntRule:
     @property
     def rank(self) -> int:
         return level_rank(self.level) if self.level else 0
-
-
-def level_rank(level: str) -> int:
-    return LEVELS.index(level)
-
-
-def parse_level(value: str, option: str) -> str:
-    """A level given on the command line (`--min-level`, `--fail-on`), checked."""
-    level = value.strip().lower()
-    if level not in LEVELS:
-        raise UserError(f"{option} {value!r} is not a Sigma level; use one of: {', '.join(LEVELS)}.")
-    return level
 
 
 def shipped_rules_dir() -> Path:

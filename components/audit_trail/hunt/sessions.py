@@ -8,8 +8,8 @@ sessions, so two users assuming the same role stay apart; a failed call issues n
 set when a role was assumed stays on every event of the chain (`userIdentity.sessionContext.
 sourceIdentity`), which also reaches sessions whose issuing call is out of view.
 
-Two passes over the records: `issuing_records` keeps the few credential-issuing events, `follow` works out
-the actor's sessions from them, `Followed.session_of` attributes each event.
+Two passes over the records: the few credential-issuing events (`issued_key`) go to `follow`, which works out
+the actor's sessions from them; `Followed.session_of` then attributes each event.
 """
 
 from __future__ import annotations
@@ -18,19 +18,13 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..investigate.json_path import get
+
 Record = Mapping[str, Any]
 
 ISSUING_EVENTS = frozenset(
     {"AssumeRole", "AssumeRoleWithSAML", "AssumeRoleWithWebIdentity", "GetSessionToken", "GetFederationToken"}
 )
-
-
-def _get(record: Any, *path: str) -> Any:
-    for key in path:
-        if not isinstance(record, Mapping):
-            return None
-        record = record.get(key)
-    return record
 
 
 def issued_key(record: Record) -> str | None:
@@ -39,22 +33,17 @@ def issued_key(record: Record) -> str | None:
         return None
     if record.get("errorCode"):
         return None
-    key = _get(record, "responseElements", "credentials", "accessKeyId")
+    key = get(record, "responseElements.credentials.accessKeyId")
     return key if isinstance(key, str) and key else None
 
 
-def issuing_records(records: Iterable[Record]) -> list[Record]:
-    """Pass 1: the records that issued credentials."""
-    return [r for r in records if issued_key(r)]
-
-
 def _signer_key(record: Record) -> str | None:
-    key = _get(record, "userIdentity", "accessKeyId")
+    key = get(record, "userIdentity.accessKeyId")
     return key if isinstance(key, str) and key else None
 
 
 def source_identity_of(record: Record) -> str | None:
-    value = _get(record, "userIdentity", "sessionContext", "sourceIdentity")
+    value = get(record, "userIdentity.sessionContext.sourceIdentity")
     return value if isinstance(value, str) and value else None
 
 
@@ -96,21 +85,28 @@ class Session:
         }
 
 
+def _text(value: Any) -> str | None:
+    """A field's value if it is text: records are attacker-written and may hold any JSON type anywhere."""
+    return value if isinstance(value, str) and value else None
+
+
 def _session(record: Record, parent: Session | None) -> Session:
-    request = record.get("requestParameters") or {}
-    response = record.get("responseElements") or {}
-    session_name = request.get("roleSessionName") or request.get("name")
-    source_identity = request.get("sourceIdentity") or response.get("sourceIdentity")
+    session_name = _text(get(record, "requestParameters.roleSessionName")) or _text(
+        get(record, "requestParameters.name")
+    )
+    source_identity = _text(get(record, "requestParameters.sourceIdentity")) or _text(
+        get(record, "responseElements.sourceIdentity")
+    )
     if not source_identity and parent is not None:
         source_identity = parent.source_identity
     return Session(
         access_key_id=str(issued_key(record)),
         how=str(record.get("eventName")),
-        role_arn=request.get("roleArn"),
+        role_arn=_text(get(record, "requestParameters.roleArn")),
         session_name=session_name,
-        issuing_event_id=record.get("eventID"),
-        issued_at=record.get("eventTime"),
-        source_identity=source_identity if isinstance(source_identity, str) else None,
+        issuing_event_id=_text(record.get("eventID")),
+        issued_at=_text(record.get("eventTime")),
+        source_identity=source_identity,
         parent=parent,
     )
 
@@ -154,20 +150,6 @@ def follow(issuing: Sequence[Record], is_actor: Callable[[Record], bool]) -> Fol
             changed = True
         pending = remaining
     return followed
-
-
-def follow_actor(
-    records: Iterable[Record], is_actor: Callable[[Record], bool]
-) -> list[tuple[Record, Session | None]]:
-    """The actor's own events (session None) and those made with credentials it obtained, in input order."""
-    materialized = list(records)
-    followed = follow(issuing_records(materialized), is_actor)
-    out: list[tuple[Record, Session | None]] = []
-    for record in materialized:
-        session = followed.session_of(record)
-        if session is not None or is_actor(record):
-            out.append((record, session))
-    return out
 
 
 @dataclass

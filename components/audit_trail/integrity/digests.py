@@ -10,13 +10,9 @@ from __future__ import annotations
 
 import base64
 import binascii
-import gzip
 import hashlib
-import re
-import zlib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Any
 
 import orjson
@@ -25,52 +21,26 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from cryptography.hazmat.primitives.serialization import load_der_public_key
 
+from ..compressed import GzipError
+from ..compressed import gunzip as inflate
+
 SIGNATURE_ALGORITHM = "SHA256withRSA"
 HASH_ALGORITHM = "SHA-256"
-
-# <account>_CloudTrail-Digest_<region>_<trail>_<home region>_<digest end, YYYYMMDDTHHmmssZ>.json.gz
-DIGEST_NAME = re.compile(
-    r"(?P<account>\d{12})_CloudTrail-Digest_(?P<region>[a-z0-9-]+)_(?P<trail>[.\w-]+)_"
-    r"(?P<home>[a-z0-9-]+)_(?P<end>\d{8}T\d{6}Z)\.json\.gz"
-)
-# <account>_CloudTrail_<region>_<YYYYMMDDTHHmmZ>_<unique>.json.gz
-LOG_NAME = re.compile(
-    r"(?P<account>\d{12})_CloudTrail_(?P<region>[a-z0-9-]+)_(?P<time>\d{8}T\d{4}Z)_\w+\.json\.gz"
-)
 
 
 class DigestError(Exception):
     """A digest (or log) file that cannot be read as CloudTrail wrote it."""
 
 
-@dataclass(frozen=True)
-class DigestName:
-    account: str
-    region: str
-    trail: str
-    home_region: str
-    end: datetime
-
-
-def parse_digest_name(key: str) -> DigestName | None:
-    m = DIGEST_NAME.fullmatch(key.rsplit("/", 1)[-1])
-    if m is None:
-        return None
-    end = datetime.strptime(m["end"], "%Y%m%dT%H%M%SZ").replace(tzinfo=UTC)
-    return DigestName(m["account"], m["region"], m["trail"], m["home"], end)
-
-
-def log_file_time(key: str) -> datetime | None:
-    """The minute in a log file's name (CloudTrail delivers the file at or after it), or None."""
-    m = LOG_NAME.fullmatch(key.rsplit("/", 1)[-1])
-    return datetime.strptime(m["time"], "%Y%m%dT%H%MZ").replace(tzinfo=UTC) if m else None
+MAX_FILE_BYTES = 1 << 30
+"""What a digest or log file may inflate to (the bound is revisited with the hostile-input limits)."""
 
 
 def gunzip(data: bytes) -> bytes:
-    """The uncompressed content; DigestError for a truncated or corrupt gzip stream."""
+    """The uncompressed content; DigestError for a truncated, corrupt or oversized gzip stream."""
     try:
-        return gzip.decompress(data)
-    except (OSError, EOFError, zlib.error) as exc:
+        return inflate(data, MAX_FILE_BYTES)
+    except GzipError as exc:
         raise DigestError(f"not a complete gzip file ({exc})") from exc
 
 

@@ -7,14 +7,12 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from enum import IntEnum
-from pathlib import Path
 from typing import Any
 
 from botocore.exceptions import ClientError  # type: ignore[import-untyped]
 
-from ..arns import log_key_prefix
+from ..cloudtrail_layout import account_prefix
 from ..errors import UserError
-from ..settings import NAMESPACE, AuditTrailSettings
 
 # Management events are delivered every few minutes; an hour of silence is unusual, a day is an outage.
 DELIVERY_WARN = timedelta(hours=1)
@@ -24,11 +22,11 @@ DIGEST_WARN = timedelta(hours=2)
 
 
 class Status(IntEnum):
-    """Ordered by severity; a FAIL exits with 3 (2 is reserved for bad input, as for every command)."""
+    """A check's result, ordered by severity."""
 
     PASS = 0
     WARN = 1
-    FAIL = 3
+    FAIL = 2
 
 
 @dataclass(frozen=True)
@@ -341,7 +339,7 @@ class Doctor:
             if _error_code(exc) != "NoSuchLifecycleConfiguration":
                 raise
             rules = []
-        logs = log_key_prefix(self.trail.get("S3KeyPrefix") or "", self.trail["TrailARN"].split(":")[4])
+        logs = account_prefix(self.trail.get("S3KeyPrefix") or "", self.trail["TrailARN"].split(":")[4])
         days = sorted(
             r["Expiration"]["Days"]
             for r in rules
@@ -457,33 +455,6 @@ def _management_events(response: dict[str, Any]) -> str | None:
     if not kinds:
         return None
     return "All" if "All" in kinds or kinds == {"ReadOnly", "WriteOnly"} else kinds.pop()
-
-
-def expectations_for_stack(stack: str, cwd: Path | None = None) -> tuple[str, str, Expectations]:
-    """(trail name, home region, expectations) of a deployed stack: its outputs, and its config file when the
-    project is here (without it, the retention is not compared)."""
-    from ..profiles import PROFILES
-    from ..project import find_project, stack_config
-    from ..stack_outputs import read_stack_outputs
-
-    outputs = read_stack_outputs(stack, cwd)
-    try:
-        config = stack_config(find_project(cwd or Path.cwd()), stack)
-    except UserError:
-        return str(outputs["trailName"]), str(outputs["homeRegion"]), Expectations()
-    defaults = AuditTrailSettings()
-    # A profile presets the retention when the stack does not set it (pci: 365 days), as the program does.
-    profile = PROFILES.get(config.get(f"{NAMESPACE}:profile", defaults.profile.value))
-    preset = profile.preset if profile else {}
-    retention = config.get(
-        f"{NAMESPACE}:retentionDays", str(preset.get("retention_days", defaults.retention_days))
-    )
-    expect = Expectations(
-        retention_days=int(retention) if retention.isdigit() else None,
-        read_write_type=config.get(f"{NAMESPACE}:readWriteType", defaults.read_write_type.value),
-        multi_region=config.get(f"{NAMESPACE}:multiRegion", "true") == "true",
-    )
-    return str(outputs["trailName"]), str(outputs["homeRegion"]), expect
 
 
 def run_doctor(

@@ -61,24 +61,15 @@ class CloudTrailKeys:
     def __call__(self, region: str, start: datetime, end: datetime) -> Mapping[str, rsa.RSAPublicKey]:
         if (region, start, end) not in self.cache:
             client = self.session.client("cloudtrail", region_name=region)
-            entries: list[dict[str, Any]] = []
-            token: str | None = None
-            while True:
-                kwargs: dict[str, Any] = {"StartTime": start, "EndTime": end}
-                if token:
-                    kwargs["NextToken"] = token
-                try:
-                    page = client.list_public_keys(**kwargs)
-                except ClientError as exc:
-                    error = exc.response.get("Error", {})
-                    raise UserError(
-                        f"CloudTrail ListPublicKeys in {region} failed ({error.get('Code')}: "
-                        f"{error.get('Message')}). Allow cloudtrail:ListPublicKeys, or pass --public-keys. "
-                        f"{EXPORT_HINT}"
-                    ) from exc
-                entries.extend(page.get("PublicKeyList", []))
-                token = page.get("NextToken")
-                if not token:
-                    break
+            pages = client.get_paginator("list_public_keys").paginate(StartTime=start, EndTime=end)
+            try:
+                entries = [entry for page in pages for entry in page.get("PublicKeyList", [])]
+            except ClientError as exc:
+                error = exc.response.get("Error", {})
+                raise UserError(
+                    f"CloudTrail ListPublicKeys in {region} failed ({error.get('Code')}: "
+                    f"{error.get('Message')}). Allow cloudtrail:ListPublicKeys, or pass --public-keys. "
+                    f"{EXPORT_HINT}"
+                ) from exc
             self.cache[(region, start, end)] = public_keys_from_list(entries)
         return self.cache[(region, start, end)]

@@ -13,28 +13,27 @@ from collections import defaultdict
 from collections.abc import Callable, Collection, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric import rsa
 
+from ..cloudtrail_layout import find_accounts, join_key, log_file_time, parse_digest_name
 from ..errors import UserError
-from ..investigate.sources import account_folders, join_key
+from ..store import Store
+from ..times import parse_instant, utc_day
 from .digests import (
     HASH_ALGORITHM,
     SIGNATURE_ALGORITHM,
     Digest,
     DigestError,
     gunzip,
-    log_file_time,
     parse_digest,
-    parse_digest_name,
     sha256_hex,
     signature_valid,
     string_to_sign,
 )
-from .sources import Store
 
 DIGEST_PERIOD = timedelta(hours=1)
 # A log file is delivered within minutes of the time in its name; newer than (last digest end - this), the
@@ -189,17 +188,8 @@ def _day_path(base: str, day: date) -> str:
     return f"{base}/{day:%Y/%m/%d}"
 
 
-def _parse_time(value: Any) -> datetime | None:
-    if not isinstance(value, str):
-        return None
-    try:
-        return datetime.strptime(value, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
-    except ValueError:
-        return None
-
-
 def _start_of(digest: Digest | DigestError | None, end: datetime) -> datetime:
-    start = _parse_time(digest.fields.get("digestStartTime")) if isinstance(digest, Digest) else None
+    start = parse_instant(digest.fields.get("digestStartTime")) if isinstance(digest, Digest) else None
     return start or end - DIGEST_PERIOD
 
 
@@ -361,11 +351,11 @@ class _Run:
 
     def verify_region(self, account: str, region: str, digest_base: str, log_base: str) -> None:
         result = self.results[(account, region)]
-        last_day = (self.until + DIGEST_PERIOD).date()
+        last_day = utc_day(self.until + DIGEST_PERIOD)
         listed: list[tuple[datetime, str]] = []
-        for day in _days(self.since.date(), last_day):
+        for day in _days(utc_day(self.since), last_day):
             path = _day_path(digest_base, day)
-            for name in self.store.listdir(path)[1]:
+            for name in (f.name for f in self.store.listdir(path)[1]):
                 parsed = parse_digest_name(name)
                 if parsed is None:
                     self.flag(
@@ -439,9 +429,9 @@ class _Run:
     ) -> None:
         """Log files in the covered hours that no digest lists: added after delivery (or by someone else)."""
         result = self.results[(account, region)]
-        for day in _days(first.date(), last.date()):
+        for day in _days(utc_day(first), utc_day(last)):
             path = _day_path(log_base, day)
-            for name in self.store.listdir(path)[1]:
+            for name in (f.name for f in self.store.listdir(path)[1]):
                 key = f"{path}/{name}"
                 if key in referenced:
                     continue
@@ -455,15 +445,16 @@ class _Run:
 
 
 def _account_paths(store: Store, prefix: str, accounts: Collection[str] | None) -> list[tuple[str, str]]:
-    awslogs = join_key(prefix, "AWSLogs")
-    dirs = functools.cache(lambda path: store.listdir(path)[0])  # AWSLogs/ is listed once, not twice
-    if not dirs(awslogs):
+    """The account folders of the layout at or below PREFIX: a trail's key prefix is found by itself."""
+    dirs = functools.cache(lambda path: store.listdir(path)[0])  # each folder is listed once
+    found = find_accounts(dirs, prefix)
+    if not found:
         raise UserError(
-            f"{store.describe()}: nothing under {awslogs}/. Give the bucket and key prefix of the trail "
-            "(--prefix is the trail's S3 key prefix, without AWSLogs/), or the folder `audit-trail fetch` "
-            "wrote."
+            f"{store.describe()}: nothing under {join_key(prefix, 'AWSLogs')}/ or below it. Give the bucket "
+            "and key prefix of the trail (--prefix is the trail's S3 key prefix, without AWSLogs/), or the "
+            "folder `audit-trail fetch` wrote."
         )
-    return [(a, p) for a, p in account_folders(dirs, awslogs) if accounts is None or a in accounts]
+    return [(a, p) for a, p in found if accounts is None or a in accounts]
 
 
 def verify_logs(

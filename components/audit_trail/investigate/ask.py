@@ -7,11 +7,12 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from ..errors import UserError
+from ..queries.filters import Filter
+from ..queries.glue_table import DEFAULT_DATABASE, DEFAULT_TABLE, DEFAULT_WORKGROUP
+from ..queries.questions import Question
+from ..window import Window
 from . import athena, local
-from .filters import Filter
-from .local import Answer
-from .questions import Question
-from .sources import Window
+from .answer import Answer
 
 
 class Engine(StrEnum):
@@ -23,9 +24,9 @@ class Engine(StrEnum):
 class AthenaTarget:
     """Where the component's `athena` option put the table and workgroup."""
 
-    database: str = athena.DEFAULT_DATABASE
-    table: str = athena.DEFAULT_TABLE
-    workgroup: str = athena.DEFAULT_WORKGROUP
+    database: str = DEFAULT_DATABASE
+    table: str = DEFAULT_TABLE
+    workgroup: str = DEFAULT_WORKGROUP
 
 
 def ask(

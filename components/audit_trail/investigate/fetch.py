@@ -16,9 +16,11 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any
 
+from ..cloudtrail_layout import META_SUFFIX, parse_s3_url
 from ..errors import UserError
-from ..integrity.sources import META_SUFFIX
-from .sources import LogFile, Window, list_log_files, parse_s3_url, s3_client
+from ..store import s3_client
+from ..window import Window
+from .sources import LogFile, list_log_files
 
 
 @dataclass

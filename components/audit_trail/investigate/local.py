@@ -4,55 +4,23 @@ from __future__ import annotations
 
 import tempfile
 from collections.abc import Sequence
-from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from ..errors import UserError
-from .events import COLUMNS
-from .filters import Filter, Regions, TimeRange, sql_str
-from .questions import Question
-from .scanner import ScanPlan, ScanReport, scan
-from .sources import Window, list_log_files
+from ..queries.events_view import COLUMNS
+from ..queries.filters import Filter, sql_str, window_filters
+from ..queries.questions import Question
+from ..times import iso_time
+from ..window import Window
+from .answer import Answer
+from .scanner import ScanPlan, scan
+from .sources import list_log_files
 
 # DuckDB lacks this Trino function the shared question SQL uses.
 _MACROS = ("CREATE MACRO array_join(l, sep) AS array_to_string(l, sep)",)
 _TIME_COLUMNS = frozenset({"event_time", "first_seen", "last_seen"})
-
-
-@dataclass
-class Answer:
-    """Rows of a question (times as ISO 8601 UTC strings), their columns, and what the local scan met on the
-    way (None from Athena)."""
-
-    columns: list[str]
-    rows: list[dict[str, Any]]
-    report: ScanReport | None = None
-
-
-def iso_time(value: Any) -> Any:
-    """Timestamps from either engine as `2026-03-02T09:12:00Z`."""
-    if isinstance(value, datetime):
-        value = (
-            value.replace(tzinfo=None) if value.tzinfo is None else value.astimezone(UTC).replace(tzinfo=None)
-        )
-        text = value.isoformat(timespec="milliseconds" if value.microsecond else "seconds")
-        return text + "Z"
-    if isinstance(value, str) and len(value) >= 19 and value[10] == " ":
-        text = value[:10] + "T" + value[11:]
-        return (text[:-4] if text.endswith(".000") else text) + "Z"
-    return value
-
-
-def window_filters(window: Window) -> tuple[Filter, ...]:
-    """The window as row filters: the key layout narrows files, these narrow records (and other exports)."""
-    out: list[Filter] = []
-    if window.since or window.until:
-        out.append(TimeRange(window.since, window.until))
-    if window.regions is not None:
-        out.append(Regions(tuple(sorted(window.regions))))
-    return tuple(out)
 
 
 def _connect(files: Sequence[Path], scratch: Path) -> Any:

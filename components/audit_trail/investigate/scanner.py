@@ -15,29 +15,27 @@ from __future__ import annotations
 
 import multiprocessing
 import os
-import zlib
 from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from types import ModuleType
 from typing import Any, Protocol
 
 import orjson
 
+from ..cloudtrail_layout import parse_s3_url
+from ..compressed import GzipError, gunzip
+from ..queries.filters import Filter, TimeRange, accepts
+from ..store import s3_client
+from ..times import iso
 from .events import EventRow
-from .filters import Filter, TimeRange, accepts, iso
-from .sources import LogFile, parse_s3_url, s3_client
-
-_zlib: ModuleType
-try:  # ISA-L inflates gzip ~2.5x faster than zlib, and decompression is most of a scan's time
-    from isal import isal_zlib as _zlib
-except ImportError:  # pragma: no cover - the pinned requirements install it
-    _zlib = zlib
+from .sources import LogFile
 
 REQUIRED_FIELDS = ("eventTime", "eventSource", "eventName")
+MAX_FILE_BYTES = 1 << 30
+"""What one log file may inflate to (the bound is revisited with the hostile-input limits)."""
 _IN_PROCESS_BELOW = 64  # files; fewer than this are not worth starting worker processes for
 
 
@@ -169,23 +167,11 @@ def _looks_whole(data: bytes) -> bool:
     return head[:1] == b"{" and tail[-1:] == b"}" and b'"Records"' in data
 
 
-def _gunzip(data: bytes) -> bytes:
-    """Every gzip member of DATA; EOFError if the last one is cut short."""
-    parts = []
-    while data:
-        stream = _zlib.decompressobj(31)
-        parts.append(stream.decompress(data))
-        if not stream.eof:
-            raise EOFError("Compressed file ended before the end-of-stream marker was reached")
-        data = stream.unused_data
-    return b"".join(parts)
-
-
 def _decode(loc: str, data: bytes) -> tuple[bytes | None, str | None]:
     if data[:2] == b"\x1f\x8b":
         try:
-            return _gunzip(data), None
-        except (OSError, EOFError, zlib.error, _zlib.error) as exc:
+            return gunzip(data, MAX_FILE_BYTES), None
+        except GzipError as exc:
             return None, f"unreadable gzip ({exc})"
     if loc.endswith(".gz"):
         return None, "not gzip data"

@@ -1,0 +1,26 @@
+"""The `audit-trail` command line: a Typer app whose commands are a few lines over one library call each.
+
+`main` is the console script. The command-line tools are the `cli` extra of the package: without it the
+component still installs and imports, and `audit-trail` says what to install instead of failing on an import.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+
+# The import names of the `cli` extra's distributions (pyproject.toml): checked without importing them.
+CLI_MODULES = ("typer", "rich", "duckdb", "boto3", "orjson", "isal", "sigma", "cryptography")
+
+
+def main() -> None:
+    missing = [name for name in CLI_MODULES if importlib.util.find_spec(name) is None]
+    if missing:
+        sys.stderr.write(
+            f"audit-trail: the command-line tools are not installed (missing: {', '.join(missing)}). "
+            "Install them with: pip install 'audit-trail[cli]'\n"
+        )
+        sys.exit(2)
+    from .app import run
+
+    run()

@@ -1,0 +1,106 @@
+"""The Typer app, and the one place an error becomes a message and an exit code (`ExitCode`)."""
+
+from __future__ import annotations
+
+import errno
+import os
+import sys
+from importlib.metadata import PackageNotFoundError, version
+from typing import Annotated, Any
+
+import typer
+from typer.core import TyperGroup
+
+from ..errors import AuditTrailError, ExitCode
+from .options import EXIT_CODES_HELP
+from .output import show_error
+
+
+def _is_aws_error(exc: BaseException) -> bool:
+    """botocore's errors, told apart without importing botocore (commands that never call AWS skip it)."""
+    return any(cls.__module__.startswith("botocore") for cls in type(exc).__mro__)
+
+
+def _quiet_stdout() -> None:
+    """After a closed pipe (`... | head`): send what is left of stdout nowhere, so exiting writes nothing."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+
+
+class Group(TyperGroup):
+    """Runs a command; an error a user can act on ends it with its message and its code, never a traceback."""
+
+    def invoke(self, ctx: Any) -> Any:
+        try:
+            return super().invoke(ctx)
+        except AuditTrailError as exc:
+            show_error(str(exc))
+            raise typer.Exit(exc.exit_code) from None
+        except BrokenPipeError:
+            _quiet_stdout()
+            raise typer.Exit(ExitCode.OK) from None
+        except OSError as exc:
+            if exc.errno == errno.ENOSPC:
+                show_error(
+                    f"no space left on the disk ({exc.filename or 'scratch space'}): free some, or point "
+                    "TMPDIR at a larger disk."
+                )
+                raise typer.Exit(ExitCode.CANNOT_RUN) from None
+            raise
+        except Exception as exc:
+            if not _is_aws_error(exc):
+                raise
+            show_error(
+                f"AWS request failed: {exc}. Check the credentials (AWS_PROFILE or AWS_ACCESS_KEY_ID), the "
+                "region (AWS_REGION or --region) and the network."
+            )
+            raise typer.Exit(ExitCode.CANNOT_RUN) from None
+
+
+def _version(value: bool) -> None:
+    if value:
+        try:
+            typer.echo(f"audit-trail {version('audit-trail')}")
+        except PackageNotFoundError:  # running from a source tree that was never installed
+            typer.echo("audit-trail (not installed)")
+        raise typer.Exit(ExitCode.OK)
+
+
+app = typer.Typer(
+    name="audit-trail",
+    cls=Group,
+    help="Preview, investigate and verify an AWS account's CloudTrail audit trail.",
+    epilog=EXIT_CODES_HELP,
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+
+@app.callback()
+def _root(
+    show_version: Annotated[
+        bool,
+        typer.Option("--version", is_eager=True, callback=_version, help="Print the version and exit."),
+    ] = False,
+) -> None:
+    """Preview, investigate and verify an AWS account's CloudTrail audit trail."""
+
+
+def _register() -> None:
+    from . import hunt, integrity, investigate, plan
+
+    for module in (plan, integrity, hunt, investigate):
+        module.register(app)
+
+
+_register()
+
+
+def run() -> None:
+    try:
+        app()
+    except BrokenPipeError:  # a pipe closed while Python flushed stdout on the way out
+        _quiet_stdout()
+        sys.exit(ExitCode.OK)

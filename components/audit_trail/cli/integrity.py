@@ -1,0 +1,156 @@
+"""`audit-trail verify` (digest-chain validation of the logs) and `audit-trail doctor` (live trail health)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from ..component.args import ReadWriteType
+from ..errors import ExitCode, UserError
+from ..integrity.doctor import Expectations, Status, run_doctor, worst
+from ..integrity.public_keys import CloudTrailKeys, keys_from_files
+from ..integrity.sources import open_source
+from ..integrity.verify import KeyProvider, verify_logs
+from ..store import FolderStore
+from ..times import ACCEPTED_FORMS, parse_time
+from .options import check_accounts, command
+from .output import FormatOption, OutputFormat, render, to_json
+
+StackOption = Annotated[
+    str | None,
+    typer.Option("--stack", "-s", help="Read the trail and bucket from this deployed stack's outputs."),
+]
+
+
+def verify(
+    folder: Annotated[
+        Path | None, typer.Option("--folder", help="A folder `audit-trail fetch` wrote (offline audit).")
+    ] = None,
+    stack: StackOption = None,
+    bucket: Annotated[str | None, typer.Option("--bucket", help="The trail's S3 bucket.")] = None,
+    prefix: Annotated[
+        str, typer.Option("--prefix", help="The trail's S3 key prefix (before AWSLogs/).")
+    ] = "",
+    public_keys: Annotated[
+        list[Path] | None,
+        typer.Option(
+            "--public-keys",
+            help="Saved `aws cloudtrail list-public-keys --output json` (repeat per region). Needed with "
+            "--folder; with a bucket, CloudTrail's ListPublicKeys is asked instead.",
+        ),
+    ] = None,
+    since: Annotated[str, typer.Option("--since", help=f"Window start: {ACCEPTED_FORMS}.")] = "24h",
+    until: Annotated[str | None, typer.Option("--until", help="Window end (default: now).")] = None,
+    account: Annotated[
+        list[str] | None, typer.Option("--account", help="Only this account (repeatable).")
+    ] = None,
+    region: Annotated[
+        list[str] | None, typer.Option("--region", help="Only this region (repeatable).")
+    ] = None,
+    fmt: FormatOption = OutputFormat.table,
+) -> None:
+    """Prove the trail's log files are intact: digest signatures, the digest chain, every log file's hash.
+
+    Exit code 0 when everything in the window is valid, 1 on any modified, deleted or unexpected file, bad
+    signature or broken chain, 2 on bad input.
+
+    Example: audit-trail verify --stack prod --since 7d
+    Example (offline): audit-trail verify --folder ./evidence --public-keys keys.json --since 2026-11-01
+    """
+    check_accounts(account)
+    window_start = parse_time(since, "--since")
+    window_end = parse_time(until, "--until") if until else datetime.now(UTC)
+    source = open_source(folder=folder, stack=stack, bucket=bucket, prefix=prefix)
+    keys: KeyProvider
+    if public_keys:
+        saved = keys_from_files(public_keys)
+        keys = lambda region, start, end: saved  # noqa: E731
+    elif isinstance(source.store, FolderStore):
+        raise UserError(
+            "--folder needs --public-keys FILE: a folder holds no public keys. Save them online with "
+            "`aws cloudtrail list-public-keys --region REGION --start-time START --output json > keys.json`."
+        )
+    else:
+        keys = CloudTrailKeys()
+    report = verify_logs(
+        source.store,
+        keys,
+        window_start,
+        window_end,
+        prefix=source.prefix,
+        accounts=set(account) if account else source.accounts,
+        regions=set(region) if region else None,
+    )
+    findings = [f.row() for f in report.findings]
+    finding_columns = ["result", "problem", "account", "region", "key", "detail"]
+    if fmt is OutputFormat.json:
+        typer.echo(to_json(report.to_dict()))
+    elif fmt is OutputFormat.csv:
+        render(findings, fmt, columns=finding_columns)
+    else:
+        render([r.brief() for r in report.regions], fmt, title="Digest validation per account and region")
+        if findings:
+            render(findings, fmt, columns=finding_columns, title="Findings")
+        typer.echo(report.summary())
+    if not report.ok:
+        raise typer.Exit(ExitCode.FINDINGS)
+
+
+def doctor(
+    stack: StackOption = None,
+    trail: Annotated[str | None, typer.Option("--trail", help="Trail name or ARN (without --stack).")] = None,
+    region: Annotated[str | None, typer.Option("--region", help="The trail's home region.")] = None,
+    retention_days: Annotated[
+        int | None,
+        typer.Option("--retention-days", min=1, help="Expected log expiry (default: the stack's)."),
+    ] = None,
+    read_write_type: Annotated[
+        str | None,
+        typer.Option("--read-write-type", help="Expected management events: All, ReadOnly, WriteOnly."),
+    ] = None,
+    strict: Annotated[bool, typer.Option("--strict", help="Exit with code 1 on a WARN too.")] = False,
+    fmt: FormatOption = OutputFormat.table,
+) -> None:
+    """Check the live trail: logging, deliveries, validation, selectors, bucket policy and settings, KMS.
+
+    One row per check with PASS / WARN / FAIL and a fix. Exit code 1 on any FAIL (and on a WARN with
+    --strict), 0 otherwise.
+
+    Example: audit-trail doctor --stack prod
+    Example: audit-trail doctor --trail account-activity-trail --region eu-west-1 --retention-days 365
+    """
+    home_region: str | None
+    if stack:
+        from ..integrity.stack import deployed_stack
+
+        deployed = deployed_stack(stack)
+        trail_name, home_region, expect = deployed.trail_name, deployed.home_region, deployed.expectations()
+    elif trail:
+        trail_name, home_region, expect = trail, region, Expectations()
+    else:
+        raise UserError("doctor needs --stack STACK, or --trail NAME --region REGION.")
+    home_region = region or home_region
+    accepted = [t.value for t in ReadWriteType]
+    if read_write_type is not None and read_write_type not in accepted:
+        raise UserError(f"--read-write-type {read_write_type!r}: accepted values are {', '.join(accepted)}.")
+    expect = Expectations(
+        retention_days=retention_days or expect.retention_days,
+        read_write_type=read_write_type or expect.read_write_type,
+        multi_region=expect.multi_region,
+    )
+    checks = run_doctor(trail_name, home_region, expect)
+    render([c.row() for c in checks], fmt, title=f"Trail health: {trail_name}")
+    status = worst(checks)
+    if fmt is OutputFormat.table:
+        counts = {s: sum(c.status.name == s for c in checks) for s in ("PASS", "WARN", "FAIL")}
+        typer.echo(f"{counts['PASS']} PASS, {counts['WARN']} WARN, {counts['FAIL']} FAIL: {status.name}")
+    if status is Status.FAIL or (strict and status is Status.WARN):
+        raise typer.Exit(ExitCode.FINDINGS)
+
+
+def register(app: typer.Typer) -> None:
+    command(app, "verify")(verify)
+    command(app, "doctor")(doctor)

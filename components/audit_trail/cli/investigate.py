@@ -1,0 +1,386 @@
+"""Investigation commands: `fetch`, `query` and the canned questions (who-changed, activity, root-usage,
+failed-logins, denied, unusual-regions, deletions), each a few lines over `audit_trail.investigate`.
+
+Rows go to stdout in the chosen format; what the scan read and skipped goes to stderr after them. DuckDB
+and boto3 load only when a command runs, so `audit-trail --help` stays fast.
+"""
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+
+from ..errors import ExitCode, UserError
+from ..investigate.ask import Engine
+from ..stack_outputs import read_stack_outputs
+from .options import (
+    INVESTIGATE_PANEL,
+    AccountOpt,
+    RegionOpt,
+    Scope,
+    SinceOpt,
+    UntilOpt,
+    command,
+    parse_window,
+    question_command,
+)
+from .output import OutputFormat, render, stderr
+
+if TYPE_CHECKING:
+    from ..investigate.answer import Answer
+
+
+def _answer(question: Any, scope: Scope, **kw: Any) -> "Answer":
+    from ..investigate.ask import ask
+
+    return ask(
+        question, source=scope.source, window=scope.window, engine=scope.engine, target=scope.target, **kw
+    )
+
+
+def follow_in_scope(
+    actor: str | None, scope: Scope, *, sessions: bool = True, flag: str = "--follow-sessions"
+) -> Any:
+    """The actor's timeline within the command's scope; it reads the raw records, so the local engine only."""
+    from ..hunt.follow import following_in
+
+    if not actor:
+        raise UserError(f"{flag} needs --actor: the identity to follow (ARN, user name, key id).")
+    if scope.engine is not Engine.local or not scope.source:
+        raise UserError(f"{flag} reads the raw records: use --engine local, a SOURCE folder or s3:// prefix.")
+    return following_in(scope.source, scope.window, actor, sessions=sessions)
+
+
+def _show(answer: Any, fmt: OutputFormat, title: str, table_columns: Sequence[str] | None = None) -> None:
+    """Rows to stdout; then, on stderr, what the scan read and every file or record it had to skip."""
+    columns = table_columns if fmt is OutputFormat.table and table_columns else answer.columns
+    render(answer.rows, fmt, columns=columns, title=f"{title} — {len(answer.rows)} rows")
+    if answer.report is not None:  # None from Athena: nothing scanned here
+        show_scan_report(answer.report)
+
+
+def show_scan_report(report: Any) -> None:
+    """On stderr: what the scan read, then every file or record it had to skip."""
+    if report.files_listed == 0:
+        stderr.print("[yellow]No log files in SOURCE for this window.[/yellow]", highlight=False)
+        return
+    first, *rest = report.summary()
+    stderr.print(f"[dim]{first}[/dim]", highlight=False, soft_wrap=True)
+    for line in rest:
+        stderr.print(f"[yellow]{line}[/yellow]", highlight=False, soft_wrap=True)
+
+
+def _ask_and_show(question: Any, scope: Scope, fmt: OutputFormat) -> None:
+    _show(_answer(question, scope), fmt, question.title, question.table_columns)
+
+
+def show_session_tree(node: Any) -> None:
+    """The session tree: X (n events) -> role session (n) -> chained session (n)."""
+    from rich.console import Console
+    from rich.tree import Tree
+
+    def label(n: Any) -> str:
+        own = f"{n.events} events" if n.events == n.total else f"{n.events} events, {n.total} with sessions"
+        return f"{n.label} — {own}"
+
+    def add(tree: Tree, n: Any) -> None:
+        for child in n.children.values():
+            add(tree.add(label(child)), child)
+
+    root = Tree(label(node))
+    add(root, node)
+    Console().print(root)
+
+
+def activity_title(actor: str, rows: Sequence[dict[str, Any]]) -> str:
+    """One line a responder reads first: how much, when, from where."""
+    if not rows:
+        return f"Activity of {actor}: nothing in the window"
+    total = sum(r["events"] for r in rows)
+    first = min(r["first_seen"] for r in rows)
+    last = max(r["last_seen"] for r in rows)
+    ips = sorted({ip for r in rows for ip in (r["source_ips"] or "").split(", ") if ip})
+    regions = sorted({x for r in rows for x in (r["regions"] or "").split(", ") if x})
+    return (
+        f"Activity of {actor}: {total} events, {first} to {last}, "
+        f"from {', '.join(ips) or 'no IP'} in {', '.join(regions) or 'no region'}"
+    )
+
+
+def register(app: typer.Typer) -> None:
+    @command(app, panel=INVESTIGATE_PANEL)
+    def fetch(
+        dest: Annotated[
+            Path, typer.Argument(help="Local folder to mirror the logs into (created if missing).")
+        ],
+        stack: Annotated[
+            str | None, typer.Option("--stack", help="Read the bucket and prefix from this stack's outputs.")
+        ] = None,
+        bucket: Annotated[
+            str | None, typer.Option("--bucket", help="The trail's log bucket (instead of --stack).")
+        ] = None,
+        prefix: Annotated[str, typer.Option("--prefix", help="The trail's S3 key prefix, if any.")] = "",
+        since: SinceOpt = "1d",
+        until: UntilOpt = None,
+        region: RegionOpt = None,
+        account: AccountOpt = None,
+    ) -> None:
+        """Download the trail's log files for a window into a local folder mirroring the bucket's layout.
+
+        Parallel and resumable: only the account/region/day folders the window needs are listed, files already
+        present with the same size are skipped, digest files come with their signatures (offline `verify`).
+
+        Example: audit-trail fetch ./logs --stack prod --since 7d --region eu-west-1
+        """
+        from rich.progress import Progress
+
+        from ..investigate.fetch import fetch as fetch_logs
+
+        if stack and bucket:
+            raise UserError("--stack and --bucket both given: name the bucket one way, not both.")
+        if stack:
+            outputs = read_stack_outputs(stack)
+            bucket, prefix = outputs["bucketName"], outputs.get("s3KeyPrefix") or ""
+        if not bucket:
+            raise UserError("No bucket: give --stack STACK (a deployed audit-trail stack) or --bucket NAME.")
+        window = parse_window(since, until, region, account)
+        with Progress(console=stderr, transient=True) as progress:
+            task = progress.add_task("Fetching", total=None)
+            report = fetch_logs(
+                bucket,
+                prefix,
+                dest,
+                window,
+                on_total=lambda n: progress.update(task, total=n),
+                on_file=lambda: progress.advance(task),
+            )
+        stderr.print(
+            f"{report.downloaded} files downloaded ({report.bytes / 1e6:.1f} MB), "
+            f"{report.skipped} already present, {len(report.failed)} failed, into {dest}",
+            highlight=False,
+        )
+        for key, reason in report.failed:
+            stderr.print(f"[yellow]failed {key}: {reason}[/yellow]", highlight=False)
+        if report.failed:
+            raise typer.Exit(ExitCode.CANNOT_RUN)
+
+    @command(app, panel=INVESTIGATE_PANEL)
+    @question_command()
+    def query(
+        actor: Annotated[
+            str | None,
+            typer.Option("--actor", help="ARN, user name, access key id, role session or role ARN."),
+        ] = None,
+        action: Annotated[
+            str | None,
+            typer.Option(
+                "--action", help="Glob on eventSource:eventName or eventName, e.g. 'ec2:*SecurityGroup*'."
+            ),
+        ] = None,
+        resource: Annotated[
+            str | None,
+            typer.Option("--resource", help="ARN or id (substring) in resources, request or response."),
+        ] = None,
+        ip: Annotated[
+            str | None, typer.Option("--ip", help="Source IP, or a glob such as 203.0.113.*")
+        ] = None,
+        errors: Annotated[bool, typer.Option("--errors", help="Only calls that failed.")] = False,
+        write_only: Annotated[
+            bool, typer.Option("--write-only", help="Only calls that are not read-only.")
+        ] = False,
+        follow_sessions: Annotated[
+            bool,
+            typer.Option(
+                "--follow-sessions",
+                help="With --actor: also the events made with credentials it obtained (roles, chains).",
+            ),
+        ] = False,
+        sql: Annotated[
+            str | None,
+            typer.Option("--sql", help="Raw SQL over the `events` view (the records the filters keep)."),
+        ] = None,
+        limit: Annotated[int | None, typer.Option("--limit", min=1, help="At most this many rows.")] = None,
+        *,
+        scope: Scope,
+        fmt: OutputFormat,
+    ) -> None:
+        """Who did what, when, from where: the events matching every filter given, oldest first.
+
+        JSON and CSV rows hold every column, ending with the event's ATT&CK tactics (from TrailDiscover's
+        catalogue; empty when attackers are not known to use the call); the table shows the main columns only,
+        for width. --sql rows are exactly what the SQL selects.
+
+        Example: audit-trail query ./logs --since 24h --actor mallory --action 'ec2:*' -f json
+        """
+        from ..hunt.follow import enriched
+        from ..queries import filters as f
+        from ..queries import questions as q
+
+        following = follow_in_scope(actor, scope) if follow_sessions else None
+        # --follow-sessions widens --actor to the actor's sessions
+        who = following.filter if following is not None else (f.Actor(actor) if actor else None)
+        chosen: list[f.Filter] = [
+            *([who] if who is not None else []),
+            *([f.Action(action)] if action else []),
+            *([f.Resource(resource)] if resource else []),
+            *([f.SourceIp(ip)] if ip else []),
+            *([f.Errors()] if errors else []),
+            *([f.WriteOnly()] if write_only else []),
+        ]
+        if sql:
+            _show(_answer(None, scope, sql=sql, row_filters=chosen), fmt, "Query")
+        else:
+            question = q.events(limit).with_filters(*chosen)
+            answer = enriched(_answer(question, scope), following)  # tactics / via_* columns
+            columns = (*(question.table_columns or ()), *(["via_chain"] if following else []))
+            _show(answer, fmt, question.title, columns)
+
+    @command(app, "who-changed", panel=INVESTIGATE_PANEL)
+    @question_command()
+    def who_changed(
+        resource: Annotated[
+            str, typer.Argument(help="ARN or id of the resource, e.g. sg-0123456789abcdef0.")
+        ],
+        *,
+        scope: Scope,
+        fmt: OutputFormat,
+    ) -> None:
+        """Every call that changed, or tried to change, a resource: who, when, from where, the outcome.
+
+        Example: audit-trail who-changed sg-0a1b2c3d4e5f60789 ./logs --since 7d
+        """
+        from ..queries import questions as q
+
+        _ask_and_show(q.who_changed(resource), scope, fmt)
+
+    @command(app, panel=INVESTIGATE_PANEL)
+    @question_command()
+    def activity(
+        actor: Annotated[
+            str, typer.Argument(help="ARN, user name, access key id, role session or role ARN.")
+        ],
+        follow_sessions: Annotated[
+            bool,
+            typer.Option(
+                "--follow-sessions",
+                help="Also what it did through the roles it assumed (and their chains), shown as a tree.",
+            ),
+        ] = False,
+        by_tactic: Annotated[
+            bool,
+            typer.Option("--by-tactic", help="Rows by ATT&CK tactic instead, first and last time of each."),
+        ] = False,
+        *,
+        scope: Scope,
+        fmt: OutputFormat,
+    ) -> None:
+        """Damage assessment: everything an identity did, by service, action and resource.
+
+        Each row has the first and last time, the source IPs and the regions; the title sums them up. The
+        table view adds the events by ATT&CK tactic (and, with --follow-sessions, the session tree).
+
+        Example: audit-trail activity AKIAEXAMPLEMALLORY01 s3://my-trail-bucket/AWSLogs/ --since 30d
+        """
+        from dataclasses import replace
+
+        from ..hunt.follow import TACTIC_COLUMNS
+        from ..queries import questions as q
+
+        following = None
+        if (
+            follow_sessions
+            or by_tactic
+            or (fmt is OutputFormat.table and scope.engine is Engine.local and scope.source)
+        ):
+            flag = "--follow-sessions" if follow_sessions else "--by-tactic"
+            following = follow_in_scope(actor, scope, sessions=follow_sessions, flag=flag)
+        if by_tactic and following is not None:
+            render(following.tactics(), fmt, columns=TACTIC_COLUMNS, title=f"{actor} by ATT&CK tactic")
+            return
+        question = q.activity(actor)
+        if follow_sessions and following is not None:
+            question = replace(question, filters=(following.filter,))
+        answer = _answer(question, scope)
+        _show(answer, fmt, activity_title(actor, answer.rows))
+        if following is not None and fmt is OutputFormat.table:
+            render(following.tactics(), fmt, columns=TACTIC_COLUMNS, title="By ATT&CK tactic (TrailDiscover)")
+            if follow_sessions:
+                show_session_tree(following.tree())
+
+    @command(app, "root-usage", panel=INVESTIGATE_PANEL)
+    @question_command()
+    def root_usage(*, scope: Scope, fmt: OutputFormat) -> None:
+        """Every call the root user made itself (CIS 4.3), sign-ins included.
+
+        Example: audit-trail root-usage ./logs --since 90d
+        """
+        from ..queries import questions as q
+
+        _ask_and_show(q.root_usage(), scope, fmt)
+
+    @command(app, "failed-logins", panel=INVESTIGATE_PANEL)
+    @question_command()
+    def failed_logins(*, scope: Scope, fmt: OutputFormat) -> None:
+        """Failed console sign-ins, and IAM users signing in to the console without MFA (CIS 4.2, 4.6).
+
+        Example: audit-trail failed-logins ./logs --since 7d
+        """
+        from ..queries import questions as q
+
+        _ask_and_show(q.failed_logins(), scope, fmt)
+
+    @command(app, panel=INVESTIGATE_PANEL)
+    @question_command()
+    def denied(*, scope: Scope, fmt: OutputFormat) -> None:
+        """Calls refused with AccessDenied* or *UnauthorizedOperation (CIS 4.1): someone probing permissions.
+
+        Example: audit-trail denied ./logs --since 24h -f csv
+        """
+        from ..queries import questions as q
+
+        _ask_and_show(q.denied(), scope, fmt)
+
+    @command(app, "unusual-regions", panel=INVESTIGATE_PANEL)
+    @question_command(region=False)
+    def unusual_regions(
+        expected: Annotated[
+            list[str] | None,
+            typer.Option(
+                "--expected", help="A region you use (repeatable); activity anywhere else is reported."
+            ),
+        ] = None,
+        min_share: Annotated[
+            float,
+            typer.Option(
+                "--min-share",
+                min=0.0,
+                max=1.0,
+                help="Without --expected: regions under this share of events.",
+            ),
+        ] = 0.01,
+        *,
+        scope: Scope,
+        fmt: OutputFormat,
+    ) -> None:
+        """Activity outside the regions you use (the 3 AM Tokyo case), by region and actor.
+
+        Name the regions you use with --expected; without it, regions holding under --min-share of the events
+        in the window are reported.
+
+        Example: audit-trail unusual-regions ./logs --since 30d --expected eu-west-1 --expected us-east-1
+        """
+        from ..queries import questions as q
+
+        _ask_and_show(q.unusual_regions(tuple(expected or ()), min_share), scope, fmt)
+
+    @command(app, panel=INVESTIGATE_PANEL)
+    @question_command()
+    def deletions(*, scope: Scope, fmt: OutputFormat) -> None:
+        """Every Delete*, Terminate* and Remove* call: what vanished, who did it, whether it worked.
+
+        Example: audit-trail deletions ./logs --since 3d
+        """
+        from ..queries import questions as q
+
+        _ask_and_show(q.deletions(), scope, fmt)

@@ -1,1 +1,0 @@
-"""Compliance hardening of the AuditTrail: optional resources and trail settings, one module per option."""

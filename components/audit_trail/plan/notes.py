@@ -1,0 +1,139 @@
+"""What `audit-trail plan` must tell the user beyond the resource graph: what resources the stack does not own
+must contain, and changes AWS makes by replacement. One function per note, each given the settings and where
+the stack would deploy."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from .. import arns
+from ..component.args import ReadWriteType
+from ..component.config import args_from_config
+from ..component.policies.kms import cloudtrail_statements, log_group_statement
+from ..component.policies.log_bucket import log_bucket_policy
+from ..component.resources.cloudwatch_delivery import log_group_name
+from ..component.settings import AuditTrailSettings
+from ..component.validation import check
+from .preview import ACCOUNT, DEFAULT_REGION
+
+
+@dataclass(frozen=True)
+class Note:
+    title: str
+    text: str
+    document: dict[str, Any] | None = None
+    warning: bool = False
+
+
+@dataclass(frozen=True)
+class Where:
+    """The account, region and partition `plan` deploys into, and the trail's ARN there."""
+
+    account: str
+    region: str
+
+    @property
+    def partition(self) -> str:
+        return arns.partition_of_region(self.region)
+
+    def trail_arn(self, s: AuditTrailSettings) -> str:
+        return arns.trail_arn(self.partition, self.region, self.account, s.trail_name)
+
+
+def existing_key(s: AuditTrailSettings, at: Where) -> Note | None:
+    if not (s.kms_encryption and s.kms_key_arn):
+        return None
+    statements = cloudtrail_statements(
+        partition=at.partition, account_id=at.account, trail_arn=at.trail_arn(s)
+    )
+    if s.cloud_watch_logs:
+        statements.append(
+            log_group_statement(
+                partition=at.partition,
+                region=at.region,
+                account_id=at.account,
+                log_group_name=log_group_name(s.trail_name),
+            )
+        )
+    return Note(
+        "Existing KMS key",
+        f"The stack does not change the policy of {s.kms_key_arn}. Its administrators must add these "
+        "statements, or CloudTrail cannot deliver logs:",
+        {"Statement": statements},
+    )
+
+
+def central_bucket(s: AuditTrailSettings, at: Where) -> Note | None:
+    if not s.central_bucket_name:
+        return None
+    return Note(
+        "Central log bucket",
+        f"The stack does not manage bucket {s.central_bucket_name}. Its owner must apply this bucket "
+        "policy (and set up encryption, versioning, lifecycle, access logging and object lock there) "
+        "before the trail is created:",
+        log_bucket_policy(
+            bucket_arn=arns.bucket_arn(at.partition, s.central_bucket_name),
+            trail_arn=at.trail_arn(s),
+            account=at.account,
+            s3_key_prefix=s.s3_key_prefix,
+            organization_id=s.organization,
+        ),
+    )
+
+
+def object_lock(s: AuditTrailSettings, at: Where) -> Note | None:
+    if not s.has_object_lock:
+        return None
+    return Note(
+        "Object lock",
+        f"New log files are locked in {s.object_lock_mode.value} mode for "
+        f"{s.lock_retention_days} days. S3 turns object lock on only when a bucket is "
+        "created: on a stack that already has its log bucket, this REPLACES the bucket - a new, "
+        "empty bucket receives the logs and the old one (with its logs) is kept only when "
+        "retainOnDelete is on. With a fixed bucketName the replacement fails, as the name is taken.",
+        warning=True,
+    )
+
+
+def organization_trail(s: AuditTrailSettings, at: Where) -> Note | None:
+    if not s.is_organization_trail:
+        return None
+    return Note(
+        "Organization trail",
+        f"Deploy this stack in the management account of organization {s.organization_id}, with "
+        "trusted access for CloudTrail enabled in AWS Organizations. It logs every member account "
+        f"into AWSLogs/{s.organization_id}/<account>/ of the bucket.",
+    )
+
+
+def read_only_insights(s: AuditTrailSettings, at: Where) -> Note | None:
+    if not (s.insights and s.read_write_type is ReadWriteType.READ_ONLY):
+        return None
+    return Note(
+        "Insights",
+        "The trail records read events only, so CloudTrail can compute API error-rate Insights "
+        "but not API call-rate Insights (those need write management events).",
+    )
+
+
+NOTES: tuple[Callable[[AuditTrailSettings, Where], Note | None], ...] = (
+    existing_key,
+    central_bucket,
+    object_lock,
+    organization_trail,
+    read_only_insights,
+)
+
+
+def plan_notes(settings: AuditTrailSettings, *, region: str, account: str) -> list[Note]:
+    """Notes for SETTINGS deployed in REGION of ACCOUNT (both as `plan` invents them)."""
+    at = Where(account, region)
+    return [note for make in NOTES if (note := make(settings, at)) is not None]
+
+
+def notes_for_config(config: Mapping[str, str]) -> list[Note]:
+    """Notes for a stack's config as `audit-trail plan` evaluates it (keys like `audit-trail:kmsKeyArn`)."""
+    settings, _ = check(args_from_config(config))
+    return plan_notes(settings, region=config.get("aws:region") or DEFAULT_REGION, account=ACCOUNT)

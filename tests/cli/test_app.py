@@ -1,0 +1,40 @@
+"""CLI start-up: the investigation and integrity commands never load Pulumi or the AWS provider SDK (only
+`plan` needs them, and importing them costs more than half a second at every start)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+from support.logs import write_real_folder
+
+HEAVY = ("pulumi", "pulumi_aws")
+
+
+def _loaded_after(code: str) -> list[str]:
+    """Which HEAVY modules a fresh interpreter holds after running CODE."""
+    probe = f"{code}\nimport json, sys\nprint(json.dumps([m for m in {HEAVY!r} if m in sys.modules]))"
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    loaded: list[str] = json.loads(done.stdout.strip().splitlines()[-1])
+    return loaded
+
+
+def test_importing_the_cli_loads_no_pulumi() -> None:
+    assert _loaded_after("import audit_trail.cli") == []
+
+
+def test_query_hunt_and_verify_run_without_pulumi(tmp_path: Path) -> None:
+    write_real_folder(tmp_path)
+    code = f"""
+from typer.testing import CliRunner
+from audit_trail.cli.app import app
+runner = CliRunner()
+for args in (["query", {str(tmp_path)!r}, "-f", "json"], ["hunt", {str(tmp_path)!r}, "--summary"],
+             ["verify", "--folder", {str(tmp_path)!r}]):
+    result = runner.invoke(app, args)
+    # verify without --public-keys stops with a usage error after loading everything it uses
+    assert result.exit_code == (2 if args[0] == "verify" else 0), (args, result.output)
+"""
+    assert _loaded_after(code) == []

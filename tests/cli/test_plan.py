@@ -1,0 +1,143 @@
+"""`audit-trail plan`: the offline preview from the project directory, its JSON contract and its errors."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from audit_trail.cli.app import app
+from audit_trail.errors import UserError
+from audit_trail.project import SECRET_PLACEHOLDER, find_project, stack_config
+from support.paths import PROJECT_DIR
+from typer.testing import CliRunner
+
+runner = CliRunner()
+
+
+def test_plan_prints_the_tree_and_writes_the_graph(tmp_path: Path) -> None:
+    out = tmp_path / "plan.json"
+    result = runner.invoke(app, ["plan", "--cwd", str(PROJECT_DIR), "--json", str(out)])
+    assert result.exit_code == 0, result.output
+    assert "aws:cloudtrail/trail:Trail" in result.output
+    assert "account-activity-trail" in result.output
+    assert "retained on delete" in result.output
+    assert "DenyInsecureTransport" in result.output
+    doc = json.loads(out.read_text())
+    assert (doc["stack"], doc["project"]) == ("dev", "audit-trail")
+    assert doc["config"]["audit-trail:trailName"] == "account-activity-trail"
+    assert doc["outputs"]["trailName"] == "account-activity-trail"
+    assert len(doc["resources"]) == 10
+
+
+def test_plan_finds_the_project_from_a_subfolder_and_applies_set(tmp_path: Path) -> None:
+    out = tmp_path / "plan.json"
+    result = runner.invoke(
+        app,
+        [
+            "plan",
+            "--cwd",
+            str(PROJECT_DIR / "tests"),
+            "--stack",
+            "prod",
+            "--set",
+            "audit-trail:retentionDays=400",
+            "--set",
+            "aws:region=us-gov-west-1",
+            "--json",
+            str(out),
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    doc = json.loads(out.read_text())
+    assert doc["stack"] == "prod"
+    assert doc["outputs"]["trailArn"].startswith("arn:aws-us-gov:cloudtrail:us-gov-west-1:")
+    lifecycle = next(r for r in doc["resources"] if r["name"] == "audit-trail-lifecycle")
+    assert lifecycle["inputs"]["rules"][0]["expiration"]["days"] == 400
+
+
+def test_bad_config_lists_every_problem_exits_2_and_writes_nothing(tmp_path: Path) -> None:
+    out = tmp_path / "plan.json"
+    result = runner.invoke(
+        app,
+        [
+            "plan",
+            "--cwd",
+            str(PROJECT_DIR),
+            "--set",
+            "retentionDay=3",
+            "--set",
+            "audit-trail:readWriteType=Any",
+            "--json",
+            str(out),
+        ],
+    )
+    assert result.exit_code == 2
+    assert "2 problems" in result.output
+    assert "retentionDay" in result.output and "did you mean" in result.output
+    assert "readWriteType" in result.output
+    assert not out.exists()
+
+
+@pytest.mark.parametrize(
+    ("args", "fragment"),
+    [(["--stack", "staging"], "--stack staging"), (["--set", "retentionDays"], "expected key=value")],
+)
+def test_bad_flags_exit_2(args: list[str], fragment: str) -> None:
+    result = runner.invoke(app, ["plan", "--cwd", str(PROJECT_DIR), *args])
+    assert result.exit_code == 2
+    assert fragment in result.output
+
+
+def test_no_project_found(tmp_path: Path) -> None:
+    result = runner.invoke(app, ["plan", "--cwd", str(tmp_path)])
+    assert result.exit_code == 2
+    assert "no Pulumi.yaml" in result.output
+
+
+def test_stack_config_is_built_like_the_pulumi_cli(tmp_path: Path) -> None:
+    (tmp_path / "Pulumi.yaml").write_text(
+        "name: proj\nruntime: python\nconfig:\n  size:\n    type: integer\n    default: 3\n"
+        "  aws:region: eu-north-1\n"
+    )
+    (tmp_path / "Pulumi.qa.yaml").write_text(
+        "config:\n  proj:flag: true\n  tags:\n    a: b\n  proj:list: [1, 2]\n"
+        "  proj:token:\n    secure: v1:abc\n"
+    )
+    project = find_project(tmp_path)
+    assert project.program == tmp_path / "__main__.py"
+    assert project.stacks() == ["qa"]
+    config = stack_config(project, "qa", ["size=5", "aws:region=us-west-2", "proj:eq=a=b"])
+    assert config == {
+        "proj:size": "5",
+        "aws:region": "us-west-2",
+        "proj:flag": "true",
+        "proj:tags": '{"a": "b"}',
+        "proj:list": "[1, 2]",
+        "proj:token": SECRET_PLACEHOLDER,
+        "proj:eq": "a=b",
+    }
+    with pytest.raises(UserError, match="stacks with a config file: qa"):
+        stack_config(project, "prod")
+
+
+def test_mocks_answer_like_aws_for_the_resources_options_add(preview_program) -> None:
+    """Keys, log groups, roles and topics get the ids and ARNs AWS gives them, in the stack's partition."""
+    import pulumi
+    from pulumi_aws import cloudwatch, iam, kms, sns
+
+    def program() -> None:
+        key = kms.Key("key")
+        group = cloudwatch.LogGroup("trail-events", name="/audit/trail")
+        role = iam.Role("delivery", assume_role_policy="{}")
+        topic = sns.Topic("alarms")
+        pulumi.export("arns", [key.arn, group.arn, role.arn, topic.arn, topic.id, key.key_id])
+
+    plan = preview_program(program, {"aws:region": "us-gov-east-1"})
+    assert plan.error is None, plan.error
+    key_arn, group_arn, role_arn, topic_arn, topic_id, key_id = plan.outputs["arns"]
+    assert key_arn == f"arn:aws-us-gov:kms:us-gov-east-1:123456789012:key/{key_id}"
+    assert group_arn == "arn:aws-us-gov:logs:us-gov-east-1:123456789012:log-group:/audit/trail"
+    assert role_arn.startswith("arn:aws-us-gov:iam::123456789012:role/delivery-")
+    assert topic_arn.startswith("arn:aws-us-gov:sns:us-gov-east-1:123456789012:alarms-")
+    assert topic_id == topic_arn

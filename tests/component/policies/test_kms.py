@@ -1,0 +1,132 @@
+"""The trail key's policy, statement by statement (CIS 3.5), in every partition."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+from audit_trail.component.policies import kms
+
+ACCOUNT = "123456789012"
+PARTITIONS = [("aws", "us-east-1"), ("aws-us-gov", "us-gov-west-1"), ("aws-cn", "cn-north-1")]
+
+
+def trail_arn(partition: str, region: str) -> str:
+    return f"arn:{partition}:cloudtrail:{region}:{ACCOUNT}:trail/account-activity-trail"
+
+
+def by_sid(policy: dict) -> dict[str, dict]:
+    return {s["Sid"]: s for s in policy["Statement"]}
+
+
+@pytest.mark.parametrize(("partition", "region"), PARTITIONS)
+def test_trail_key_policy_grants_only_what_cloudtrail_and_readers_need(partition: str, region: str) -> None:
+    arn = trail_arn(partition, region)
+    policy = kms.trail_key_policy(partition=partition, region=region, account_id=ACCOUNT, trail_arn=arn)
+    statements = by_sid(policy)
+    assert list(statements) == [
+        "EnableAccountAdministration",
+        "AllowCloudTrailEncryptLogs",
+        "AllowCloudTrailDescribeKey",
+        "AllowCloudTrailDecryptForBucketKey",
+        "AllowAccountPrincipalsDecryptLogs",
+    ]
+    admin = statements["EnableAccountAdministration"]
+    assert admin["Principal"] == {"AWS": f"arn:{partition}:iam::{ACCOUNT}:root"}
+    assert admin["Action"] == "kms:*"
+
+    context = f"arn:{partition}:cloudtrail:*:{ACCOUNT}:trail/*"
+    encrypt = statements["AllowCloudTrailEncryptLogs"]
+    assert encrypt["Principal"] == {"Service": "cloudtrail.amazonaws.com"}
+    assert encrypt["Action"] == "kms:GenerateDataKey*"
+    assert encrypt["Condition"] == {
+        "StringEquals": {"aws:SourceArn": arn},
+        "StringLike": {"kms:EncryptionContext:aws:cloudtrail:arn": context},
+    }
+    for sid in ("AllowCloudTrailDescribeKey", "AllowCloudTrailDecryptForBucketKey"):
+        assert statements[sid]["Condition"] == {"StringEquals": {"aws:SourceArn": arn}}
+    assert statements["AllowCloudTrailDescribeKey"]["Action"] == "kms:DescribeKey"
+
+    readers = statements["AllowAccountPrincipalsDecryptLogs"]
+    assert readers["Action"] == ["kms:Decrypt", "kms:ReEncryptFrom"]
+    assert readers["Condition"] == {
+        "StringEquals": {"kms:CallerAccount": ACCOUNT},
+        "StringLike": {"kms:EncryptionContext:aws:cloudtrail:arn": context},
+    }
+    if partition != "aws":
+        assert "arn:aws:" not in json.dumps(policy)
+
+
+def test_every_grant_but_the_account_admin_is_pinned_to_this_account() -> None:
+    policy = kms.trail_key_policy(
+        partition="aws",
+        region="us-east-1",
+        account_id=ACCOUNT,
+        trail_arn=trail_arn("aws", "us-east-1"),
+        log_group_name="/aws/cloudtrail/account-activity-trail",
+        alarm_topic=True,
+    )
+    admin, *grants = policy["Statement"]
+    assert admin["Principal"] == {"AWS": f"arn:aws:iam::{ACCOUNT}:root"}
+    assert len(grants) == 6
+    for statement in grants:
+        assert statement["Effect"] == "Allow"
+        assert ACCOUNT in json.dumps(statement["Condition"]), statement["Sid"]
+
+
+@pytest.mark.parametrize(
+    ("partition", "region", "principal"),
+    [
+        ("aws", "eu-west-1", "logs.eu-west-1.amazonaws.com"),
+        ("aws-us-gov", "us-gov-west-1", "logs.us-gov-west-1.amazonaws.com"),
+        ("aws-cn", "cn-north-1", "logs.cn-north-1.amazonaws.com.cn"),
+    ],
+)
+def test_log_group_statement_is_limited_to_the_trail_group(
+    partition: str, region: str, principal: str
+) -> None:
+    policy = kms.trail_key_policy(
+        partition=partition,
+        region=region,
+        account_id=ACCOUNT,
+        trail_arn=trail_arn(partition, region),
+        log_group_name="/aws/cloudtrail/t",
+    )
+    statement = by_sid(policy)["AllowCloudWatchLogsEncryptTrailLogGroup"]
+    assert statement["Principal"] == {"Service": principal}
+    group_arn = f"arn:{partition}:logs:{region}:{ACCOUNT}:log-group:/aws/cloudtrail/t"
+    assert statement["Condition"] == {"ArnEquals": {"kms:EncryptionContext:aws:logs:arn": group_arn}}
+    assert "kms:GenerateDataKey*" in statement["Action"]
+
+
+def test_log_group_and_topic_statements_appear_only_when_asked() -> None:
+    base: dict[str, Any] = dict(
+        partition="aws", region="us-east-1", account_id=ACCOUNT, trail_arn=trail_arn("aws", "us-east-1")
+    )
+    assert len(kms.trail_key_policy(**base)["Statement"]) == 5
+    with_topic = by_sid(kms.trail_key_policy(**base, alarm_topic=True))
+    assert "AllowCloudWatchLogsEncryptTrailLogGroup" not in with_topic
+    topic = with_topic["AllowCloudWatchAlarmsPublishToEncryptedTopic"]
+    assert topic["Principal"] == {"Service": "cloudwatch.amazonaws.com"}
+    assert topic["Action"] == ["kms:Decrypt", "kms:GenerateDataKey*"]
+    assert topic["Condition"] == {
+        "StringEquals": {"aws:SourceAccount": ACCOUNT},
+        "ArnLike": {"aws:SourceArn": f"arn:aws:cloudwatch:us-east-1:{ACCOUNT}:alarm:*"},
+    }
+
+
+def test_alarm_topic_key_policy_is_admin_plus_cloudwatch_only() -> None:
+    policy = kms.alarm_topic_key_policy(partition="aws-us-gov", region="us-gov-east-1", account_id=ACCOUNT)
+    assert [s["Sid"] for s in policy["Statement"]] == [
+        "EnableAccountAdministration",
+        "AllowCloudWatchAlarmsPublishToEncryptedTopic",
+    ]
+    assert "arn:aws:" not in json.dumps(policy)
+
+
+def test_cloudtrail_statements_are_what_an_existing_key_must_contain() -> None:
+    arn = trail_arn("aws", "us-east-1")
+    required = kms.cloudtrail_statements(partition="aws", account_id=ACCOUNT, trail_arn=arn)
+    full = kms.trail_key_policy(partition="aws", region="us-east-1", account_id=ACCOUNT, trail_arn=arn)
+    assert required == full["Statement"][1:]

@@ -1,0 +1,328 @@
+"""Each hardening option through stack config: what it adds, the policies, and how the trail uses them."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+from audit_trail.component.cis_controls import CIS_CONTROLS
+from audit_trail.component.validation import ConfigError
+from audit_trail.plan.preview import Preview
+from support.graph import of_type, one
+from support.paths import DATA
+
+ACCOUNT = "123456789012"
+TRAIL = "aws:cloudtrail/trail:Trail"
+BUCKET = "aws:s3/bucket:Bucket"
+POLICY = "aws:s3/bucketPolicy:BucketPolicy"
+ENCRYPTION = "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration"
+KEY = "aws:kms/key:Key"
+LOG_GROUP = "aws:cloudwatch/logGroup:LogGroup"
+ROLE = "aws:iam/role:Role"
+ROLE_POLICY = "aws:iam/rolePolicy:RolePolicy"
+FILTER = "aws:cloudwatch/logMetricFilter:LogMetricFilter"
+ALARM = "aws:cloudwatch/metricAlarm:MetricAlarm"
+TOPIC = "aws:sns/topic:Topic"
+TRAIL_ARN = f"arn:aws:cloudtrail:us-east-1:{ACCOUNT}:trail/account-activity-trail"
+SEED_GRAPH = DATA / "seed_default_graph.json"
+EXISTING_KEY = f"arn:aws:kms:us-east-1:{ACCOUNT}:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+
+
+def plan(preview_stack: Any, *options: str) -> Preview:
+    result = preview_stack("dev", *(f"audit-trail:{o}" for o in options))
+    assert result.error is None, result.error
+    return result
+
+
+def named(result: Preview, type_: str, name: str) -> dict[str, Any]:
+    return next(r for r in of_type(result, type_) if r["name"] == name)
+
+
+def document(resource: dict[str, Any], key: str = "policy") -> dict[str, dict[str, Any]]:
+    return {s["Sid"]: s for s in json.loads(resource["inputs"][key])["Statement"]}
+
+
+def test_default_stack_graph_is_exactly_the_seeds(preview_stack: Any) -> None:
+    """Every option off: the same resources, inputs, dependencies and outputs as before hardening existed."""
+    before = json.loads(SEED_GRAPH.read_text())
+    now = plan(preview_stack)
+    assert now.resources == before["resources"]
+    assert now.outputs == before["outputs"]
+
+
+def test_kms_encryption_creates_a_rotated_retained_key_used_by_trail_and_bucket(preview_stack: Any) -> None:
+    result = plan(preview_stack, "kmsEncryption=true")
+    key = one(result, KEY)
+    assert key["inputs"]["enableKeyRotation"] is True
+    assert key["inputs"]["deletionWindowInDays"] == 30
+    assert key["retainOnDelete"] is True
+    assert one(result, "aws:kms/alias:Alias")["inputs"]["name"] == "alias/account-activity-trail-logs"
+    statements = document(key)
+    assert statements["AllowCloudTrailEncryptLogs"]["Condition"]["StringEquals"] == {
+        "aws:SourceArn": TRAIL_ARN
+    }
+    assert "AllowCloudWatchLogsEncryptTrailLogGroup" not in statements
+    key_arn = one(result, TRAIL)["inputs"]["kmsKeyId"]
+    assert key_arn.startswith(f"arn:aws:kms:us-east-1:{ACCOUNT}:key/")
+    (rule,) = one(result, ENCRYPTION)["inputs"]["rules"]
+    assert rule["applyServerSideEncryptionByDefault"] == {
+        "kmsMasterKeyId": key_arn,
+        "sseAlgorithm": "aws:kms",
+    }
+    assert rule["bucketKeyEnabled"] is True
+    assert key["urn"] in one(result, TRAIL)["dependsOn"]
+
+
+def test_existing_key_is_used_and_its_policy_left_alone(preview_stack: Any) -> None:
+    result = plan(preview_stack, "kmsEncryption=true", f"kmsKeyArn={EXISTING_KEY}", "cloudWatchLogs=true")
+    assert of_type(result, KEY) == []
+    assert one(result, TRAIL)["inputs"]["kmsKeyId"] == EXISTING_KEY
+    assert one(result, LOG_GROUP)["inputs"]["kmsKeyId"] == EXISTING_KEY
+    (rule,) = one(result, ENCRYPTION)["inputs"]["rules"]
+    assert rule["applyServerSideEncryptionByDefault"]["kmsMasterKeyId"] == EXISTING_KEY
+
+
+def test_cloudwatch_logs_delivery(preview_stack: Any) -> None:
+    result = plan(preview_stack, "cloudWatchLogs=true", "kmsEncryption=true")
+    group = one(result, LOG_GROUP)
+    assert group["inputs"]["name"] == "cloudtrail/account-activity-trail"
+    assert group["inputs"]["retentionInDays"] == 365
+    assert group["inputs"]["kmsKeyId"] == one(result, TRAIL)["inputs"]["kmsKeyId"]
+    assert group["retainOnDelete"] is True
+    key_statement = document(one(result, KEY))["AllowCloudWatchLogsEncryptTrailLogGroup"]
+    assert key_statement["Condition"] == {
+        "ArnEquals": {
+            "kms:EncryptionContext:aws:logs:arn": (
+                f"arn:aws:logs:us-east-1:{ACCOUNT}:log-group:cloudtrail/account-activity-trail"
+            )
+        }
+    }
+    (trust,) = json.loads(one(result, ROLE)["inputs"]["assumeRolePolicy"])["Statement"]
+    assert trust["Principal"] == {"Service": "cloudtrail.amazonaws.com"}
+    assert "Condition" not in trust
+    stream = (
+        f"arn:aws:logs:us-east-1:{ACCOUNT}:log-group:cloudtrail/account-activity-trail:log-stream:"
+        f"{ACCOUNT}_CloudTrail_us-east-1*"
+    )
+    role_policy = json.loads(one(result, ROLE_POLICY)["inputs"]["policy"])["Statement"]
+    assert [(s["Action"], s["Resource"]) for s in role_policy] == [
+        ("logs:CreateLogStream", [stream]),
+        ("logs:PutLogEvents", [stream]),
+    ]
+    trail = one(result, TRAIL)
+    assert trail["inputs"]["cloudWatchLogsGroupArn"].endswith(
+        ":log-group:cloudtrail/account-activity-trail:*"
+    )
+    assert trail["inputs"]["cloudWatchLogsRoleArn"].startswith(f"arn:aws:iam::{ACCOUNT}:role/")
+    assert one(result, ROLE_POLICY)["urn"] in trail["dependsOn"]
+
+
+def test_trust_policy_source_arn_condition_is_opt_in(preview_stack: Any) -> None:
+    result = plan(preview_stack, "cloudWatchLogs=true", "cloudWatchLogsRoleSourceArn=true")
+    (trust,) = json.loads(one(result, ROLE)["inputs"]["assumeRolePolicy"])["Statement"]
+    assert trust["Condition"] == {"StringEquals": {"aws:SourceArn": TRAIL_ARN}}
+
+
+def test_cis_alarms_exact_patterns_into_an_encrypted_topic(preview_stack: Any) -> None:
+    result = plan(
+        preview_stack,
+        "cloudWatchLogs=true",
+        "cisAlarms=true",
+        'alarmEmails=["a@example.com","b@example.com"]',
+    )
+    filters = {r["name"]: r["inputs"] for r in of_type(result, FILTER)}
+    alarms = {r["name"]: r["inputs"] for r in of_type(result, ALARM)}
+    assert len(filters) == len(alarms) == 15
+    topic = one(result, TOPIC)
+    # No trail key of the stack's own: the topic gets a dedicated customer-managed key.
+    alarm_key = one(result, KEY)
+    assert alarm_key["name"] == "audit-trail-alarms-key"
+    assert list(document(alarm_key)) == [
+        "EnableAccountAdministration",
+        "AllowCloudWatchAlarmsPublishToEncryptedTopic",
+    ]
+    assert topic["inputs"]["kmsMasterKeyId"].startswith(f"arn:aws:kms:us-east-1:{ACCOUNT}:key/")
+    for control in CIS_CONTROLS:
+        metric_filter = filters[f"audit-trail-{control.resource_suffix}"]
+        assert metric_filter["pattern"] == control.filter_pattern
+        assert metric_filter["logGroupName"] == "cloudtrail/account-activity-trail"
+        assert metric_filter["metricTransformation"] == {
+            "name": control.metric_name,
+            "namespace": "CISBenchmark",
+            "value": "1",
+        }
+        alarm = alarms[f"audit-trail-{control.resource_suffix}-alarm"]
+        assert (alarm["metricName"], alarm["namespace"], alarm["threshold"]) == (
+            control.metric_name,
+            "CISBenchmark",
+            1,
+        )
+        assert alarm["comparisonOperator"] == "GreaterThanOrEqualToThreshold"
+        assert alarm["alarmActions"] == [f"arn:aws:sns:us-east-1:{ACCOUNT}:account-activity-trail-cis-alarms"]
+        assert f"CIS {control.cis_id}" in alarm["alarmDescription"]
+    emails = sorted(
+        r["inputs"]["endpoint"] for r in of_type(result, "aws:sns/topicSubscription:TopicSubscription")
+    )
+    assert emails == ["a@example.com", "b@example.com"]
+    topic_policy = document(one(result, "aws:sns/topicPolicy:TopicPolicy"))
+    assert topic_policy["AllowCloudWatchAlarmsPublish"]["Principal"] == {
+        "Service": "cloudwatch.amazonaws.com"
+    }
+
+
+def test_alarm_topic_shares_the_trail_key_when_the_stack_owns_it(preview_stack: Any) -> None:
+    result = plan(preview_stack, "kmsEncryption=true", "cloudWatchLogs=true", "cisAlarms=true")
+    key = one(result, KEY)
+    assert "AllowCloudWatchAlarmsPublishToEncryptedTopic" in document(key)
+    assert one(result, TOPIC)["inputs"]["kmsMasterKeyId"] == one(result, TRAIL)["inputs"]["kmsKeyId"]
+
+
+def test_access_logging_into_a_separate_locked_down_bucket(preview_stack: Any) -> None:
+    result = plan(preview_stack, "accessLogging=true", "accessLogRetentionDays=180")
+    trail_bucket = result.outputs["bucketName"]
+    assert named(result, BUCKET, "audit-trail-access-logs")["retainOnDelete"] is True
+    logging = one(result, "aws:s3/bucketLogging:BucketLogging")["inputs"]
+    target = logging["targetBucket"]
+    assert target.startswith("audit-trail-access-logs-")
+    assert logging == {"bucket": trail_bucket, "targetBucket": target, "targetPrefix": "s3-access-logs/"}
+    encryption = named(result, ENCRYPTION, "audit-trail-access-logs-encryption")["inputs"]["rules"][0]
+    assert encryption["applyServerSideEncryptionByDefault"] == {"sseAlgorithm": "AES256"}
+    block = named(
+        result,
+        "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock",
+        "audit-trail-access-logs-public-access",
+    )
+    assert all(
+        block["inputs"][k] is True
+        for k in ("blockPublicAcls", "blockPublicPolicy", "ignorePublicAcls", "restrictPublicBuckets")
+    )
+    lifecycle = named(
+        result,
+        "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration",
+        "audit-trail-access-logs-lifecycle",
+    )
+    assert lifecycle["inputs"]["rules"][0]["expiration"] == {"days": 180}
+    statements = document(named(result, POLICY, "audit-trail-access-logs-policy"))
+    write = statements["S3ServerAccessLogsDelivery"]
+    assert write["Principal"] == {"Service": "logging.s3.amazonaws.com"}
+    assert write["Resource"] == f"arn:aws:s3:::{target}/s3-access-logs/*"
+    assert write["Condition"]["ArnLike"] == {"aws:SourceArn": f"arn:aws:s3:::{trail_bucket}"}
+
+
+def test_s3_data_events_use_advanced_selectors_that_skip_the_log_buckets(preview_stack: Any) -> None:
+    result = plan(preview_stack, "s3DataEvents=WriteOnly", "accessLogging=true", "lambdaDataEvents=true")
+    inputs = one(result, TRAIL)["inputs"]
+    assert "eventSelectors" not in inputs
+    management, s3, lam = inputs["advancedEventSelectors"]
+    assert management["fieldSelectors"] == [{"equals": ["Management"], "field": "eventCategory"}]
+    logging = one(result, "aws:s3/bucketLogging:BucketLogging")["inputs"]
+    buckets = sorted([logging["bucket"], logging["targetBucket"]])
+    excluded = next(f for f in s3["fieldSelectors"] if f["field"] == "resources.ARN")["notStartsWiths"]
+    assert sorted(excluded) == [f"arn:aws:s3:::{b}/" for b in buckets]
+    assert {"equals": ["false"], "field": "readOnly"} in s3["fieldSelectors"]
+    assert {"equals": ["AWS::Lambda::Function"], "field": "resources.type"} in lam["fieldSelectors"]
+
+
+def test_insights_on_call_and_error_rates(preview_stack: Any) -> None:
+    inputs = one(plan(preview_stack, "insights=true"), TRAIL)["inputs"]
+    assert inputs["insightSelectors"] == [
+        {"insightType": "ApiCallRateInsight"},
+        {"insightType": "ApiErrorRateInsight"},
+    ]
+
+
+def test_organization_trail_adds_the_organization_path(preview_stack: Any) -> None:
+    result = plan(
+        preview_stack, "isOrganizationTrail=true", "organizationId=o-a1b2c3d4e5", "cloudWatchLogs=true"
+    )
+    assert one(result, TRAIL)["inputs"]["isOrganizationTrail"] is True
+    bucket = result.outputs["bucketName"]
+    org = document(one(result, POLICY))["AWSCloudTrailWriteOrganization"]
+    assert org["Resource"] == f"arn:aws:s3:::{bucket}/AWSLogs/o-a1b2c3d4e5/*"
+    assert org["Condition"]["StringEquals"]["aws:SourceArn"] == TRAIL_ARN
+    streams = json.loads(one(result, ROLE_POLICY)["inputs"]["policy"])["Statement"][0]["Resource"]
+    assert streams[1].endswith(":log-stream:o-a1b2c3d4e5_*")
+
+
+def test_central_bucket_creates_no_bucket_and_logs_there(preview_stack: Any) -> None:
+    result = plan(preview_stack, "centralBucketName=org-log-archive-central")
+    assert [r["type"] for r in result.resources if r["type"].startswith("aws:s3/")] == []
+    assert one(result, TRAIL)["inputs"]["s3BucketName"] == "org-log-archive-central"
+    assert result.outputs["bucketName"] == "org-log-archive-central"
+    assert result.outputs["bucketArn"] == "arn:aws:s3:::org-log-archive-central"
+    assert result.outputs["logsLocation"] == f"s3://org-log-archive-central/AWSLogs/{ACCOUNT}/"
+
+
+def test_object_lock_enables_lock_on_the_bucket_with_a_default_retention(preview_stack: Any) -> None:
+    result = plan(preview_stack, "objectLockMode=COMPLIANCE", "objectLockRetentionDays=60")
+    assert one(result, BUCKET)["inputs"]["objectLockEnabled"] is True
+    lock = one(result, "aws:s3/bucketObjectLockConfiguration:BucketObjectLockConfiguration")
+    assert lock["inputs"]["rule"] == {"defaultRetention": {"days": 60, "mode": "COMPLIANCE"}}
+    assert one(result, "aws:s3/bucketVersioning:BucketVersioning")["urn"] in lock["dependsOn"]
+    assert lock["urn"] in one(result, TRAIL)["dependsOn"]
+
+
+@pytest.mark.parametrize(("region", "partition"), [("us-gov-west-1", "aws-us-gov"), ("cn-north-1", "aws-cn")])
+def test_every_arn_of_a_fully_hardened_stack_is_in_the_stacks_partition(
+    preview_stack: Any, region: str, partition: str
+) -> None:
+    result = preview_stack(
+        "dev",
+        f"aws:region={region}",
+        "audit-trail:profile=cis",
+        "audit-trail:insights=true",
+        "audit-trail:isOrganizationTrail=true",
+        "audit-trail:organizationId=o-a1b2c3d4e5",
+    )
+    assert result.error is None, result.error
+    text = json.dumps([r["inputs"] for r in result.resources]) + json.dumps(result.outputs)
+    found = [part.split(":")[0] for part in text.split("arn:")[1:] if not part.startswith("PARTITION")]
+    assert found and set(found) == {partition}
+
+
+def test_names_derived_from_a_dotted_trail_name_are_valid_alias_and_topic_names(preview_stack: Any) -> None:
+    result = plan(preview_stack, "trailName=security.trail_01", "profile=cis")
+    assert one(result, "aws:kms/alias:Alias")["inputs"]["name"] == "alias/security-trail_01-logs"
+    assert one(result, TOPIC)["inputs"]["name"] == "security-trail_01-cis-alarms"
+    assert one(result, LOG_GROUP)["inputs"]["name"] == "cloudtrail/security.trail_01"
+
+
+def test_options_work_through_the_components_args_as_another_program_passes_them(
+    preview_program: Any,
+) -> None:
+    from audit_trail import AuditTrail
+    from audit_trail.component.args import DataEvents, ObjectLockMode, Profile
+
+    result = preview_program(
+        lambda: AuditTrail(
+            "org",
+            {
+                "profile": Profile.CIS,
+                "s3_data_events": DataEvents.WRITE_ONLY,
+                "alarm_emails": ["secops@example.com"],
+                "object_lock_mode": ObjectLockMode.GOVERNANCE,
+                "is_organization_trail": True,
+                "organization_id": "o-a1b2c3d4e5",
+            },
+        ),
+        {"aws:region": "eu-west-1"},
+    )
+    # s3DataEvents: the cis profile forbids anything but All, and the explicit value is refused.
+    assert isinstance(result.error, ConfigError)
+    assert [p.key for p in result.error.problems] == ["s3DataEvents"]
+
+    result = preview_program(
+        lambda: AuditTrail(
+            "org",
+            {"profile": Profile.CIS, "object_lock_mode": ObjectLockMode.GOVERNANCE, "insights": True},
+        ),
+        {"aws:region": "eu-west-1"},
+    )
+    assert result.error is None, result.error
+    assert len(of_type(result, ALARM)) == 15
+    assert (
+        one(result, "aws:s3/bucketObjectLockConfiguration:BucketObjectLockConfiguration")["name"]
+        == "org-object-lock"
+    )
+    assert one(result, TRAIL)["inputs"]["insightSelectors"][0] == {"insightType": "ApiCallRateInsight"}

@@ -1,0 +1,263 @@
+"""Sources (the key layout is the index), the scanner's bad-file handling, the filters' two forms agreeing."""
+
+from __future__ import annotations
+
+import gzip
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import orjson
+import pytest
+from audit_trail.errors import UserError
+from audit_trail.investigate.events import EventRow, flatten
+from audit_trail.investigate.local import answer
+from audit_trail.investigate.scanner import ScanPlan, read_rows, scan
+from audit_trail.investigate.sources import list_log_files
+from audit_trail.queries import filters as f
+from audit_trail.queries import questions as q
+from audit_trail.queries.events_view import COLUMNS
+from audit_trail.window import Window
+from support.logs import real_records, report_of, write_generated, write_real_folder
+
+ACCOUNT = "123456789012"
+
+
+def _log(
+    root: Path, region: str, day: str, name: str, payload: bytes, account: str = ACCOUNT, org: str = ""
+) -> Path:
+    folder = root / "AWSLogs" / org / account / "CloudTrail" / region / day
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / name
+    path.write_bytes(payload)
+    return path
+
+
+def _record(**extra: Any) -> dict[str, Any]:
+    return {
+        "eventTime": "2026-03-02T10:00:00Z",
+        "eventSource": "s3.amazonaws.com",
+        "eventName": "ListBuckets",
+        "awsRegion": "eu-west-1",
+        "eventID": "e-" + str(len(extra)),
+        "userIdentity": {
+            "type": "IAMUser",
+            "userName": "alice",
+            "arn": "arn:aws:iam::123456789012:user/alice",
+        },
+        **extra,
+    }
+
+
+# --- sources ----------------------------------------------------------------------------------------------
+
+
+def test_only_the_days_regions_and_accounts_of_the_window_are_listed(tmp_path: Path) -> None:
+    for day in ("2026/02/28", "2026/03/01", "2026/03/02", "2026/03/03", "2026/04/01"):
+        for region in ("us-east-1", "eu-west-1"):
+            _log(tmp_path, region, day, f"{region}-{day[-2:]}.json.gz", b"")
+    _log(tmp_path, "us-east-1", "2026/03/02", "other.json.gz", b"", account="210987654321")
+    window = Window(
+        since=datetime(2026, 3, 1, 6, tzinfo=UTC),
+        until=datetime(2026, 3, 2, 6, tzinfo=UTC),
+        regions=frozenset({"eu-west-1"}),
+        accounts=frozenset({ACCOUNT}),
+    )
+    files = list_log_files(str(tmp_path), window)
+    # 03/01 and 03/02, plus 03/03: a file is filed by its delivery time, after its events.
+    assert [(f.region, f.day) for f in files] == [
+        ("eu-west-1", date(2026, 3, 1)),
+        ("eu-west-1", date(2026, 3, 2)),
+        ("eu-west-1", date(2026, 3, 3)),
+    ]
+    assert all(f.account == ACCOUNT for f in files)
+
+
+def test_digest_folders_are_never_listed_as_logs(tmp_path: Path) -> None:
+    known = write_generated(tmp_path, events=100, days=2)
+    files = list_log_files(str(tmp_path))
+    assert len(files) == known.log_files
+    assert not any("CloudTrail-Digest" in f.location for f in files)
+    digests = list_log_files(str(tmp_path), digests=True)
+    assert digests and all("CloudTrail-Digest" in f.location for f in digests)
+
+
+def test_a_folder_inside_the_layout_and_an_organization_layout(tmp_path: Path) -> None:
+    org = tmp_path / "org"
+    path = _log(org, "eu-west-1", "2026/03/02", "a.json.gz", b"", org="o-abcdefghij")
+    assert [f.location for f in list_log_files(str(org))] == [str(path)]
+    inside = org / "AWSLogs" / "o-abcdefghij" / ACCOUNT
+    assert [f.account for f in list_log_files(str(inside))] == [ACCOUNT]
+
+
+def test_any_other_export_is_walked_whole(tmp_path: Path) -> None:
+    (tmp_path / "export" / "x").mkdir(parents=True)
+    (tmp_path / "export" / "x" / "part1.json").write_bytes(orjson.dumps({"Records": [_record()]}))
+    (tmp_path / "export" / "notes.txt").write_text("not a log")
+    files = list_log_files(str(tmp_path / "export"))
+    assert [Path(f.location).name for f in files] == ["part1.json"]
+
+
+def test_a_missing_folder_is_a_user_error_naming_it(tmp_path: Path) -> None:
+    with pytest.raises(UserError, match=r"SOURCE .*nope.*no such folder"):
+        list_log_files(str(tmp_path / "nope"))
+
+
+# --- bad files and records --------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def damaged(tmp_path: Path) -> Path:
+    good = gzip.compress(orjson.dumps({"Records": [_record(), _record(eventName="DeleteBucket")]}))
+    _log(tmp_path, "eu-west-1", "2026/03/02", "good.json.gz", good)
+    _log(tmp_path, "eu-west-1", "2026/03/02", "truncated.json.gz", good[: len(good) // 2])
+    _log(tmp_path, "eu-west-1", "2026/03/02", "text.json.gz", gzip.compress(b"<html>502 Bad Gateway</html>"))
+    _log(tmp_path, "eu-west-1", "2026/03/02", "plain.json.gz", b"not gzip at all")
+    _log(tmp_path, "eu-west-1", "2026/03/02", "other.json.gz", gzip.compress(b'{"hello": "world"}'))
+    digest = {"digestStartTime": "2026-03-02T09:00:00Z", "logFiles": []}
+    _log(tmp_path, "eu-west-1", "2026/03/02", "digest.json.gz", gzip.compress(orjson.dumps(digest)))
+    broken = [_record(eventID="kept"), {"eventName": "NoTime"}, _record(eventTime="yesterday"), "junk"]
+    broken.append({k: v for k, v in _record(eventID="anonymous").items() if k != "userIdentity"})
+    _log(
+        tmp_path,
+        "eu-west-1",
+        "2026/03/02",
+        "records.json.gz",
+        gzip.compress(orjson.dumps({"Records": broken})),
+    )
+    return tmp_path
+
+
+def test_bad_files_are_skipped_counted_and_named(damaged: Path) -> None:
+    result = answer(str(damaged), q.events(), Window())
+    report = report_of(result)
+    reasons = {Path(b.location).name: b.reason for b in report.bad_files}
+    assert set(reasons) == {"truncated.json.gz", "text.json.gz", "plain.json.gz", "other.json.gz"}
+    assert reasons["truncated.json.gz"].startswith("unreadable gzip")
+    assert reasons["text.json.gz"].startswith("not JSON")
+    assert reasons["plain.json.gz"] == "not gzip data"
+    assert "no Records" in reasons["other.json.gz"]
+    assert report.digest_files == 1
+    # Three broken records in one file; the record without userIdentity is kept, and says so.
+    assert report.bad_records == 3
+    assert dict(report.bad_record_files) == {str(damaged / next(damaged.rglob("records.json.gz"))): 3}
+    assert report.records_without_identity == 1
+    assert sorted(r["event_id"] for r in result.rows) == ["anonymous", "e-0", "e-1", "kept"]
+    text = "\n".join(report.summary())
+    assert "truncated.json.gz: unreadable gzip" in text and "skipped 3 records" in text
+
+
+def test_the_prefilter_never_hides_a_damaged_file(damaged: Path) -> None:
+    """Files without the needle are still checked to be whole JSON, so their defects are reported too."""
+    result = answer(str(damaged), q.who_changed("nothing-has-this"), Window())
+    assert result.rows == []
+    names = {Path(b.location).name for b in report_of(result).bad_files}
+    assert {"truncated.json.gz", "text.json.gz", "plain.json.gz"} <= names
+
+
+def test_scan_in_parallel_equals_scan_in_process(tmp_path: Path) -> None:
+    write_generated(tmp_path, events=3000, days=3)
+    files = list_log_files(str(tmp_path))
+    plan = ScanPlan((f.Errors(),))
+    outputs = []
+    for workers in (1, 2):
+        out = tmp_path / f"out{workers}"
+        out.mkdir()
+        report, paths = scan(files, plan, out, workers=workers)
+        outputs.append((report.records, report.rows, sorted(r["event_id"] for r in read_rows(paths))))
+    assert outputs[0] == outputs[1] and outputs[0][1] > 0
+
+
+def test_a_row_mapper_runs_in_the_workers_and_replaces_rows(tmp_path: Path) -> None:
+    write_generated(tmp_path, events=1000, days=2)
+    report, paths = scan(
+        list_log_files(str(tmp_path)), ScanPlan((f.Deletions(),), _Names()), tmp_path, workers=2
+    )
+    assert sorted(r["name"] for r in read_rows(paths)) == sorted(
+        ["DeleteTrail", "DeleteBucket", "TerminateInstances", "RemoveUserFromGroup"]
+    )
+    assert report.rows == 4
+
+
+class _Names:
+    def __call__(self, record: dict[str, Any], row: EventRow) -> list[dict[str, Any]]:
+        return [{"name": record["eventName"]}]
+
+
+# --- filters: the Python test, the SQL and the needles agree ----------------------------------------------
+
+FILTERS: list[f.Filter] = [
+    f.Actor("TrailDiscover"),
+    f.Actor("AdanAlvarez"),
+    f.Actor("arn:aws:iam::111111111111:user/TrailDiscover"),
+    f.Action("ec2:Describe*"),
+    f.Action("s3.amazonaws.com:PutBucket?cl"),
+    f.Action("deletebucket*"),
+    f.Resource("TrailDiscoverBucket"),
+    f.Resource("sg-"),
+    f.SourceIp("0.0.0.*"),
+    f.Regions(("us-west-2",)),
+    f.Regions(("us-east-1",), exclude=True),
+    f.Errors(),
+    f.WriteOnly(),
+    f.Denied(),
+    f.Deletions(),
+    f.RootUsage(),
+    f.RiskySignIn(),
+    f.TimeRange(datetime(2025, 1, 1, tzinfo=UTC), datetime(2025, 6, 1, tzinfo=UTC)),
+]
+
+
+@pytest.fixture(scope="module")
+def real_rows() -> list[dict[str, Any]]:
+    return [flatten(r, "x") for r in real_records()]
+
+
+@pytest.fixture(scope="module")
+def real_table(real_rows: list[dict[str, Any]], tmp_path_factory: pytest.TempPathFactory) -> Any:
+    path = tmp_path_factory.mktemp("rows") / "rows.jsonl"
+    path.write_bytes(b"\n".join(orjson.dumps(r) for r in real_rows))
+    con = duckdb.connect()
+    cols = ", ".join(f"'{n}': '{t}'" for n, t, _ in COLUMNS)
+    con.execute(f"CREATE TABLE events AS SELECT * FROM read_json('{path}', columns={{{cols}}})")
+    return con
+
+
+@pytest.mark.parametrize("flt", FILTERS, ids=lambda x: repr(x))
+def test_python_test_and_sql_select_the_same_real_records(flt: f.Filter, real_rows, real_table) -> None:
+    by_sql = real_table.execute(f"SELECT count(*) FROM events WHERE {flt.sql()}").fetchone()[0]
+    by_python = sum(1 for r in real_rows if flt.test(r))
+    assert by_sql == by_python
+
+
+@pytest.mark.parametrize("flt", [x for x in FILTERS if x.needles()], ids=lambda x: repr(x))
+def test_needles_are_in_every_matching_record(flt: f.Filter, real_rows) -> None:
+    for row in real_rows:
+        if flt.test(row):
+            text = orjson.dumps(row["raw"])
+            assert any(n in text for n in flt.needles()), row["event_id"]
+
+
+def test_the_prefilter_changes_speed_not_answers(tmp_path: Path) -> None:
+    write_real_folder(tmp_path)
+    for flt in (f.Actor("TrailDiscover"), f.Resource("TrailDiscoverBucket"), f.Denied(), f.Errors()):
+        with_needles = answer(str(tmp_path), q.events().with_filters(flt), Window(), workers=1)
+        without = answer(str(tmp_path), q.events().with_filters(_NoNeedles(flt)), Window(), workers=1)
+        assert with_needles.rows == without.rows
+
+
+class _NoNeedles(f.Filter):
+    def __init__(self, inner: f.Filter) -> None:
+        self.inner = inner
+
+    def sql(self) -> str:
+        return self.inner.sql()
+
+    def test(self, row: Any) -> bool:
+        return self.inner.test(row)
+
+
+def test_sql_literals_are_quoted() -> None:
+    assert f.Actor("o'brien").sql().startswith("'o''brien' IN (")
+    assert f.Action("ec2:Run_100%*").sql().count("\\_") == 2
