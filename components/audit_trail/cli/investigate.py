@@ -25,7 +25,7 @@ from .options import (
     parse_window,
     question_command,
 )
-from .output import OutputFormat, render, stderr
+from .output import OutputFormat, note, render, stderr
 
 if TYPE_CHECKING:
     from ..investigate.answer import Answer
@@ -52,10 +52,17 @@ def follow_in_scope(
     return following_in(scope.source, scope.window, actor, sessions=sessions)
 
 
-def _show(answer: Any, fmt: OutputFormat, title: str, table_columns: Sequence[str] | None = None) -> None:
+def _show(
+    answer: Any,
+    fmt: OutputFormat,
+    title: str,
+    table_columns: Sequence[str] | None = None,
+    *,
+    limit: int | None = None,
+) -> None:
     """Rows to stdout; then, on stderr, what the scan read and every file or record it had to skip."""
     columns = table_columns if fmt is OutputFormat.table and table_columns else answer.columns
-    render(answer.rows, fmt, columns=columns, title=f"{title} — {len(answer.rows)} rows")
+    render(answer.stream(), fmt, columns=columns, title=title, count="rows", limit=limit)
     if answer.report is not None:  # None from Athena: nothing scanned here
         show_scan_report(answer.report)
 
@@ -63,16 +70,17 @@ def _show(answer: Any, fmt: OutputFormat, title: str, table_columns: Sequence[st
 def show_scan_report(report: Any) -> None:
     """On stderr: what the scan read, then every file or record it had to skip."""
     if report.files_listed == 0:
-        stderr.print("[yellow]No log files in SOURCE for this window.[/yellow]", highlight=False)
+        note("No log files in SOURCE for this window.", style="yellow")
         return
     first, *rest = report.summary()
-    stderr.print(f"[dim]{first}[/dim]", highlight=False, soft_wrap=True)
+    note(first, style="dim")
     for line in rest:
-        stderr.print(f"[yellow]{line}[/yellow]", highlight=False, soft_wrap=True)
+        note(line, style="yellow")
 
 
 def _ask_and_show(question: Any, scope: Scope, fmt: OutputFormat) -> None:
-    _show(_answer(question, scope), fmt, question.title, question.table_columns)
+    answer = _answer(question.limited(scope.limit), scope)
+    _show(answer, fmt, question.title, question.table_columns, limit=scope.limit)
 
 
 def show_session_tree(node: Any) -> None:
@@ -155,13 +163,12 @@ def register(app: typer.Typer) -> None:
                 on_total=lambda n: progress.update(task, total=n),
                 on_file=lambda: progress.advance(task),
             )
-        stderr.print(
+        note(
             f"{report.downloaded} files downloaded ({report.bytes / 1e6:.1f} MB), "
-            f"{report.skipped} already present, {len(report.failed)} failed, into {dest}",
-            highlight=False,
+            f"{report.skipped} already present, {len(report.failed)} failed, into {dest}"
         )
         for key, reason in report.failed:
-            stderr.print(f"[yellow]failed {key}: {reason}[/yellow]", highlight=False)
+            note(f"failed {key}: {reason}", style="yellow")
         if report.failed:
             raise typer.Exit(ExitCode.CANNOT_RUN)
 
@@ -200,7 +207,6 @@ def register(app: typer.Typer) -> None:
             str | None,
             typer.Option("--sql", help="Raw SQL over the `events` view (the records the filters keep)."),
         ] = None,
-        limit: Annotated[int | None, typer.Option("--limit", min=1, help="At most this many rows.")] = None,
         *,
         scope: Scope,
         fmt: OutputFormat,
@@ -229,12 +235,12 @@ def register(app: typer.Typer) -> None:
             *([f.WriteOnly()] if write_only else []),
         ]
         if sql:
-            _show(_answer(None, scope, sql=sql, row_filters=chosen), fmt, "Query")
+            _show(_answer(None, scope, sql=sql, row_filters=chosen), fmt, "Query", limit=scope.limit)
         else:
-            question = q.events(limit).with_filters(*chosen)
+            question = q.events().limited(scope.limit).with_filters(*chosen)
             answer = enriched(_answer(question, scope), following)  # tactics / via_* columns
             columns = (*(question.table_columns or ()), *(["via_chain"] if following else []))
-            _show(answer, fmt, question.title, columns)
+            _show(answer, fmt, question.title, columns, limit=scope.limit)
 
     @command(app, "who-changed", panel=INVESTIGATE_PANEL)
     @question_command()
@@ -301,8 +307,8 @@ def register(app: typer.Typer) -> None:
         question = q.activity(actor)
         if follow_sessions and following is not None:
             question = replace(question, filters=(following.filter,))
-        answer = _answer(question, scope)
-        _show(answer, fmt, activity_title(actor, answer.rows))
+        answer = _answer(question.limited(scope.limit), scope)
+        _show(answer, fmt, activity_title(actor, answer.rows), limit=scope.limit)
         if following is not None and fmt is OutputFormat.table:
             render(following.tactics(), fmt, columns=TACTIC_COLUMNS, title="By ATT&CK tactic (TrailDiscover)")
             if follow_sessions:

@@ -16,7 +16,7 @@ from ..investigate.ask import AthenaTarget, Engine
 from ..queries.glue_table import DEFAULT_DATABASE, DEFAULT_TABLE, DEFAULT_WORKGROUP
 from ..times import ACCEPTED_FORMS, parse_time
 from ..window import Window
-from .output import FormatOption, OutputFormat
+from .output import FormatOption, LimitOption, OutputFormat
 
 EXIT_CODES_HELP = "Exit codes, the same for every command: " + "; ".join(
     f"{code.value} {meaning.split(':')[0]}" for code, meaning in EXIT_CODE_MEANINGS.items()
@@ -94,6 +94,8 @@ class Scope:
     window: Window
     engine: Engine = Engine.local
     target: AthenaTarget = field(default_factory=AthenaTarget)
+    limit: int | None = None
+    """--limit: at most this many rows of the answer (None: every row; 0 is no limit too)."""
 
 
 def _shared(name: str, annotation: Any, default: Any) -> inspect.Parameter:
@@ -111,6 +113,7 @@ SCOPE_PARAMETERS = (
 )
 OUTPUT_PARAMETERS = (
     _shared("fmt", FormatOption, OutputFormat.table),
+    _shared("limit", LimitOption, None),
     _shared("engine", EngineOpt, Engine.local.value),
     _shared("database", DatabaseOpt, DEFAULT_DATABASE),
     _shared("table", TableOpt, DEFAULT_TABLE),
@@ -133,6 +136,7 @@ def _scope(
     database: str,
     table: str,
     workgroup: str,
+    limit: int | None = None,
     region: Sequence[str] | None = None,
 ) -> Scope:
     window = parse_window(since, until, region, account)
@@ -142,7 +146,7 @@ def _scope(
         raise UserError(
             f"--engine {engine!r}: use `local` (scan SOURCE) or `athena` (the Athena table)."
         ) from None
-    return Scope(source, window, chosen, AthenaTarget(database, table, workgroup))
+    return Scope(source, window, chosen, AthenaTarget(database, table, workgroup), limit or None)
 
 
 def question_command(*, region: bool = True) -> Callable[[Callable[..., None]], Callable[..., None]]:

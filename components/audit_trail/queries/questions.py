@@ -55,6 +55,10 @@ class Question:
     def with_filters(self, *extra: f.Filter) -> Question:
         return replace(self, filters=(*self.filters, *extra))
 
+    def limited(self, rows: int | None) -> Question:
+        """The question answering with at most ROWS rows (None: every row)."""
+        return replace(self, body=f"{self.body}\nLIMIT {int(rows)}") if rows else self
+
     def sql(self) -> str:
         """`matched AS (...) <body>`; engines prefix `WITH events AS (...),` (Athena) or `WITH` (DuckDB)."""
         matched = f"matched AS (\n  SELECT * FROM events WHERE {f.where_sql(self.filters)}\n)"
