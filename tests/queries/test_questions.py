@@ -152,7 +152,7 @@ def test_events_late_in_a_day_are_found_in_the_next_days_folder(tmp_path: Path) 
 def test_every_real_record_becomes_one_row(real) -> None:
     source, records = real
     result = ask(source, q.events())
-    # TrailDiscover repeats some records exactly, as CloudTrail's at-least-once delivery can: each counts once.
+    # TrailDiscover repeats some records exactly, as CloudTrail's at-least-once delivery can: one row each.
     distinct = {json.dumps(r, sort_keys=True): r for r in records}.values()
     assert sorted(r["event_id"] for r in result.rows) == sorted(r["eventID"] for r in distinct)
     assert report_of(result).duplicates == len(records) - len(distinct) > 0
