@@ -149,7 +149,7 @@ class FolderStore:
     def walk(self, prefix: str) -> Iterator[Entry]:
         dirs, files = self.listdir(prefix)
         for f in files:
-            yield Entry(join_key(prefix, f.name), f.size, f.version)
+            yield Entry(join_key(prefix, f.name), f.size, f.version, f.problem)
         for d in dirs:
             yield from self.walk(join_key(prefix, d))
 

@@ -234,7 +234,7 @@ def register(app: typer.Typer) -> None:
             *([f.Errors()] if errors else []),
             *([f.WriteOnly()] if write_only else []),
         ]
-        if sql:
+        if sql is not None:
             _show(_answer(None, scope, sql=sql, row_filters=chosen), fmt, "Query", limit=scope.limit)
         else:
             question = q.events().limited(scope.limit).with_filters(*chosen)

@@ -253,16 +253,19 @@ def _rich_table(cells: list[list[str]], cols: list[str], heading: str, out: Text
     from rich.text import Text
 
     table = Table(title=Text(heading) if heading else None, header_style="bold", show_lines=False)
+    needed = 1  # the left border; each column adds its padding (2) and a border (1)
     for i, column in enumerate(cols):
+        widest = max([len(column), *(len(r[i]) for r in cells)])
         if column in FREE_TEXT:
-            table.add_column(column, overflow="fold", min_width=min(24, max(len(column), 8)))
+            least = min(widest, max(len(column), 24))
+            table.add_column(column, overflow="fold", min_width=least)
         else:
-            width = max([len(column), *(len(r[i]) for r in cells)])
-            table.add_column(column, no_wrap=True, min_width=width)
+            least = widest
+            table.add_column(column, no_wrap=True, min_width=least)
+        needed += least + 3
     for row in cells:
         table.add_row(*(Text(v) for v in row))
     console = Console(file=out, highlight=False, markup=False, emoji=False)
-    needed = console.measure(table).minimum
     if needed > console.width:  # wider than the terminal: let lines run long rather than cut an identifier
         console = Console(file=out, highlight=False, markup=False, emoji=False, width=needed)
     console.print(table)

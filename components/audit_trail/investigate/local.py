@@ -164,7 +164,8 @@ def answer(
     once.
     """
     if question is None:
-        check_select(sql or "SELECT * FROM events")
+        sql = "SELECT * FROM events" if sql is None else sql
+        check_select(sql)
     files = list_log_files(source, window)
     base = window_filters(window)
     if question is not None:
@@ -198,7 +199,7 @@ def _run(
         if question is not None:
             cur = _execute(con, "WITH " + question.sql(), question.name)
         else:
-            cur = _execute(con, sql or "SELECT * FROM events", "--sql")
+            cur = _execute(con, sql or "", "--sql")
     except BaseException:
         con.close()
         raise

@@ -78,9 +78,8 @@ def _layout_files(
             for day_path, day in _days(store, join_key(trail, region), window):
                 for f in store.listdir(day_path)[1]:
                     if f.name.endswith(LOG_SUFFIXES):
-                        yield LogFile(
-                            store.location(join_key(day_path, f.name)), f.size, account, region, day
-                        )
+                        location = store.location(join_key(day_path, f.name))
+                        yield LogFile(location, f.size, account, region, day, f.problem)
 
 
 def open_store(source: str, client: Any = None) -> tuple[Store, str]:
