@@ -115,7 +115,7 @@ def test_json_and_csv_stream_an_iterator() -> None:
         for i in range(3):
             yield {"n": i}
 
-    assert json.loads(_render(rows(), OutputFormat.json)) == [{"n": 0}, {"n": 1}, {"n": 2}]  # type: ignore[arg-type]
+    assert json.loads(_render(rows(), OutputFormat.json)) == [{"n": 0}, {"n": 1}, {"n": 2}]
     assert _render(iter([]), OutputFormat.json) == "[]\n"  # type: ignore[arg-type]
 
 
