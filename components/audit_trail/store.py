@@ -16,6 +16,7 @@ from typing import Any, Protocol
 
 import orjson
 
+from .aws_errors import explain, is_aws_error
 from .cloudtrail_layout import META_SUFFIX, join_key
 from .errors import CannotRunError
 
@@ -186,7 +187,16 @@ class S3Store:
         kwargs: dict[str, Any] = {"Bucket": self.bucket, "Prefix": prefix}
         if delimiter:
             kwargs["Delimiter"] = "/"
-        yield from self.client.get_paginator("list_objects_v2").paginate(**kwargs)
+        try:
+            yield from self.client.get_paginator("list_objects_v2").paginate(**kwargs)
+        except Exception as exc:
+            if not is_aws_error(exc):
+                raise
+            region = getattr(getattr(self.client, "meta", None), "region_name", None)
+            resource = f"s3://{self.bucket}/{prefix}"
+            raise explain(
+                exc, action="listing", resource=resource, region=region, need="s3:ListBucket"
+            ) from None
 
     def listdir(self, prefix: str) -> tuple[list[str], list[Entry]]:
         p = f"{prefix}/" if prefix else ""
@@ -205,19 +215,20 @@ class S3Store:
                 yield Entry(o["Key"], o["Size"], str(o.get("ETag", "")))
 
     def get(self, key: str, bucket: str | None = None, *, limit: int = MAX_READ_BYTES) -> Blob | None:
-        from botocore.exceptions import ClientError  # type: ignore[import-untyped]
-
         try:
             response = self.client.get_object(Bucket=bucket or self.bucket, Key=key)
-        except ClientError as exc:
-            error = exc.response.get("Error", {})
-            if error.get("Code") in ("NoSuchKey", "404"):
+        except Exception as exc:
+            if not is_aws_error(exc):
+                raise
+            code = getattr(exc, "response", {}).get("Error", {}).get("Code")
+            if code in ("NoSuchKey", "404"):
                 return None
-            raise CannotRunError(
-                f"s3://{bucket or self.bucket}/{key}: cannot read it ({error.get('Code')}: "
-                f"{error.get('Message')}). Reading needs s3:GetObject on the trail's bucket (and "
-                "kms:Decrypt on its key if the logs are SSE-KMS encrypted)."
-            ) from exc
+            raise explain(
+                exc,
+                action="reading",
+                resource=f"s3://{bucket or self.bucket}/{key}",
+                need="s3:GetObject on the trail's bucket, and kms:Decrypt on its key if the logs are SSE-KMS",
+            ) from None
         size = int(response.get("ContentLength") or 0)
         if size > limit:
             response["Body"].close()
