@@ -7,6 +7,7 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 from audit_trail.cli.app import app
@@ -21,7 +22,7 @@ COMMANDS = [
 ]
 
 
-def _one_error_line(result) -> str:  # type: ignore[no-untyped-def]
+def _one_error_line(result: Any) -> str:
     assert "Traceback" not in result.output
     lines = [line for line in result.stderr.splitlines() if line.startswith("Error: ")]
     assert len(lines) == 1, result.stderr

@@ -13,7 +13,7 @@ import typer
 
 from ..errors import ExitCode, UserError
 from ..investigate.ask import Engine
-from ..stack_outputs import read_stack_outputs
+from ..stack_outputs import read_stack_outputs, stack_account
 from .options import (
     INVESTIGATE_PANEL,
     AccountOpt,
@@ -150,6 +150,9 @@ def register(app: typer.Typer) -> None:
         if stack:
             outputs = read_stack_outputs(stack)
             bucket, prefix = outputs["bucketName"], outputs.get("s3KeyPrefix") or ""
+            # The stack's own account, not every member of an organization trail's bucket.
+            own = stack_account(outputs)
+            account = account or ([own] if own else None)
         if not bucket:
             raise UserError("No bucket: give --stack STACK (a deployed audit-trail stack) or --bucket NAME.")
         window = parse_window(since, until, region, account)
@@ -167,6 +170,8 @@ def register(app: typer.Typer) -> None:
             f"{report.downloaded} files downloaded ({report.bytes / 1e6:.1f} MB), "
             f"{report.skipped} already present, {len(report.failed)} failed, into {dest}"
         )
+        for key, reason in report.refused:
+            note(f"not fetched {key}: {reason}", style="yellow")
         for key, reason in report.failed:
             note(f"failed {key}: {reason}", style="yellow")
         if report.failed:
