@@ -120,7 +120,8 @@ def register(app: typer.Typer) -> None:
     @command(app, panel=INVESTIGATE_PANEL)
     def fetch(
         dest: Annotated[
-            Path, typer.Argument(help="Local folder to mirror the logs into (created if missing).")
+            Path,
+            typer.Argument(metavar="DEST", help="Local folder to mirror the logs into (created if missing)."),
         ],
         stack: Annotated[
             str | None, typer.Option("--stack", help="Read the bucket and prefix from this stack's outputs.")
