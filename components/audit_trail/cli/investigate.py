@@ -25,7 +25,7 @@ from .options import (
     parse_window,
     question_command,
 )
-from .output import OutputFormat, note, render, stderr
+from .output import OutputFormat, json_list, note, render, stderr
 
 if TYPE_CHECKING:
     from ..investigate.answer import Answer
@@ -62,7 +62,12 @@ def _show(
 ) -> None:
     """Rows to stdout; then, on stderr, what the scan read and every file or record it had to skip."""
     columns = table_columns if fmt is OutputFormat.table and table_columns else answer.columns
-    render(answer.stream(), fmt, columns=columns, title=title, count="rows", limit=limit)
+    rows = answer.stream()
+    if "change" in columns:  # a table's short reading of what each call asked for
+        from ..investigate.events import change_summary
+
+        rows = ({**r, "change": change_summary(r.get("request_parameters"))} for r in rows)
+    render(rows, fmt, columns=columns, title=title, count="rows", limit=limit)
     if answer.report is not None:  # None from Athena: nothing scanned here
         show_scan_report(answer.report)
 
@@ -81,6 +86,26 @@ def show_scan_report(report: Any) -> None:
 def _ask_and_show(question: Any, scope: Scope, fmt: OutputFormat) -> None:
     answer = _answer(question.limited(scope.limit), scope)
     _show(answer, fmt, question.title, question.table_columns, limit=scope.limit)
+
+
+def _show_records(question: Any, scope: Scope, fmt: OutputFormat, sql: str | None) -> None:
+    """`query --raw`: each matching record exactly as CloudTrail wrote it."""
+    import orjson
+
+    if fmt is OutputFormat.csv or sql is not None or scope.engine is not Engine.local:
+        raise UserError(
+            "--raw prints whole records: as JSON lines, or a JSON list with -f json, from the local engine; "
+            "not with -f csv, --sql or --engine athena."
+        )
+    answer = _answer(question, scope)
+    records = (row["raw"] for row in answer.stream())
+    if fmt is OutputFormat.json:
+        json_list(records)
+    else:
+        for record in records:
+            typer.echo(orjson.dumps(record).decode())
+    if answer.report is not None:
+        show_scan_report(answer.report)
 
 
 def show_session_tree(node: Any) -> None:
@@ -213,6 +238,14 @@ def register(app: typer.Typer) -> None:
             str | None,
             typer.Option("--sql", help="Raw SQL over the `events` view (the records the filters keep)."),
         ] = None,
+        raw: Annotated[
+            bool,
+            typer.Option(
+                "--raw",
+                help="The complete records as CloudTrail wrote them, instead of rows: a JSON list with -f "
+                "json, else one record per line (JSON lines). Local engine; not with -f csv.",
+            ),
+        ] = False,
         *,
         scope: Scope,
         fmt: OutputFormat,
@@ -240,7 +273,9 @@ def register(app: typer.Typer) -> None:
             *([f.Errors()] if errors else []),
             *([f.WriteOnly()] if write_only else []),
         ]
-        if sql is not None:
+        if raw:
+            _show_records(q.records().limited(scope.limit).with_filters(*chosen), scope, fmt, sql)
+        elif sql is not None:
             _show(_answer(None, scope, sql=sql, row_filters=chosen), fmt, "Query", limit=scope.limit)
         else:
             question = q.events().limited(scope.limit).with_filters(*chosen)

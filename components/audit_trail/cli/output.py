@@ -197,15 +197,20 @@ def render(
     return Shown(written, written)
 
 
-def _json(rows: Iterator[Mapping[str, Any]], cols: list[str], out: TextIO) -> int:
+def json_list(values: Iterable[Any], out: TextIO | None = None) -> int:
+    """VALUES as one indented JSON list, written as they come (bounded memory); how many there were."""
+    out = out or sys.stdout
     written = 0
     out.write("[")
-    for row in rows:
-        text = to_json({c: row.get(c) for c in cols}).replace("\n", "\n  ")
-        out.write(("," if written else "") + "\n  " + text)
+    for value in values:
+        out.write(("," if written else "") + "\n  " + to_json(value).replace("\n", "\n  "))
         written += 1
     out.write("\n]\n" if written else "]\n")
     return written
+
+
+def _json(rows: Iterator[Mapping[str, Any]], cols: list[str], out: TextIO) -> int:
+    return json_list(({c: row.get(c) for c in cols} for row in rows), out)
 
 
 def _csv(rows: Iterator[Mapping[str, Any]], cols: list[str], out: TextIO) -> int:

@@ -204,3 +204,32 @@ class EventRow(Mapping[str, Any]):
 
     def __len__(self) -> int:
         return len(COLUMN_NAMES)
+
+
+CHANGE_CHARS = 100
+"""How much of a request a table shows in its `change` column (JSON and CSV carry the whole request)."""
+
+
+def _leaves(value: Any, path: str = "") -> Iterator[tuple[str, Any]]:
+    if isinstance(value, Mapping):
+        for key, inner in value.items():
+            yield from _leaves(inner, f"{path}.{key}" if path else str(key))
+    elif isinstance(value, list):
+        for i, inner in enumerate(value):
+            yield from _leaves(inner, f"{path}[{i}]")
+    elif value not in (None, "", [], {}):
+        yield path, value
+
+
+def change_summary(request_parameters: Any) -> str:
+    """What a call asked for, readably: `groupId=sg-1, ipPermissions.items[0].fromPort=22, ...`, shortened."""
+    if request_parameters is None:
+        return ""
+    if isinstance(request_parameters, str):
+        text = request_parameters
+    else:
+        text = ", ".join(
+            f"{path.replace('.items[', '[')}={value}" if path else str(value)
+            for path, value in _leaves(request_parameters)
+        )
+    return text if len(text) <= CHANGE_CHARS else text[: CHANGE_CHARS - 1] + "…"

@@ -26,9 +26,11 @@ EVENT_COLUMNS = (
     "user_agent",
     "error_code",
     "error_message",
+    "request_parameters",
+    "response_elements",
     "event_id",
 )
-# What fits a terminal table; json/csv carry all EVENT_COLUMNS.
+# What fits a terminal table (`change`: a short reading of the request); json/csv carry all EVENT_COLUMNS.
 EVENT_TABLE_COLUMNS = (
     "event_time",
     "actor",
@@ -38,6 +40,7 @@ EVENT_TABLE_COLUMNS = (
     "aws_region",
     "source_ip",
     "error_code",
+    "change",
 )
 
 _EVENTS_BODY = f"SELECT {', '.join(EVENT_COLUMNS)}\nFROM matched\nORDER BY event_time, event_id"
@@ -68,6 +71,11 @@ class Question:
 def events(limit: int | None = None) -> Question:
     body = _EVENTS_BODY + (f"\nLIMIT {int(limit)}" if limit else "")
     return Question("query", "Events", body, table_columns=EVENT_TABLE_COLUMNS)
+
+
+def records() -> Question:
+    """The matching events as CloudTrail wrote them: the whole record, oldest first (local engine only)."""
+    return Question("query", "Records", "SELECT raw\nFROM matched\nORDER BY event_time, event_id")
 
 
 def who_changed(resource: str) -> Question:
