@@ -222,3 +222,18 @@ def test_raw_prints_the_records_as_cloudtrail_wrote_them(trail) -> None:
     assert code == 0 and [json.loads(line) for line in lines.splitlines()] == records  # JSON lines
     code, _, err = run("query", source, "--raw", "-f", "csv")
     assert code == 2 and "--raw prints whole records" in err
+
+
+def test_lists_are_lists_in_json_and_summarised_in_tables(trail) -> None:
+    source, _ = trail
+    code, out, _ = run("activity", "alice", source, "-f", "json")
+    rows = json.loads(out)
+    assert code == 0 and all(
+        isinstance(r["source_ips"], list) and isinstance(r["regions"], list) for r in rows
+    )
+    code, out, _ = run("activity", "alice", source)
+    title = out.splitlines()[0]
+    assert title.startswith("Activity of alice: ") and "more)" in title and len(title) < 250
+    code, out, _ = run("unusual-regions", source, "--expected", "eu-west-1", "--expected", "us-east-1")
+    body = [line for line in out.splitlines()[2:] if line.strip()]
+    assert body[0].split()[:2] == ["ap-northeast-1", "mallory"]  # the rare region first

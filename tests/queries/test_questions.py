@@ -60,8 +60,8 @@ def test_activity_finds_every_event_of_the_actor_by_any_identifier(generated, wh
     # One row per instance launched: grouped by the resource each call created.
     runs = [r for r in result.rows if r["action"] == "ec2:RunInstances"]
     assert sorted(r["resource"] for r in runs) == [f"i-0mallory{m:08d}" for m in (6, 7, 8)]
-    assert {(r["events"], r["regions"], r["source_ips"]) for r in runs} == {
-        (1, "ap-northeast-1", known.intruder_ip)
+    assert {(r["events"], tuple(r["regions"]), tuple(r["source_ips"])) for r in runs} == {
+        (1, ("ap-northeast-1",), (known.intruder_ip,))
     }
     assert min(r["first_seen"] for r in result.rows) < max(r["last_seen"] for r in result.rows)
     denied = [r for r in result.rows if r["errors"]]

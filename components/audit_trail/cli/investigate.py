@@ -25,7 +25,7 @@ from .options import (
     parse_window,
     question_command,
 )
-from .output import OutputFormat, json_list, note, render, stderr
+from .output import LIST_ITEMS, OutputFormat, json_list, note, render, stderr
 
 if TYPE_CHECKING:
     from ..investigate.answer import Answer
@@ -126,6 +126,14 @@ def show_session_tree(node: Any) -> None:
     Console().print(root)
 
 
+def _some(values: Sequence[str], what: str) -> str:
+    """At most a few of VALUES, and how many more there are: a title stays one line."""
+    if not values:
+        return f"no {what}"
+    shown = ", ".join(values[:LIST_ITEMS])
+    return shown + (f" (+{len(values) - LIST_ITEMS} more)" if len(values) > LIST_ITEMS else "")
+
+
 def activity_title(actor: str, rows: Sequence[dict[str, Any]]) -> str:
     """One line a responder reads first: how much, when, from where."""
     if not rows:
@@ -133,11 +141,11 @@ def activity_title(actor: str, rows: Sequence[dict[str, Any]]) -> str:
     total = sum(r["events"] for r in rows)
     first = min(r["first_seen"] for r in rows)
     last = max(r["last_seen"] for r in rows)
-    ips = sorted({ip for r in rows for ip in (r["source_ips"] or "").split(", ") if ip})
-    regions = sorted({x for r in rows for x in (r["regions"] or "").split(", ") if x})
+    ips = sorted({ip for r in rows for ip in r["source_ips"] or ()})
+    regions = sorted({x for r in rows for x in r["regions"] or ()})
     return (
         f"Activity of {actor}: {total} events, {first} to {last}, "
-        f"from {', '.join(ips) or 'no IP'} in {', '.join(regions) or 'no region'}"
+        f"from {_some(ips, 'IP')} in {_some(regions, 'region')}"
     )
 
 

@@ -37,6 +37,9 @@ def _cell_value(column: str, kind: str, cell: dict[str, Any]) -> Any:
         return int(text)
     if kind in ("double", "float", "real", "decimal"):
         return float(text)
+    if kind.startswith("array"):  # Trino prints an array as `[a, b]`: the questions' lists hold no ", "
+        inner = text[1:-1] if text.startswith("[") and text.endswith("]") else text
+        return inner.split(", ") if inner else []
     if kind == "boolean":
         return text == "true"
     if kind.startswith("timestamp"):

@@ -27,7 +27,7 @@ from .answer import Answer
 from .scanner import MAX_ROW_BYTES, ScanPlan, ScanReport, scan
 from .sources import list_log_files
 
-# DuckDB lacks this Trino function the shared question SQL uses.
+# Trino names the shared SQL may use that DuckDB spells otherwise (a user's --sql may use them too).
 _MACROS = ("CREATE MACRO array_join(l, sep) AS array_to_string(l, sep)",)
 _TIME_COLUMNS = frozenset({"event_time", "first_seen", "last_seen"})
 JSON_COLUMNS = frozenset({"raw", "resources", "request_parameters", "response_elements"})

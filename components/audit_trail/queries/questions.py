@@ -2,8 +2,7 @@
 
 A question is row filters (rendered into the `matched` CTE, and applied early by the scanner) plus a body that
 selects from `matched`. The SQL sticks to what both dialects share (standard SQL, `strpos`, `count_if`,
-`array_agg`, `array_distinct`, `array_sort`, `array_join`); the DuckDB engine defines the one Trino name it
-lacks (`array_join`) as a macro.
+`array_agg` with `FILTER`, `array_distinct`, `array_sort`). Lists come back as lists from both engines.
 """
 
 from __future__ import annotations
@@ -97,8 +96,8 @@ def activity(actor: str) -> Question:
   count_if(error_code IS NOT NULL) AS errors,
   min(event_time) AS first_seen,
   max(event_time) AS last_seen,
-  array_join(array_sort(array_distinct(array_agg(source_ip))), ', ') AS source_ips,
-  array_join(array_sort(array_distinct(array_agg(aws_region))), ', ') AS regions
+  array_sort(array_distinct(array_agg(source_ip) FILTER (WHERE source_ip IS NOT NULL))) AS source_ips,
+  array_sort(array_distinct(array_agg(aws_region) FILTER (WHERE aws_region IS NOT NULL))) AS regions
 FROM matched
 GROUP BY split_part(action, ':', 1), action, resource
 ORDER BY service, first_seen, action, resource"""
@@ -147,11 +146,11 @@ def unusual_regions(expected: tuple[str, ...] = (), min_share: float = 0.01) -> 
   count(*) AS events,
   min(event_time) AS first_seen,
   max(event_time) AS last_seen,
-  array_join(array_sort(array_distinct(array_agg(action))), ', ') AS actions,
-  array_join(array_sort(array_distinct(array_agg(source_ip))), ', ') AS source_ips
+  array_sort(array_distinct(array_agg(action) FILTER (WHERE action IS NOT NULL))) AS actions,
+  array_sort(array_distinct(array_agg(source_ip) FILTER (WHERE source_ip IS NOT NULL))) AS source_ips
 FROM {source}
 GROUP BY aws_region, actor
-ORDER BY first_seen, aws_region, actor"""
+ORDER BY events, first_seen, aws_region, actor"""
     if expected:
         title = f"Activity outside {', '.join(expected)}"
         return Question(
