@@ -125,3 +125,11 @@ def test_long_lists_in_a_cell_are_summarised() -> None:
         table_cell(ips) == "198.51.100.0, 198.51.100.1, 198.51.100.2, 198.51.100.3, 198.51.100.4 (+235 more)"
     )
     assert table_cell(["a", "b"]) == "a, b"
+
+
+def test_progress_goes_to_a_terminal_only(capsys: pytest.CaptureFixture[str]) -> None:
+    from audit_trail.cli.output import progress_line
+
+    with progress_line() as progress:  # stderr is captured here: not a terminal
+        assert progress is None
+    assert capsys.readouterr().err == ""

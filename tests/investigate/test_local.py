@@ -118,3 +118,12 @@ def test_json_documents_come_back_as_json(trail: Path) -> None:
     (row,) = json.loads(result.stdout)
     assert row["request_parameters"]["ipPermissions"]["items"][0]["fromPort"] == 22
     assert row["raw"]["eventName"] == "AuthorizeSecurityGroupIngress"
+
+
+def test_a_long_scan_reports_its_progress(trail: Path) -> None:
+    seen: list[str] = []
+    answer(str(trail), None, Window(), sql="SELECT count(*) AS n FROM events", progress=seen.append).rows
+    assert seen and seen[-1].startswith(
+        f"{len(list(trail.glob('AWSLogs/*/CloudTrail/*/*/*/*/*.json.gz')))} of "
+    )
+    assert all(" log files read, " in line for line in seen)

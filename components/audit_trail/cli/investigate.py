@@ -25,7 +25,7 @@ from .options import (
     parse_window,
     question_command,
 )
-from .output import LIST_ITEMS, OutputFormat, json_list, note, render, stderr
+from .output import LIST_ITEMS, OutputFormat, json_list, note, progress_line, render, stderr
 
 if TYPE_CHECKING:
     from ..investigate.answer import Answer
@@ -34,9 +34,16 @@ if TYPE_CHECKING:
 def _answer(question: Any, scope: Scope, **kw: Any) -> "Answer":
     from ..investigate.ask import ask
 
-    return ask(
-        question, source=scope.source, window=scope.window, engine=scope.engine, target=scope.target, **kw
-    )
+    with progress_line() as progress:
+        return ask(
+            question,
+            source=scope.source,
+            window=scope.window,
+            engine=scope.engine,
+            target=scope.target,
+            progress=progress,
+            **kw,
+        )
 
 
 def follow_in_scope(

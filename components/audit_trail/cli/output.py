@@ -14,10 +14,11 @@ an error message can hold terminal escape codes, Rich markup or a spreadsheet fo
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import itertools
 import sys
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from enum import StrEnum
 from typing import Annotated, Any, TextIO
 
@@ -114,6 +115,20 @@ def note(message: str, *, style: str = "") -> None:
     else:
         sys.stderr.write(text + "\n")
         sys.stderr.flush()
+
+
+@contextlib.contextmanager
+def progress_line() -> Iterator[Callable[[str], None] | None]:
+    """A status line on stderr that long work updates (none when stderr is not a terminal: a pipe or log
+    gets only the summary at the end). Text from the work is shown as plain text."""
+    if not _is_terminal(sys.stderr):
+        yield None
+        return
+    from rich.console import Console
+    from rich.text import Text
+
+    with Console(stderr=True, highlight=False).status("working") as status:
+        yield lambda text: status.update(Text(visible(text)))
 
 
 def to_json(value: Any) -> str:

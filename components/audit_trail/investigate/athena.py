@@ -47,8 +47,8 @@ def _cell_value(column: str, kind: str, cell: dict[str, Any]) -> Any:
     return text
 
 
-Progress = Callable[[str, str, int], None]
-"""Called while a query runs: (query id, state, bytes scanned so far)."""
+Progress = Callable[[str], None]
+"""Told how a running query is doing, in a line a person reads."""
 
 
 def _client_region(client: Any) -> str | None:
@@ -119,7 +119,8 @@ def query_rows(
         status = execution["Status"]
         state = status["State"]
         if progress is not None:
-            progress(qid, state, int(execution.get("Statistics", {}).get("DataScannedInBytes") or 0))
+            scanned = int(execution.get("Statistics", {}).get("DataScannedInBytes") or 0)
+            progress(f"Athena query {qid}: {state.lower()}, {scanned / 1e6:.1f} MB scanned")
         if state == "SUCCEEDED":
             break
         if state in ("FAILED", "CANCELLED"):

@@ -24,7 +24,7 @@ from ..queries.questions import Question
 from ..times import iso_time
 from ..window import Window
 from .answer import Answer
-from .scanner import MAX_ROW_BYTES, ScanPlan, ScanReport, scan
+from .scanner import MAX_ROW_BYTES, Progress, ScanPlan, ScanReport, scan
 from .sources import list_log_files
 
 # Trino names the shared SQL may use that DuckDB spells otherwise (a user's --sql may use them too).
@@ -157,6 +157,7 @@ def answer(
     sql: str | None = None,
     row_filters: Sequence[Filter] = (),
     workers: int | None = None,
+    progress: Progress | None = None,
 ) -> Answer:
     """Answer QUESTION (or the raw SQL over `events`) from the logs of SOURCE within WINDOW.
 
@@ -175,7 +176,7 @@ def answer(
         plan = ScanPlan((*base, *row_filters))
     scratch = tempfile.TemporaryDirectory(prefix="audit-trail-")
     try:
-        report, cur, con = _run(files, plan, Path(scratch.name), question, sql, workers)
+        report, cur, con = _run(files, plan, Path(scratch.name), question, sql, workers, progress)
     except BaseException:
         scratch.cleanup()
         raise
@@ -190,8 +191,9 @@ def _run(
     question: Question | None,
     sql: str | None,
     workers: int | None,
+    progress: Progress | None,
 ) -> tuple[ScanReport, Any, Any]:
-    report, written = scan(files, plan, scratch, workers=workers)
+    report, written = scan(files, plan, scratch, workers=workers, progress=progress)
     con = _connect(written, scratch)
     try:
         report.duplicates = _events_view(con)

@@ -20,7 +20,7 @@ import hashlib
 import multiprocessing
 import os
 from collections import Counter
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
@@ -425,8 +425,17 @@ def _chunks(files: Sequence[LogFile], workers: int) -> list[list[LogFile]]:
     return [list(files[i : i + size]) for i in range(0, len(files), size)]
 
 
+Progress = Callable[[str], None]
+"""Told how far a long task has got, in a line a person reads ("1200 of 6050 log files read")."""
+
+
 def scan(
-    files: Sequence[LogFile], plan: ScanPlan, out_dir: Path | None, *, workers: int | None = None
+    files: Sequence[LogFile],
+    plan: ScanPlan,
+    out_dir: Path | None,
+    *,
+    workers: int | None = None,
+    progress: Progress | None = None,
 ) -> tuple[ScanReport, list[Path]]:
     """Scan FILES with PLAN; rows go to JSON-lines files in OUT_DIR (returned). Parallel unless few files."""
     workers = workers or os.cpu_count() or 1
@@ -435,16 +444,25 @@ def scan(
     chunks = _chunks(files, workers)
     outputs = [None if out_dir is None else str(out_dir / f"rows-{i:05d}.jsonl") for i in range(len(chunks))]
     tasks = [(chunk, plan, out) for chunk, out in zip(chunks, outputs, strict=True)]
+    done = 0
+
+    def merge(part: ScanReport, chunk: Sequence[LogFile]) -> None:
+        nonlocal done
+        report.merge(part)
+        done += len(chunk)
+        if progress is not None:
+            progress(f"{done} of {len(files)} log files read, {report.rows} matching")
+
     if workers == 1 or len(files) < _IN_PROCESS_BELOW:
-        for part in map(_chunk_task, tasks):
-            report.merge(part)
+        for task in tasks:
+            merge(_chunk_task(task), task[0])
     else:
         method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
         context = multiprocessing.get_context(method)
         try:
             with ProcessPoolExecutor(workers, mp_context=context, initializer=_fresh_worker) as pool:
-                for part in pool.map(_chunk_task, tasks):
-                    report.merge(part)
+                for part, task in zip(pool.map(_chunk_task, tasks), tasks, strict=True):
+                    merge(part, task[0])
         except BrokenProcessPool:
             raise CannotRunError(
                 "a scanner worker process died (killed by the system, perhaps for memory): the answer "
