@@ -122,8 +122,25 @@ def test_json_documents_come_back_as_json(trail: Path) -> None:
 
 def test_a_long_scan_reports_its_progress(trail: Path) -> None:
     seen: list[str] = []
-    answer(str(trail), None, Window(), sql="SELECT count(*) AS n FROM events", progress=seen.append).rows
+    rows = answer(
+        str(trail), None, Window(), sql="SELECT count(*) AS n FROM events", progress=seen.append
+    ).rows
+    assert rows[0]["n"] > 0
     assert seen and seen[-1].startswith(
         f"{len(list(trail.glob('AWSLogs/*/CloudTrail/*/*/*/*/*.json.gz')))} of "
     )
     assert all(" log files read, " in line for line in seen)
+
+
+def test_scratch_space_running_out_is_exit_3(trail: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import errno
+
+    from audit_trail.investigate import scanner
+
+    def full(self: object) -> None:
+        raise OSError(errno.ENOSPC, "No space left on device", "/tmp/audit-trail-x/rows-00000.jsonl")
+
+    monkeypatch.setattr(scanner._Writer, "flush", full)
+    result = CliRunner().invoke(app, ["query", str(trail), "-f", "json"])
+    assert result.exit_code == 3, result.output
+    assert "no space left on the disk" in result.stderr and "TMPDIR" in result.stderr

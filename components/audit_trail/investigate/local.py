@@ -109,6 +109,22 @@ def _convert(columns: list[str], kinds: list[str], row: tuple[Any, ...]) -> dict
     return out
 
 
+def _resources_error(exc: Exception, flag: str) -> CannotRunError | None:
+    """DuckDB running out of scratch disk or memory: the machine's limit, not the query's fault."""
+    text = str(exc)
+    if "No space left" in text or ("disk" in text.lower() and "full" in text.lower()):
+        return CannotRunError(
+            f"{flag}: no space left for DuckDB's scratch files: free disk space, or point TMPDIR at a larger "
+            "disk, or narrow the window."
+        )
+    if "Out of Memory" in text:
+        return CannotRunError(
+            f"{flag}: the answer needs more than DuckDB's {MEMORY_LIMIT} even with spilling to disk: narrow "
+            "the window or the query."
+        )
+    return None
+
+
 def _execute(con: Any, sql: str, flag: str) -> Any:
     import duckdb
 
@@ -122,7 +138,9 @@ def _execute(con: Any, sql: str, flag: str) -> Any:
             "query."
         ) from None
     except duckdb.Error as exc:
-        raise UserError(f"{flag}: DuckDB rejected the query: {exc}".strip()) from None
+        raise _resources_error(exc, flag) or UserError(
+            f"{flag}: DuckDB rejected the query: {exc}".strip()
+        ) from None
     finally:
         timer.cancel()
 
@@ -139,9 +157,19 @@ def _stream(
     cur: Any, columns: list[str], con: Any, scratch: tempfile.TemporaryDirectory[str]
 ) -> Iterator[dict[str, Any]]:
     """The rows of an executed query in batches; the connection and scratch folder go when the rows do."""
+    import duckdb
+
     kinds = [str(d[1]) for d in cur.description or ()]
     try:
-        while batch := cur.fetchmany(_BATCH):
+        while True:
+            try:
+                batch = cur.fetchmany(_BATCH)
+            except duckdb.Error as exc:
+                raise _resources_error(exc, "the answer") or CannotRunError(
+                    f"the answer could not be read to its end: {exc}"
+                ) from None
+            if not batch:
+                break
             for row in batch:
                 yield _convert(columns, kinds, row)
     finally:
