@@ -153,9 +153,7 @@ def test_min_level_and_fail_on(folder: Path) -> None:
     assert "055fb148-60f8-462d-ad16-26926ce050f1" in high
     assert hunt(str(folder), "--fail-on", "high", "-f", "json").exit_code == 1
     assert hunt(str(folder), "--fail-on", "critical", "-f", "json").exit_code == 0
-    empty = hunt(str(folder), "--since", "2100-01-01", "--fail-on", "low", "-f", "json")
-    assert empty.exit_code == 0 and json.loads(empty.stdout) == []
-    assert "No log files in SOURCE for this window" in empty.stderr
+
 
 
 def test_user_rules_and_listing(folder: Path, tmp_path: Path) -> None:
