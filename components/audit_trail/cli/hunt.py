@@ -140,7 +140,9 @@ def register(app: typer.Typer) -> None:
         rules: Annotated[
             list[Path] | None,
             typer.Option(
-                "--rules", help="Your own Sigma rules: a .yml file or a folder of them (repeatable)."
+                "--rules",
+                metavar="PATH",
+                help="Your own Sigma rules: a .yml file or a folder of them (repeatable).",
             ),
         ] = None,
         only: Annotated[
@@ -179,8 +181,8 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Run SigmaHQ's CloudTrail rules (shipped) and your own over the events of SOURCE.
 
-        One row per hit (rule, level, ATT&CK tags, who, action, IP, region, event id, the rule's id, source
-        and author), then a summary per rule. Exit code 0 whatever was found, unless --fail-on.
+        One row per hit (rule, level, ATT&CK tags, who, action, IP, region, event id, the rule's id,
+        source and author), then a summary per rule. Exit code 0 whatever was found, unless --fail-on.
 
         Example: audit-trail hunt ./logs --since 24h --min-level medium --fail-on high
         """

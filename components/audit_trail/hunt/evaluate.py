@@ -471,14 +471,17 @@ def _keyword_pattern(value: SigmaString) -> SigmaString:
     return value
 
 
+def _keyword_predicate(text_test: ValueTest) -> Predicate:
+    return lambda record: any(text_test(text) for text in _leaf_texts(record))
+
+
 def _keyword_leaf(value: SigmaType) -> _Leaf:
     """A value without a field is a full-text search: it matches if it occurs in any scalar of the record."""
     if isinstance(value, SigmaString):
         text_test, _ = _string_test(_keyword_pattern(value))
-        return _Leaf(lambda r: any(text_test(t) for t in _leaf_texts(r)))
+        return _Leaf(_keyword_predicate(text_test))
     if isinstance(value, SigmaRegularExpression):
-        regex = _regex_test(value)
-        return _Leaf(lambda r: any(regex(t) for t in _leaf_texts(r)))
+        return _Leaf(_keyword_predicate(_regex_test(value)))
     raise UnsupportedRule(f"keyword value of type {type(value).__name__} is not supported")
 
 
@@ -518,7 +521,7 @@ def _or_children(args: Sequence[Any]) -> list[_Leaf]:
     for (field, kind, cased), needles in groups.items():
         text_test = _literals_test(kind, needles, cased)
         if field is None:  # keywords: full-text search over every scalar of the record
-            merged.append(_Leaf(lambda r, t=text_test: any(t(x) for x in _leaf_texts(r))))
+            merged.append(_Leaf(_keyword_predicate(text_test)))
             continue
         index = (field, frozenset(n.lower() for n in needles)) if kind == EXACT else None
         merged.append(_Leaf(_field_predicate(field, _text_test(text_test)), index))
@@ -527,11 +530,14 @@ def _or_children(args: Sequence[Any]) -> list[_Leaf]:
 
 def _literal_key(node: Any) -> tuple[tuple[str | None, str, bool], str] | None:
     """(field or None for a keyword, kind, cased) and the needle, for an OR alternative that is a literal."""
-    if isinstance(node, ConditionFieldEqualsValueExpression) and type(node.value) in _PLAIN_STRINGS:
-        field: str | None = node.field
-        value = node.value
-    elif isinstance(node, ConditionValueExpression) and type(node.value) in _PLAIN_STRINGS:
-        field, value = None, _keyword_pattern(node.value)
+    value = getattr(node, "value", None)
+    if not (isinstance(value, SigmaString) and type(value) in _PLAIN_STRINGS):
+        return None  # a regex, number, expansion, ... or a subclass with a meaning of its own
+    field: str | None
+    if isinstance(node, ConditionFieldEqualsValueExpression):
+        field = node.field
+    elif isinstance(node, ConditionValueExpression):
+        field, value = None, _keyword_pattern(value)
     else:
         return None
     if any(isinstance(part, Placeholder) for part in value.s):
