@@ -130,6 +130,10 @@ def test_hunt_s3_source_gives_the_same_hits(aws: str, folder: Path) -> None:
     assert remote.exit_code == 0, remote.output
     assert hits_by_rule(remote.stdout) == hits_by_rule(local.stdout)
     check_hand_worked(hits_by_rule(remote.stdout))
+    # nothing in the window: what the bucket holds, listed from its day folders
+    outside = hunt("s3://trail-logs/", "--since", "2100-01-01", "--fail-on", "low", "-f", "json")
+    assert outside.exit_code == 3, outside.output
+    assert "111111111111 us-east-1: 2024-01-15 to 2024-01-15 (1 day)" in outside.stderr
 
 
 def test_table_and_csv_and_summary(folder: Path) -> None:
@@ -269,7 +273,7 @@ def test_silence_is_not_green(tmp_path: Path, folder: Path) -> None:
     # a window without files: exit 3 under --fail-on, and what the source does hold
     outside = hunt(str(folder), "--since", "2100-01-01", "--fail-on", "low", "-f", "json")
     assert outside.exit_code == 3, outside.output
-    assert "111111111111 us-east-1: 2024-01-15 to 2024-01-15 (1 days)" in outside.stderr
+    assert "111111111111 us-east-1: 2024-01-15 to 2024-01-15 (1 day)" in outside.stderr
     # without --fail-on: the same words, exit 0, an empty answer
     quiet = hunt(str(folder), "--since", "2100-01-01", "-f", "json")
     assert quiet.exit_code == 0 and json.loads(quiet.stdout) == []

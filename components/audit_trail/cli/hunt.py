@@ -45,7 +45,8 @@ def _what_source_holds(source: str) -> str:
     if not held:
         return f"{source} holds no CloudTrail day folders at all."
     lines = [
-        f"  {h.account} {h.region}: {h.first.isoformat()} to {h.last.isoformat()} ({h.days} days)"
+        f"  {h.account} {h.region}: {h.first.isoformat()} to {h.last.isoformat()} "
+        f"({h.days} day{'' if h.days == 1 else 's'})"
         for h in held[:_HELD_LINES]
     ]
     if len(held) > _HELD_LINES:
