@@ -16,11 +16,8 @@ import importlib
 import sys
 from pathlib import Path
 
-# Wall time and peak process-tree memory of one run, as the query benchmark beside this file measures them.
-run = importlib.import_module("query_vs_jq").run
-
-OUT = Path(__file__).parent / "out"
-REGIONS = ("us-east-1", "eu-west-1", "us-west-2", "ap-northeast-1", "eu-central-1")
+# The folders and the measure of one run (wall, peak tree memory, CPU): the hunt timing beside this file.
+timing = importlib.import_module("hunt_timing")
 
 STREAM = """
 import sys, orjson
@@ -35,26 +32,15 @@ print(count, result.hit_count)
 """
 
 
-def folder(events: int) -> Path:
-    from audit_trail.investigate.sample_logs import generate
-
-    root = OUT / f"hunt-{events}"
-    marker = root / ".complete"
-    if not marker.exists():
-        answers = generate(root, events=events, days=30, regions=REGIONS, files_per_day=40)
-        marker.write_text(f"{answers.total_events} events, {answers.log_files} files\n")
-    return root
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--events", type=int, nargs="+", default=[1_000_000, 2_000_000])
     opts = parser.parse_args()
     cli = [str(Path(sys.executable).parent / "audit-trail")]
-    print("| events | files | case | seconds | peak MiB | hits |")
-    print("|---|---|---|---|---|---|")
+    print("| events | files | case | seconds | CPU s | peak MiB | hits / output |")
+    print("|---|---|---|---|---|---|---|")
     for events in opts.events:
-        root = folder(events)
+        root = timing.folder(events)
         made = (root / ".complete").read_text().split()
         cases = {
             "library, hits streamed": [sys.executable, "-c", STREAM, str(root)],
@@ -62,9 +48,11 @@ def main() -> None:
             "hunt -f json": [*cli, "hunt", str(root), "-f", "json"],
         }
         for name, args in cases.items():
-            seconds, peak, stdout = run(args)
-            hits = stdout.split()[0].decode() if name.startswith("library") else f"{len(stdout) / 1e6:.0f} MB out"
-            print(f"| {made[0]} | {made[2]} | {name} | {seconds:.1f} | {peak / 2**20:.0f} | {hits} |", flush=True)
+            seconds, peak, stdout, cpu = timing.cpu_of(args)
+            library = name.startswith("library")
+            shown = stdout.split()[0].decode() if library else f"{len(stdout) / 1e6:.0f} MB"
+            cells = [made[0], made[2], name, f"{seconds:.1f}", f"{cpu:.1f}", f"{peak / 2**20:.0f}", shown]
+            print("| " + " | ".join(cells) + " |", flush=True)
 
 
 if __name__ == "__main__":
