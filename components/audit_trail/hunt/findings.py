@@ -190,7 +190,9 @@ def summary_rows(rules: Sequence[HuntRule], tallies: Mapping[int, _Tally]) -> li
 
 # --- sorting hits with bounded memory ---
 
-_Hit = tuple[str, int, int, dict[str, Any]]  # (event_time, rule order, sequence, compact row)
+_Hit = tuple[str, int, int, dict[str, Any]]
+"""(event_time, rule order, sequence, compact row): the sequence number is unique, so tuples compare (in C)
+without ever reaching the row."""
 
 
 class _SortedHits:
@@ -216,7 +218,7 @@ class _SortedHits:
             self._spill()
 
     def _spill(self) -> None:
-        self._buffer.sort(key=_key)
+        self._buffer.sort()
         run = self._scratch / f"run-{len(self._runs):05d}.jsonl"
         with run.open("wb") as fh:
             fh.writelines(orjson.dumps(hit) + b"\n" for hit in self._buffer)
@@ -225,15 +227,11 @@ class _SortedHits:
 
     def __iter__(self) -> Iterator[_Hit]:
         if not self._runs:
-            self._buffer.sort(key=_key)
+            self._buffer.sort()
             return iter(self._buffer)
         if self._buffer:
             self._spill()
-        return heapq.merge(*(_read_run(run) for run in self._runs), key=_key)
-
-
-def _key(hit: _Hit) -> tuple[str, int, int]:
-    return hit[0], hit[1], hit[2]
+        return heapq.merge(*(_read_run(run) for run in self._runs))
 
 
 def _read_run(path: Path) -> Iterator[_Hit]:
