@@ -315,3 +315,25 @@ def test_help_shows_the_levels_and_an_example() -> None:
         (line,) = [line for line in text.splitlines() if line.lstrip("│ ").startswith(f"{option} ")]
         assert "informational|low|medium|high|critical" in line and "<str>" not in line, line
     assert "Example: audit-trail hunt ./logs" in text
+
+
+def test_a_catastrophic_regex_and_a_hostile_user_agent_do_not_hang_the_hunt(tmp_path: Path) -> None:
+    rule = tmp_path / "redos.yml"
+    rule.write_text(
+        "title: ReDoS\nid: 0b7c1f8e-1111-4222-8333-944455558888\n"
+        "logsource: {product: aws, service: cloudtrail}\nlevel: high\n"
+        "detection:\n  sel:\n    userAgent|re: '^(a+)+$'\n  condition: sel\n"
+    )
+    base = records()[0]
+    hostile = [
+        {**base, "eventID": "hostile", "userAgent": "a" * 34 + "!"},
+        {**base, "eventID": "aaaa", "userAgent": "aaaa"},
+    ]
+    day = tmp_path / "logs" / DAY
+    day.mkdir(parents=True)
+    (day / "111111111111_CloudTrail_us-east-1_20240115T0000Z_x.json.gz").write_bytes(
+        gzip.compress(json.dumps({"Records": hostile}).encode())
+    )
+    result = hunt(str(tmp_path / "logs"), "--rules", str(rule), "--only", "--fail-on", "high", "-f", "json")
+    assert result.exit_code == 1, result.output  # it finished, and found the one agent that matches
+    assert [h["event_id"] for h in json.loads(result.stdout)] == ["aaaa"]
