@@ -147,3 +147,18 @@ def test_rules_path_that_is_not_a_file(tmp_path: Path) -> None:
         load_rules([Path("/dev/zero")], include_shipped=False)
     with pytest.raises(UserError, match="does not exist"):
         load_rules([tmp_path / "nope.yml"], include_shipped=False)
+
+
+def test_a_broken_filter_cannot_quietly_disable_a_shipped_rule(tmp_path: Path) -> None:
+    bucket_deleted = "39c9f26d-6e3b-4dbb-9c7a-4154b0281112"
+    (tmp_path / "filter.yml").write_text(
+        "title: f\nlogsource: {product: aws, service: cloudtrail}\n"
+        f"filter:\n  rules: [{bucket_deleted}]\n  selection: {{eventName: X}}\n"
+        "  condition: not selection and (\n"
+    )
+    loaded = load_rules([tmp_path])
+    (shipped,) = [r for r in loaded if r.id == bucket_deleted]
+    assert shipped.runnable  # it runs unfiltered: it may fire more, never less
+    (broken,) = [r for r in loaded if r.placeholder]
+    assert broken.broken and broken.path.name == "filter.yml"
+    assert "a filter here breaks 'AWS Bucket Deleted' (shipped), which runs without it" in broken.reason

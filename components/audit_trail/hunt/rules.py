@@ -7,6 +7,7 @@ error) carries the reason instead of being skipped in silence.
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from importlib.resources import files
@@ -147,7 +148,7 @@ def load_rules(extra: Sequence[Path] = (), *, include_shipped: bool = True) -> l
     sources = [(p, True) for p in rule_files([shipped_rules_dir()])] if include_shipped else []
     sources += [(p, False) for p in rule_files(extra)]
     loaded: list[HuntRule] = []
-    filters: list[SigmaFilter] = []
+    filters: list[tuple[SigmaFilter, Path, bool]] = []
     parsed: list[tuple[SigmaRule, HuntRule]] = []
     for path, shipped in sources:
         documents, problem = _documents(path)
@@ -155,7 +156,7 @@ def load_rules(extra: Sequence[Path] = (), *, include_shipped: bool = True) -> l
             loaded.append(_broken(path, shipped, problem))
             continue
         for collection in _collections(path, shipped, documents, loaded):
-            filters.extend(collection.filters)
+            filters.extend((f, path, shipped) for f in collection.filters)
             for error in collection.errors:
                 if not any(error in r.errors for r in collection.rules):
                     loaded.append(_broken(path, shipped, f"not a valid Sigma rule: {_first_line(error)}"))
@@ -176,17 +177,46 @@ def load_rules(extra: Sequence[Path] = (), *, include_shipped: bool = True) -> l
                 else:
                     parsed.append((rule, entry))
     for rule, entry in parsed:
-        try:
-            for sigma_filter in filters:
-                filtered = sigma_filter.apply_on_rule(rule)
-                rule = filtered if isinstance(filtered, SigmaRule) else rule
-            entry.compiled = compile_rule(rule)
-            entry.notes = _unknown_fields(rule)
-        except (UnsupportedRule, SigmaError) as exc:
-            entry.compiled, entry.reason = None, _first_line(exc)
-        except Exception as exc:  # pySigma on a malformed rule may raise anything; it is that rule's problem
-            entry.compiled, entry.reason = None, f"cannot be compiled: {_described(exc)}"
+        _compile_filtered(rule, entry, filters, loaded)
     return loaded
+
+
+_Filters = Sequence[tuple[SigmaFilter, Path, bool]]  # each filter with its file, and whether shipped
+
+
+def _compile_filtered(rule: SigmaRule, entry: HuntRule, filters: _Filters, loaded: list[HuntRule]) -> None:
+    """Compile RULE with the Sigma filters that apply to it. A filter that breaks the rule is left out (the
+    rule then fires more, never less) and listed as broken under its own file: a bad filter of yours cannot
+    quietly disable a rule, shipped or not."""
+    original = copy.deepcopy(rule) if filters else rule
+    applied: list[tuple[Path, bool]] = []
+    try:
+        for sigma_filter, path, shipped in filters:
+            before = len(rule.detection.detections)
+            filtered = sigma_filter.apply_on_rule(rule)
+            rule = filtered if isinstance(filtered, SigmaRule) else rule
+            if len(rule.detection.detections) != before:
+                applied.append((path, shipped))
+        entry.compiled = compile_rule(rule)
+        entry.notes = _unknown_fields(rule)
+        return
+    except Exception as exc:  # pySigma on a malformed filter or rule may raise anything
+        failure: Exception = exc
+    try:
+        entry.compiled = compile_rule(original)
+        entry.notes = _unknown_fields(original)
+    except (UnsupportedRule, SigmaError) as exc:
+        entry.reason = _first_line(exc)
+        return
+    except Exception as exc:  # pySigma on a malformed rule may raise anything; it is that rule's problem
+        entry.reason = f"cannot be compiled: {_described(exc)}"
+        return
+    for path, shipped in dict.fromkeys(applied) or dict.fromkeys((p, s) for _, p, s in filters):
+        reason = (
+            f"a filter here breaks {entry.title!r} ({entry.source}), which runs without it: "
+            f"{_described(failure)}"
+        )
+        loaded.append(_broken(path, shipped, reason))
 
 
 def _documents(path: Path) -> tuple[list[Any], str]:
