@@ -130,6 +130,10 @@ def test_hunt_s3_source_gives_the_same_hits(aws: str, folder: Path) -> None:
     assert remote.exit_code == 0, remote.output
     assert hits_by_rule(remote.stdout) == hits_by_rule(local.stdout)
     check_hand_worked(hits_by_rule(remote.stdout))
+    # nothing in the window: what the bucket holds, listed from its day folders
+    outside = hunt("s3://trail-logs/", "--since", "2100-01-01", "--fail-on", "low", "-f", "json")
+    assert outside.exit_code == 3, outside.output
+    assert "111111111111 us-east-1: 2024-01-15 to 2024-01-15 (1 day)" in outside.stderr
 
 
 def test_table_and_csv_and_summary(folder: Path) -> None:
@@ -153,9 +157,6 @@ def test_min_level_and_fail_on(folder: Path) -> None:
     assert "055fb148-60f8-462d-ad16-26926ce050f1" in high
     assert hunt(str(folder), "--fail-on", "high", "-f", "json").exit_code == 1
     assert hunt(str(folder), "--fail-on", "critical", "-f", "json").exit_code == 0
-    empty = hunt(str(folder), "--since", "2100-01-01", "--fail-on", "low", "-f", "json")
-    assert empty.exit_code == 0 and json.loads(empty.stdout) == []
-    assert "No log files in SOURCE for this window" in empty.stderr
 
 
 def test_user_rules_and_listing(folder: Path, tmp_path: Path) -> None:
@@ -188,3 +189,151 @@ def test_bad_input_is_a_clear_error(tmp_path: Path) -> None:
     assert bad_level.exit_code == 2 and "--min-level 'urgent' is not a Sigma level" in bad_level.output
     missing = hunt(str(tmp_path), "--rules", str(tmp_path / "nope.yml"))
     assert missing.exit_code == 2 and "--rules" in missing.output and "does not exist" in missing.output
+
+
+RULE = (
+    "title: {title}\nid: {id}\nlogsource: {{product: aws, service: cloudtrail}}\nlevel: {level}\n"
+    "author: Me\ndetection:\n  sel:\n    eventName: {event}\n  condition: sel\n"
+)
+BUCKET_DELETED = "39c9f26d-6e3b-4dbb-9c7a-4154b0281112"  # shipped: AWS Bucket Deleted (medium)
+SHARED_ID = "0b7c1f8e-1111-4222-8333-944455557777"
+
+
+def write_rule(folder: Path, name: str, **fields: str) -> Path:
+    folder.mkdir(exist_ok=True)
+    path = folder / name
+    path.write_text(RULE.format(**fields))
+    return path
+
+
+def test_rules_sharing_an_id_are_kept_apart_and_the_clash_is_named(folder: Path, tmp_path: Path) -> None:
+    mine = tmp_path / "dup"
+    a = write_rule(mine, "a.yml", title="Dup A", id=SHARED_ID, level="critical", event="ListBuckets")
+    b = write_rule(mine, "b.yml", title="Dup B", id=SHARED_ID, level="low", event="GetCallerIdentity")
+    shadow = write_rule(
+        mine, "shadow.yml", title="Shadow", id=BUCKET_DELETED, level="critical", event="ListBuckets"
+    )
+    result = hunt(str(folder), "--rules", str(mine), "--summary", "-f", "json")
+    assert result.exit_code == 0, result.output
+    rows = {(r["rule_id"], r["rule_source"]): r for r in json.loads(result.stdout)}
+    assert rows[(SHARED_ID, str(a))]["level"] == "critical" and rows[(SHARED_ID, str(a))]["rule"] == "Dup A"
+    assert rows[(SHARED_ID, str(b))]["level"] == "low" and rows[(SHARED_ID, str(b))]["rule"] == "Dup B"
+    assert rows[(BUCKET_DELETED, str(shadow))]["rule"] == "Shadow"
+    # the shipped rule keeps its own (absent: both DeleteBucket calls failed) — never the shadow's hits
+    assert (BUCKET_DELETED, "shipped") not in rows
+    listbuckets = rows[(SHARED_ID, str(a))]["hits"]
+    assert rows[(BUCKET_DELETED, str(shadow))]["hits"] == listbuckets
+    # every hit row names its rule's source; the clash is on stderr naming both files
+    hits = json.loads(hunt(str(folder), "--rules", str(mine), "-f", "json").stdout)
+    assert {h["rule_source"] for h in hits if h["rule_id"] == SHARED_ID} == {str(a), str(b)}
+    assert f"rule id {SHARED_ID} is used by 2 rules" in result.stderr
+    assert str(a) in result.stderr and str(b) in result.stderr
+    assert f"rule id {BUCKET_DELETED} is used by 2 rules" in result.stderr and "(shipped)" in result.stderr
+
+
+def test_a_broken_user_rule_is_never_silently_green(folder: Path, tmp_path: Path) -> None:
+    mine = tmp_path / "mine"
+    write_rule(mine, "urgent.yml", title="Urgent", id=SHARED_ID, level="urgent", event="DeleteTrail")
+    (mine / "second.yml").write_text(
+        RULE.format(title="Fine", id=BUCKET_DELETED[:-1] + "9", level="high", event="ConsoleLogin")
+        + "---\n- a\n"
+    )
+    listing = hunt("--list-rules", "--rules", str(mine), "-f", "json")
+    assert listing.exit_code == 0, listing.output
+    notes = {r["source"]: r["note"] for r in json.loads(listing.stdout) if r["runnable"] == "no"}
+    assert "'urgent' is not a valid Sigma rule level" in notes[str(mine / "urgent.yml")]
+    assert "document 2 is a YAML list" in notes[str(mine / "second.yml")]
+    # the rest run; without --fail-on the exit code is 0 and the rule is named on stderr
+    ran = hunt(str(folder), "--rules", str(mine), "-f", "json")
+    assert ran.exit_code == 0 and hits_by_rule(ran.stdout)
+    assert "your rule 'Urgent'" in ran.stderr and "cannot run" in ran.stderr
+    # under --fail-on, no hit at the level: exit 2, not 0
+    failing = hunt(str(folder), "--rules", str(mine), "--fail-on", "critical", "-f", "json")
+    assert failing.exit_code == 2, failing.output
+    assert "2 of your rules cannot run" in failing.stderr and json.loads(failing.stdout)
+    # a hit at the level is the more urgent answer
+    assert hunt(str(folder), "--rules", str(mine), "--fail-on", "high", "-f", "json").exit_code == 1
+    # a rule for another product in the folder is listed, not an error
+    windows = tmp_path / "windows"
+    windows.mkdir()
+    (windows / "w.yml").write_text(
+        RULE.format(title="W", id=SHARED_ID, level="high", event="x").replace(
+            "product: aws", "product: windows"
+        )
+    )
+    assert hunt(str(folder), "--rules", str(windows), "--fail-on", "critical", "-f", "json").exit_code == 0
+
+
+def test_silence_is_not_green(tmp_path: Path, folder: Path) -> None:
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    nothing = hunt(str(empty), "--fail-on", "high", "-f", "json")
+    assert nothing.exit_code == 3, nothing.output
+    assert "no log files in SOURCE" in nothing.stderr and "not a clean result" in nothing.stderr
+    # a window without files: exit 3 under --fail-on, and what the source does hold
+    outside = hunt(str(folder), "--since", "2100-01-01", "--fail-on", "low", "-f", "json")
+    assert outside.exit_code == 3, outside.output
+    assert "111111111111 us-east-1: 2024-01-15 to 2024-01-15 (1 day)" in outside.stderr
+    # without --fail-on: the same words, exit 0, an empty answer
+    quiet = hunt(str(folder), "--since", "2100-01-01", "-f", "json")
+    assert quiet.exit_code == 0 and json.loads(quiet.stdout) == []
+    assert "Nothing to hunt in" in quiet.stderr and "2024-01-15 to 2024-01-15" in quiet.stderr
+    # files in the window, but not one readable record in them
+    day = tmp_path / "bad" / DAY
+    day.mkdir(parents=True)
+    (day / "111111111111_CloudTrail_us-east-1_20240115T0000Z_x.json.gz").write_bytes(b"not gzip")
+    unreadable = hunt(str(tmp_path / "bad"), "--fail-on", "high", "-f", "json")
+    assert unreadable.exit_code == 3 and "hold no readable record" in unreadable.stderr
+
+
+def test_min_level_critical_says_no_shipped_rule_is_critical(folder: Path) -> None:
+    result = hunt(str(folder), "--min-level", "critical", "--fail-on", "critical")
+    assert result.exit_code == 2
+    assert "No shipped rule is critical" in result.stderr and "--rules" in result.stderr
+
+
+def test_only_and_rule_id_choose_the_rules(folder: Path, tmp_path: Path) -> None:
+    mine = tmp_path / "mine"
+    path = write_rule(mine, "r.yml", title="Mine", id=SHARED_ID, level="low", event="ListBuckets")
+    only = json.loads(hunt(str(folder), "--rules", str(path), "--only", "-f", "json").stdout)
+    assert only and {h["rule_id"] for h in only} == {SHARED_ID}
+    assert len(json.loads(hunt("--list-rules", "--rules", str(path), "--only", "-f", "json").stdout)) == 1
+    trail = "4db60cc0-36fb-42b7-9b58-a5b53019fb74"
+    by_id = hunt(
+        str(folder), "--rule-id", trail, "--rule-id", SHARED_ID.upper(), "--rules", str(path), "-f", "json"
+    )
+    assert set(hits_by_rule(by_id.stdout)) == {trail, SHARED_ID}
+    assert "2 rules run" in by_id.stderr
+    unknown = hunt(str(folder), "--rule-id", "nope")
+    assert unknown.exit_code == 2 and "--rule-id nope: no rule has this id" in unknown.stderr
+    assert hunt(str(folder), "--only").exit_code == 2
+
+
+def test_help_shows_the_levels_and_an_example() -> None:
+    text = runner.invoke(app, ["hunt", "--help"], env={"COLUMNS": "200"}).stdout
+    for option in ("--min-level", "--fail-on"):
+        (line,) = [line for line in text.splitlines() if line.lstrip("│ ").startswith(f"{option} ")]
+        assert "informational|low|medium|high|critical" in line and "<str>" not in line, line
+    assert "Example: audit-trail hunt ./logs" in text
+
+
+def test_a_catastrophic_regex_and_a_hostile_user_agent_do_not_hang_the_hunt(tmp_path: Path) -> None:
+    rule = tmp_path / "redos.yml"
+    rule.write_text(
+        "title: ReDoS\nid: 0b7c1f8e-1111-4222-8333-944455558888\n"
+        "logsource: {product: aws, service: cloudtrail}\nlevel: high\n"
+        "detection:\n  sel:\n    userAgent|re: '^(a+)+$'\n  condition: sel\n"
+    )
+    base = records()[0]
+    hostile = [
+        {**base, "eventID": "hostile", "userAgent": "a" * 34 + "!"},
+        {**base, "eventID": "aaaa", "userAgent": "aaaa"},
+    ]
+    day = tmp_path / "logs" / DAY
+    day.mkdir(parents=True)
+    (day / "111111111111_CloudTrail_us-east-1_20240115T0000Z_x.json.gz").write_bytes(
+        gzip.compress(json.dumps({"Records": hostile}).encode())
+    )
+    result = hunt(str(tmp_path / "logs"), "--rules", str(rule), "--only", "--fail-on", "high", "-f", "json")
+    assert result.exit_code == 1, result.output  # it finished, and found the one agent that matches
+    assert [h["event_id"] for h in json.loads(result.stdout)] == ["aaaa"]

@@ -8,14 +8,17 @@ records (CC BY 4.0, see data/TRAILDISCOVER_EXAMPLES.md).
 from __future__ import annotations
 
 import gzip
+import tempfile
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import orjson
 import pytest
+from audit_trail.hunt import findings
 from audit_trail.hunt.attack import record_tactics
-from audit_trail.hunt.findings import SigmaHits, hunt, rule_set, summary_rows
+from audit_trail.hunt.findings import SigmaHits, hunt, rule_set
+from audit_trail.hunt.levels import level_rank
 from audit_trail.investigate.events import EventRow, flatten
 from audit_trail.investigate.sources import list_log_files
 from audit_trail.queries.events_view import COLUMN_NAMES
@@ -63,14 +66,50 @@ def _expected(root: Path, keep: Any = lambda rec: True) -> list[dict[str, Any]]:
                         "author": rule.author,
                         "tactics": record_tactics(rec),
                         "principal_arn": row["principal_arn"],
-                        "rank": rule.rank,
+                        "rule_source": rule.source,
                     }
                 )
     return hits
 
 
 def _total(hit: dict[str, Any]) -> tuple[Any, ...]:
-    return (hit["event_time"], -hit["rank"], hit["rule"], hit["event_id"] or "", hit["rule_id"])
+    return (hit["event_time"], -level_rank(hit["level"]), hit["rule"], hit["event_id"] or "", hit["rule_id"])
+
+
+def _order(hit: dict[str, Any]) -> tuple[Any, ...]:
+    """The order hits are handed out in: oldest first, then most severe, then by title."""
+    return (hit["event_time"], -level_rank(hit["level"]), hit["rule"])
+
+
+def _summary(hits: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The per-rule summary worked out from the hit rows by hand."""
+    by_rule: dict[tuple[str, str], list[dict[str, Any]]] = {}
+    for hit in hits:
+        by_rule.setdefault((hit["rule_id"], hit["rule_source"]), []).append(hit)
+    rows = [
+        {
+            "level": same[0]["level"],
+            "rule": same[0]["rule"],
+            "hits": len(same),
+            "first_seen": min(h["event_time"] for h in same),
+            "last_seen": max(h["event_time"] for h in same),
+            "actors": len({str(h["principal_arn"] or h["who"]) for h in same}),
+            "rule_id": rule_id,
+            "rule_source": source,
+            "author": same[0]["author"],
+        }
+        for (rule_id, source), same in by_rule.items()
+    ]
+    return sorted(rows, key=lambda e: (-level_rank(e["level"]), -e["hits"], e["rule"], e["rule_source"]))
+
+
+def _run(files: Any, rules: SigmaHits = RULES, filters: Any = (), workers: int = 1) -> tuple[Any, list[Any]]:
+    with hunt(files, rules, filters, workers=workers) as result:
+        return result, list(result.hits())
+
+
+def _public(summary: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [{k: v for k, v in row.items() if k != "rank"} for row in summary]
 
 
 @pytest.fixture(scope="module")
@@ -88,25 +127,47 @@ def generated(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def test_one_pass_hits_equal_every_rule_on_every_record(generated: Path, workers: int) -> None:
     files = list_log_files(str(generated))
     assert len(files) >= 64  # the parallel path is taken with 2 workers
-    result = hunt(files, RULES, workers=workers)
+    result, hits = _run(files, workers=workers)
     expected = _expected(generated)
     assert len(expected) > 100 and len({h["rule_id"] for h in expected}) >= 3
-    assert sorted(result.hits, key=_total) == sorted(expected, key=_total)
-    assert result.hits == sorted(result.hits, key=lambda h: (h["event_time"], -h["rank"], h["rule"]))
-    assert result.summary == summary_rows(result.hits)
+    assert sorted(hits, key=_total) == sorted(expected, key=_total)
+    assert hits == sorted(hits, key=_order)
+    assert _public(result.summary) == _summary(expected) and result.hit_count == len(expected)
     assert result.report.bad_files and result.report.records == len(_records(generated))
+    # --summary keeps compact rows only, and counts the same
+    with hunt(files, SigmaHits(summary_only=True), workers=workers) as alone:
+        assert alone.summary == result.summary
+        with pytest.raises(ValueError, match="only its summary"):
+            next(alone.hits())
+
+
+def test_many_hits_are_sorted_in_runs_on_disk_and_merged(
+    generated: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Beyond RUN_HITS, hits are sorted in runs spilled to the scratch folder: the same rows, same order."""
+    files = list_log_files(str(generated))
+    _, in_memory = _run(files)
+    monkeypatch.setattr(findings, "RUN_HITS", 37)
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    with hunt(files, RULES, workers=1) as result:
+        stream = result.hits()
+        first = next(stream)
+        runs = list(tmp_path.glob("audit-trail-hunt-*/run-*.jsonl"))
+        assert len(runs) >= len(in_memory) // 37  # spilled, not held
+        assert [first, *stream] == in_memory
+    assert not any(r.exists() for r in runs)  # the scratch folder goes with the hunt
 
 
 def test_real_records_and_a_window(tmp_path: Path) -> None:
     write_real_folder(tmp_path)
     files = list_log_files(str(tmp_path))
-    everything = hunt(files, RULES, workers=1)
-    assert sorted(everything.hits, key=_total) == sorted(_expected(tmp_path), key=_total)
+    _, everything = _run(files)
+    assert sorted(everything, key=_total) == sorted(_expected(tmp_path), key=_total)
     window = TimeRange(datetime(2024, 9, 1, tzinfo=UTC), datetime(2026, 1, 1, tzinfo=UTC))
-    inside = hunt(files, RULES, (window,), workers=1)
+    _, inside = _run(files, filters=(window,))
     expected = _expected(tmp_path, lambda rec: "2024-09-01" <= rec["eventTime"] < "2026-01-01")
-    assert 0 < len(inside.hits) < len(everything.hits)
-    assert sorted(inside.hits, key=_total) == sorted(expected, key=_total)
+    assert 0 < len(inside) < len(everything)
+    assert sorted(inside, key=_total) == sorted(expected, key=_total)
 
 
 def test_lazy_rows_read_every_column_as_flatten_builds_it() -> None:

@@ -7,19 +7,121 @@ from typing import Annotated, Any
 
 import typer
 
-from ..errors import ExitCode, UserError
+from ..errors import CannotRunError, ExitCode, UserError
+from ..hunt.levels import LEVELS
 from .investigate import show_scan_report
 from .options import INVESTIGATE_PANEL, AccountOpt, RegionOpt, SinceOpt, UntilOpt, command, parse_window
-from .output import FormatOption, OutputFormat, render, stderr
+from .output import FormatOption, OutputFormat, render, stderr, visible
+
+LEVEL_METAVAR = "|".join(LEVELS)
+_HELD_LINES = 10  # account/region lines of "what SOURCE holds"; more are counted
+
+
+def _warn(message: str) -> None:
+    """A warning on stderr, as plain text: it may quote a rule file's name or a rule's title."""
+    text = visible(message, keep_newlines=True)
+    stderr.print(text, style="yellow", markup=False, highlight=False, soft_wrap=True)
 
 
 def _report(result: Any, floor: str) -> None:
     """On stderr, as `query` does: what the scan read and skipped; how many rules ran or could not."""
     show_scan_report(result.report)
     stderr.print(f"[dim]{result.rules_run} rules run at level {floor} or above.[/dim]", highlight=False)
-    if result.unrunnable:
-        count = len(result.unrunnable)
-        stderr.print(f"[yellow]{count} rules cannot run: see hunt --list-rules.[/yellow]", highlight=False)
+    broken = [r for r in result.unrunnable if r.broken]
+    others = len(result.unrunnable) - len(broken)
+    for rule in broken:
+        _warn(f"your rule {rule.title!r} ({rule.source}) cannot run: {rule.reason}")
+    if others:
+        _warn(f"{others} other rules cannot run (another log source, ...): see hunt --list-rules.")
+
+
+def _what_source_holds(source: str) -> str:
+    """One line per account and region of SOURCE's layout: the days its folders hold."""
+    from ..investigate.sources import held_days
+
+    held = held_days(source)
+    if held is None:
+        return f"{source} does not follow the CloudTrail layout (AWSLogs/<account>/CloudTrail/<region>/...)."
+    if not held:
+        return f"{source} holds no CloudTrail day folders at all."
+    lines = [
+        f"  {h.account} {h.region}: {h.first.isoformat()} to {h.last.isoformat()} "
+        f"({h.days} day{'' if h.days == 1 else 's'})"
+        for h in held[:_HELD_LINES]
+    ]
+    if len(held) > _HELD_LINES:
+        lines.append(f"  ... and {len(held) - _HELD_LINES} more account/region folders")
+    return f"{source} holds (UTC day folders):\n" + "\n".join(lines)
+
+
+def _nothing_read(result: Any) -> str | None:
+    """Why the hunt saw no event at all, or None if it read some: silence is never a clean result."""
+    report = result.report
+    if report.files_listed == 0:
+        return "no log files in SOURCE for this window"
+    if report.records == 0:
+        return f"the {report.files_listed} log files of the window hold no readable record"
+    return None
+
+
+def _no_rules_message(rule_set: Any, floor: str, rule_ids: list[str], only: bool) -> str:
+    levels = sorted({r.level for r in rule_set.loaded if r.runnable and r.shipped}, key=LEVELS.index)
+    parts = [f"no rule to run: --min-level {floor}"]
+    if rule_ids:
+        parts.append(f"--rule-id {' '.join(rule_ids)}")
+    if only:
+        parts.append("--only (your --rules alone)")
+    message = " with ".join(parts) + " selects none."
+    if not only and floor not in levels:
+        message += f" No shipped rule is {floor} (the shipped levels are {', '.join(levels)});"
+        message += f" only your own {floor} rules (--rules) would run."
+    return message + " See hunt --list-rules."
+
+
+def _choose_rules(
+    rule_paths: tuple[str, ...], only: bool, floor: str, rule_ids: list[str], summary: bool
+) -> Any:
+    from ..hunt.findings import SigmaHits
+
+    if only and not rule_paths:
+        raise UserError("--only runs only the rule files given with --rules: give --rules FILE or FOLDER.")
+    mapper = SigmaHits(rule_paths, not only, floor, tuple(rule_ids), summary)
+    rule_set = mapper.rule_set
+    for clash in rule_set.clashes:
+        _warn(clash)
+    known = {r.id.lower() for r in rule_set.loaded}
+    unknown = [i for i in rule_ids if i.lower() not in known]
+    if unknown:
+        raise UserError(
+            f"--rule-id {', '.join(unknown)}: no rule has this id; see the ids with hunt --list-rules."
+        )
+    return mapper
+
+
+def _exit(result: Any, threshold: str | None, source: str) -> None:
+    """The exit code, most urgent first: nothing read (3), a hit at or above --fail-on (1), a rule of yours
+    that cannot run (2). Without --fail-on, 0 whatever was found; an empty hunt still says so."""
+    from ..hunt.levels import level_rank
+
+    silent = _nothing_read(result)
+    if silent:
+        message = f"Nothing to hunt in: {silent}. {_what_source_holds(source)}"
+        if threshold:
+            raise CannotRunError(f"{message}\nA hunt that read nothing is not a clean result (--fail-on).")
+        _warn(message)
+        return
+    if not threshold:
+        return
+    highest = result.highest_level()
+    if highest and level_rank(highest) >= level_rank(threshold):
+        stderr.print(f"[red]A hit at level {highest} (--fail-on {threshold}).[/red]", highlight=False)
+        raise typer.Exit(ExitCode.FINDINGS)
+    broken = [r for r in result.unrunnable if r.broken]
+    if broken:
+        raise UserError(
+            f"{len(broken)} of your rules cannot run (listed above): fix or remove them; a detection that "
+            "cannot run is not a clean result (--fail-on)."
+        )
 
 
 def register(app: typer.Typer) -> None:
@@ -39,8 +141,17 @@ def register(app: typer.Typer) -> None:
         rules: Annotated[
             list[Path] | None,
             typer.Option(
-                "--rules", help="Your own Sigma rules: a .yml file or a folder of them (repeatable)."
+                "--rules",
+                metavar="PATH",
+                help="Your own Sigma rules: a .yml file or a folder of them (repeatable).",
             ),
+        ] = None,
+        only: Annotated[
+            bool, typer.Option("--only", help="Run only the --rules given, not the shipped rules.")
+        ] = False,
+        rule_id: Annotated[
+            list[str] | None,
+            typer.Option("--rule-id", metavar="ID", help="Run only the rule with this id (repeatable)."),
         ] = None,
         list_rules: Annotated[
             bool,
@@ -51,13 +162,17 @@ def register(app: typer.Typer) -> None:
         min_level: Annotated[
             str,
             typer.Option(
-                "--min-level", help="Run only rules at or above: informational|low|medium|high|critical."
+                "--min-level", metavar=LEVEL_METAVAR, help="Run only the rules at or above this level."
             ),
         ] = "informational",
         fail_on: Annotated[
             str | None,
             typer.Option(
-                "--fail-on", help="Exit with code 1 if a hit at or above this level exists (scheduled jobs)."
+                "--fail-on",
+                metavar=LEVEL_METAVAR,
+                help="Exit 1 if a hit at or above this level exists; exit 3 if no event was read, 2 if a "
+                "rule of yours cannot run (scheduled jobs).",
+                show_default=False,
             ),
         ] = None,
         summary: Annotated[
@@ -67,49 +182,42 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Run SigmaHQ's CloudTrail rules (shipped) and your own over the events of SOURCE.
 
-        One row per hit (rule, level, ATT&CK tags, who, action, IP, region, event id, the rule's author), then
-        a summary per rule. Exit code 0 whatever was found, unless --fail-on.
+        One row per hit (rule, level, ATT&CK tags, who, action, IP, region, event id, the rule's id,
+        source and author), then a summary per rule. Exit code 0 whatever was found, unless --fail-on.
 
-        Example: audit-trail hunt ./logs --since 7d --min-level medium --fail-on high
+        Example: audit-trail hunt ./logs --since 24h --min-level medium --fail-on high
         """
-        from ..hunt.findings import (
-            HIT_COLUMNS,
-            HIT_TABLE_COLUMNS,
-            SUMMARY_COLUMNS,
-            SigmaHits,
-            hunt,
-            paused_gc,
-        )
-        from ..hunt.levels import level_rank, parse_level
-        from ..hunt.rules import listing_rows, load_rules
+        from ..hunt.findings import HIT_COLUMNS, HIT_TABLE_COLUMNS, SUMMARY_COLUMNS, hunt, paused_gc
+        from ..hunt.levels import parse_level
+        from ..hunt.rules import listing_rows
 
         floor = parse_level(min_level, "--min-level")
         threshold = parse_level(fail_on, "--fail-on") if fail_on else None
         rule_paths = tuple(str(p) for p in rules or ())
+        rule_ids = list(rule_id or ())
+        mapper = _choose_rules(rule_paths, only, floor, rule_ids, summary)
         if list_rules:
-            render(listing_rows(load_rules([Path(p) for p in rule_paths])), fmt, title="Sigma rules")
+            render(listing_rows(mapper.rule_set.loaded), fmt, title="Sigma rules")
             return
+        if not mapper.rule_set.rules:
+            raise UserError(_no_rules_message(mapper.rule_set, floor, rule_ids, only))
         if source is None:
             raise UserError("No SOURCE: give a log folder or s3:// prefix to hunt in, or --list-rules.")
         from ..investigate.sources import list_log_files
         from ..queries.filters import window_filters
 
         window = parse_window(since, until, region, account)
-        mapper = SigmaHits(rule_paths, True, floor)
-        result = hunt(list_log_files(source, window), mapper, window_filters(window))
-
-        with paused_gc():
+        with hunt(list_log_files(source, window), mapper, window_filters(window)) as result, paused_gc():
             if summary:
-                title = f"Per rule — {len(result.hits)} hits"
+                title = f"Per rule — {result.hit_count} hits"
                 render(result.summary, fmt, columns=SUMMARY_COLUMNS, title=title)
-            elif fmt is OutputFormat.table:
-                title = f"Sigma hits — {len(result.hits)}"
-                render(result.hits, fmt, columns=HIT_TABLE_COLUMNS, title=title)
-                render(result.summary, fmt, columns=SUMMARY_COLUMNS, title="Per rule")
             else:
-                render(result.hits, fmt, columns=HIT_COLUMNS)
+                # render takes a list for now; the hits stream from the library (`result.hits()`)
+                hits = list(result.hits())
+                if fmt is OutputFormat.table:
+                    render(hits, fmt, columns=HIT_TABLE_COLUMNS, title=f"Sigma hits — {result.hit_count}")
+                    render(result.summary, fmt, columns=SUMMARY_COLUMNS, title="Per rule")
+                else:
+                    render(hits, fmt, columns=HIT_COLUMNS)
         _report(result, floor)
-        highest = result.highest_level()
-        if threshold and highest and level_rank(highest) >= level_rank(threshold):
-            stderr.print(f"[red]A hit at level {highest} (--fail-on {threshold}).[/red]", highlight=False)
-            raise typer.Exit(ExitCode.FINDINGS)
+        _exit(result, threshold, source)

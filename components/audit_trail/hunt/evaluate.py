@@ -30,8 +30,8 @@ from __future__ import annotations
 
 import functools
 import ipaddress
+import json
 import operator
-import re
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -58,10 +58,23 @@ from sigma.types import (
     SigmaNull,
     SigmaNumber,
     SigmaRegularExpression,
+    SigmaRegularExpressionFlag,
     SigmaString,
     SigmaTimestampPart,
     SigmaType,
     SpecialChars,
+)
+
+from .patterns import (
+    CONTAINS,
+    ENDSWITH,
+    EXACT,
+    STARTSWITH,
+    PatternRejected,
+    any_literal,
+    escape,
+    regex_search,
+    wildcard_match,
 )
 
 Record = Mapping[str, Any]
@@ -81,43 +94,51 @@ class UnsupportedRule(Exception):
 def field_values(record: Any, path: str) -> list[Any]:
     """Every value of a dotted field path: lists on the way are flattened, a missing field gives none.
 
-    A present null gives [None]. Each dot is a level of nesting, as in CloudTrail's own field names.
+    A present null gives [None]. Each dot is a level of nesting, as in CloudTrail's own field names. The walk
+    is iterative: a record may nest lists as deep as the JSON parser allows.
     """
     out: list[Any] = []
-    _collect(record, path.split("."), out)
-    return out
-
-
-def _collect(obj: Any, parts: Sequence[str], out: list[Any]) -> None:
-    if not parts:
+    parts = path.split(".")
+    stack: list[tuple[Any, int]] = [(record, 0)]
+    while stack:
+        obj, depth = stack.pop()
         if isinstance(obj, list):
-            for item in obj:
-                _collect(item, parts, out)
-        else:
+            stack.extend((item, depth) for item in reversed(obj))
+        elif depth == len(parts):
             out.append(obj)
-        return
-    if isinstance(obj, list):
-        for item in obj:
-            _collect(item, parts, out)
-        return
-    if isinstance(obj, Mapping):
-        value = obj.get(parts[0], _MISSING)
-        if value is not _MISSING:
-            _collect(value, parts[1:], out)
+        elif isinstance(obj, Mapping):
+            value = obj.get(parts[depth], _MISSING)
+            if value is not _MISSING:
+                stack.append((value, depth + 1))
+    return out
 
 
 def field_present(record: Any, path: str) -> bool:
     """Whether the field exists at all (even as null or an empty list): Sigma's `|exists`."""
     parts = path.split(".")
-
-    def walk(obj: Any, rest: Sequence[str]) -> bool:
-        if not rest:
+    stack: list[tuple[Any, int]] = [(record, 0)]
+    while stack:
+        obj, depth = stack.pop()
+        if depth == len(parts):
             return True
         if isinstance(obj, list):
-            return any(walk(item, rest) for item in obj)
-        return isinstance(obj, Mapping) and rest[0] in obj and walk(obj[rest[0]], rest[1:])
+            stack.extend((item, depth) for item in obj)
+        elif isinstance(obj, Mapping) and parts[depth] in obj:
+            stack.append((obj[parts[depth]], depth + 1))
+    return False
 
-    return walk(record, parts)
+
+def _json_text(value: dict[str, Any] | list[Any]) -> str | None:
+    """The compact JSON text of an object-valued field. orjson stops at 255 levels of nesting, the standard
+    library near the interpreter's recursion limit; deeper than that, the value is matched by its leaves."""
+    try:
+        return orjson.dumps(value).decode()
+    except orjson.JSONEncodeError:
+        pass
+    try:
+        return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+    except (RecursionError, ValueError, TypeError):
+        return None
 
 
 def value_texts(value: Any) -> Iterator[str]:
@@ -131,19 +152,23 @@ def value_texts(value: Any) -> Iterator[str]:
     elif isinstance(value, (int, float)):
         yield orjson.dumps(value).decode()
     elif isinstance(value, (dict, list)):
-        yield orjson.dumps(value).decode()
+        text = _json_text(value)
+        if text is not None:
+            yield text
         yield from _leaf_texts(value)
 
 
 def _leaf_texts(value: Any) -> Iterator[str]:
-    if isinstance(value, Mapping):
-        for v in value.values():
-            yield from _leaf_texts(v)
-    elif isinstance(value, list):
-        for v in value:
-            yield from _leaf_texts(v)
-    else:
-        yield from value_texts(value)
+    """The texts of every scalar inside VALUE, in document order (an iterative walk: no depth limit)."""
+    stack: list[Any] = [value]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, Mapping):
+            stack.extend(reversed(list(node.values())))
+        elif isinstance(node, list):
+            stack.extend(reversed(node))
+        else:
+            yield from value_texts(node)
 
 
 # --- values ---
@@ -155,35 +180,74 @@ def _memo(text_test: ValueTest) -> ValueTest:
     return functools.lru_cache(maxsize=4096)(text_test)
 
 
+@dataclass(frozen=True)
+class _Literal:
+    """A Sigma string without inner wildcards: one of `patterns`' kinds, its text in the case compared."""
+
+    kind: str
+    needle: str
+    cased: bool
+
+
+def _literal(value: SigmaString) -> _Literal | None:
+    """The literal test a string is (`abc`, `abc*`, `*abc`, `*abc*`), or None if it has inner wildcards."""
+    cased = isinstance(value, SigmaCasedString)
+    parts = list(value.s)
+    text = [p for p in parts if isinstance(p, str)]
+    star = SpecialChars.WILDCARD_MULTI
+    if not value.contains_special():
+        kind = EXACT
+    elif len(parts) == 2 and len(text) == 1 and parts[1] is star:
+        kind = STARTSWITH
+    elif len(parts) == 2 and len(text) == 1 and parts[0] is star:
+        kind = ENDSWITH
+    elif len(parts) == 3 and len(text) == 1 and parts[0] is star and parts[2] is star:
+        kind = CONTAINS
+    else:
+        return None
+    needle = "".join(text)
+    return _Literal(kind, needle if cased else needle.lower(), cased)
+
+
+def _one_literal(kind: str, needle: str) -> ValueTest:
+    if kind == EXACT:
+        return needle.__eq__
+    if kind == CONTAINS:
+        return lambda text: needle in text
+    if kind == STARTSWITH:
+        return lambda text: text.startswith(needle)
+    return lambda text: text.endswith(needle)
+
+
+def _literals_test(kind: str, needles: Sequence[str], cased: bool) -> ValueTest:
+    """A text test: the text (case-folded unless CASED) is / contains / starts / ends with one of NEEDLES,
+    in one pass of the text however many NEEDLES there are."""
+    inner = _one_literal(kind, needles[0]) if len(needles) == 1 else any_literal(kind, needles)
+    if cased:
+        return inner
+    return lambda text: inner(text.lower())
+
+
 def _string_test(value: SigmaString) -> tuple[ValueTest, str | None]:
     """A test of one text against a Sigma string, and the exact lower-cased value it requires (index)."""
     if any(isinstance(part, Placeholder) for part in value.s):
         raise UnsupportedRule(f"placeholder in value '{value}' needs a processing pipeline (|expand)")
-    cased = isinstance(value, SigmaCasedString)
-    parts = list(value.s)
-    plain = [p for p in parts if isinstance(p, str)]
-    if not value.contains_special():
-        literal = "".join(plain)
-        if cased:
-            return literal.__eq__, literal.lower()
-        folded = literal.lower()
-        return (lambda text: text.lower() == folded), folded
-    if (
-        len(parts) == 3
-        and parts[0] is SpecialChars.WILDCARD_MULTI
-        and parts[2] is SpecialChars.WILDCARD_MULTI
-        and isinstance(parts[1], str)
-    ):
-        needle = parts[1] if cased else parts[1].lower()
-        if cased:
-            return (lambda text: needle in text), None
-        return (lambda text: needle in text.lower()), None
+    literal = _literal(value)
+    if literal is not None:
+        exact = literal.needle.lower() if literal.kind == EXACT else None
+        return _literals_test(literal.kind, [literal.needle], literal.cased), exact
     pattern = "".join(
-        re.escape(p) if isinstance(p, str) else ".*" if p is SpecialChars.WILDCARD_MULTI else "."
-        for p in parts
+        escape(p) if isinstance(p, str) else ".*" if p is SpecialChars.WILDCARD_MULTI else "."
+        for p in value.s
     )
-    compiled = re.compile(pattern, re.DOTALL if cased else re.DOTALL | re.IGNORECASE)
-    return _memo(lambda text: compiled.fullmatch(text) is not None), None
+    return _memo(_re2_rule(wildcard_match, pattern, cased=isinstance(value, SigmaCasedString))), None
+
+
+def _re2_rule(build: Callable[..., ValueTest], *args: Any, **kwargs: Any) -> ValueTest:
+    try:
+        return build(*args, **kwargs)
+    except PatternRejected as exc:
+        raise UnsupportedRule(str(exc)) from None
 
 
 def _text_test(text_test: ValueTest) -> ValueTest:
@@ -197,12 +261,16 @@ def _text_test(text_test: ValueTest) -> ValueTest:
     return test
 
 
+_SIGMA_FLAGS = {
+    SigmaRegularExpressionFlag.IGNORECASE: "i",
+    SigmaRegularExpressionFlag.MULTILINE: "m",
+    SigmaRegularExpressionFlag.DOTALL: "s",
+}
+
+
 def _regex_test(value: SigmaRegularExpression) -> ValueTest:
-    flags = 0
-    for flag in value.flags:
-        flags |= SigmaRegularExpression.sigma_to_python_flags[flag]
-    compiled = re.compile(str(value.regexp), flags)
-    return _text_test(_memo(lambda text: compiled.search(text) is not None))
+    flags = "".join(sorted(_SIGMA_FLAGS[flag] for flag in value.flags))
+    return _text_test(_memo(_re2_rule(regex_search, str(value.regexp), flags)))
 
 
 def _number_test(value: SigmaNumber) -> ValueTest:
@@ -273,7 +341,6 @@ class _Leaf:
 
 def _field_leaf(field: str, value: SigmaType) -> _Leaf:
     getter = _getter(field)
-    lookup = _lookup(field)
     if isinstance(value, SigmaNull):
         return _Leaf(lambda r: all(v is None for v in getter(r)))
     if isinstance(value, SigmaExists):
@@ -306,6 +373,12 @@ def _field_leaf(field: str, value: SigmaType) -> _Leaf:
         test = _cidr_test(value)
     else:
         raise UnsupportedRule(f"value type {type(value).__name__} of field '{field}' is not supported")
+    return _Leaf(_field_predicate(field, test), index)
+
+
+def _field_predicate(field: str, test: ValueTest) -> Predicate:
+    """The record has a value of FIELD that passes TEST (a missing or null field never does)."""
+    lookup = _lookup(field)
 
     def predicate(record: Record) -> bool:
         found = lookup(record)
@@ -315,7 +388,7 @@ def _field_leaf(field: str, value: SigmaType) -> _Leaf:
             return any(map(test, field_values(record, field)))
         return test(found)
 
-    return _Leaf(predicate, index)
+    return predicate
 
 
 def _fieldref_predicate(getter: Callable[[Record], list[Any]], ref: SigmaFieldReference) -> Predicate:
@@ -389,18 +462,26 @@ def _getter(field: str) -> Callable[[Record], list[Any]]:
     return get
 
 
+def _keyword_pattern(value: SigmaString) -> SigmaString:
+    """A keyword matches anywhere in a value: `*value*` unless it says where itself."""
+    if not value.startswith(SpecialChars.WILDCARD_MULTI):
+        value = SpecialChars.WILDCARD_MULTI + value
+    if not value.endswith(SpecialChars.WILDCARD_MULTI):
+        value = value + SpecialChars.WILDCARD_MULTI
+    return value
+
+
+def _keyword_predicate(text_test: ValueTest) -> Predicate:
+    return lambda record: any(text_test(text) for text in _leaf_texts(record))
+
+
 def _keyword_leaf(value: SigmaType) -> _Leaf:
     """A value without a field is a full-text search: it matches if it occurs in any scalar of the record."""
     if isinstance(value, SigmaString):
-        if not value.startswith(SpecialChars.WILDCARD_MULTI):
-            value = SpecialChars.WILDCARD_MULTI + value
-        if not value.endswith(SpecialChars.WILDCARD_MULTI):
-            value = value + SpecialChars.WILDCARD_MULTI
-        text_test, _ = _string_test(value)
-        return _Leaf(lambda r: any(text_test(t) for t in _leaf_texts(r)))
+        text_test, _ = _string_test(_keyword_pattern(value))
+        return _Leaf(_keyword_predicate(text_test))
     if isinstance(value, SigmaRegularExpression):
-        regex = _regex_test(value)
-        return _Leaf(lambda r: any(regex(t) for t in _leaf_texts(r)))
+        return _Leaf(_keyword_predicate(_regex_test(value)))
     raise UnsupportedRule(f"keyword value of type {type(value).__name__} is not supported")
 
 
@@ -415,13 +496,59 @@ def _compile(node: Any) -> _Leaf:
     if isinstance(node, ConditionNOT):
         inner = _compile(node.args[0]).predicate
         return _Leaf(lambda r: not inner(r))
-    if isinstance(node, (ConditionAND, ConditionOR)):
+    if isinstance(node, ConditionAND):
         children = [_compile(arg) for arg in node.args]
-        preds = tuple(c.predicate for c in children)
-        if isinstance(node, ConditionAND):
-            return _Leaf(_all(preds), _and_index(children))
-        return _Leaf(_any(preds), _or_index(children))
+        return _Leaf(_all(tuple(c.predicate for c in children)), _and_index(children))
+    if isinstance(node, ConditionOR):
+        children = _or_children(node.args)
+        return _Leaf(_any(tuple(c.predicate for c in children)), _or_index(children))
     raise UnsupportedRule(f"condition element {type(node).__name__} is not supported")
+
+
+def _or_children(args: Sequence[Any]) -> list[_Leaf]:
+    """The alternatives of an OR, compiled; literal strings of one field, kind and case (a list of values
+    in the rule) become one leaf that tests them all in one pass of the text (see `patterns.any_literal`)."""
+    groups: dict[tuple[str | None, str, bool], list[str]] = {}
+    others: list[_Leaf] = []
+    for arg in args:
+        key = _literal_key(arg)
+        if key is None:
+            others.append(_compile(arg))
+        else:
+            (field, kind, cased), needle = key
+            groups.setdefault((field, kind, cased), []).append(needle)
+    merged: list[_Leaf] = []
+    for (field, kind, cased), needles in groups.items():
+        text_test = _literals_test(kind, needles, cased)
+        if field is None:  # keywords: full-text search over every scalar of the record
+            merged.append(_Leaf(_keyword_predicate(text_test)))
+            continue
+        index = (field, frozenset(n.lower() for n in needles)) if kind == EXACT else None
+        merged.append(_Leaf(_field_predicate(field, _text_test(text_test)), index))
+    return [*merged, *others]
+
+
+def _literal_key(node: Any) -> tuple[tuple[str | None, str, bool], str] | None:
+    """(field or None for a keyword, kind, cased) and the needle, for an OR alternative that is a literal."""
+    value = getattr(node, "value", None)
+    if not (isinstance(value, SigmaString) and type(value) in _PLAIN_STRINGS):
+        return None  # a regex, number, expansion, ... or a subclass with a meaning of its own
+    field: str | None
+    if isinstance(node, ConditionFieldEqualsValueExpression):
+        field = node.field
+    elif isinstance(node, ConditionValueExpression):
+        field, value = None, _keyword_pattern(value)
+    else:
+        return None
+    if any(isinstance(part, Placeholder) for part in value.s):
+        return None  # left to `_string_test`, which says why it cannot run
+    literal = _literal(value)
+    if literal is None:
+        return None
+    return (field, literal.kind, literal.cased), literal.needle
+
+
+_PLAIN_STRINGS = (SigmaString, SigmaCasedString)
 
 
 def _all(preds: tuple[Predicate, ...]) -> Predicate:

@@ -2,13 +2,21 @@
 
 The rules ride on the investigation scanner as its row mapper (`SigmaHits`): its workers decompress and parse
 each file once, and every record is tested against all rules at once (see `evaluate.RuleMatcher`); only a
-compact row per record that fires leaves the workers, expanded into one hit row per rule here. Rows keep the
-rule's author, as the Detection Rule License asks of any output showing matches.
+compact row per record that fires leaves the workers, written to scratch files. The parent reads those rows
+back once: the per-rule summary is counted on the way (memory: rules x distinct actors), and the hits are
+sorted with bounded memory (sorted runs of at most `RUN_HITS` hits, spilled to the scratch folder and merged)
+and handed out as an iterator. Rows keep the rule's author, as the Detection Rule License asks of any output
+showing matches.
+
+A rule is known by its position in the rule set, shown as its id *and* source: two rules sharing an id are
+two rows of the summary, never one.
 """
 
 from __future__ import annotations
 
 import gc
+import heapq
+import itertools
 import tempfile
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -17,6 +25,8 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+import orjson
+
 from ..investigate.events import EventRow
 from ..investigate.scanner import ScanPlan, ScanReport, read_rows, scan
 from ..investigate.sources import LogFile
@@ -24,9 +34,9 @@ from ..queries.filters import Filter
 from .attack import catalogue, record_tactics
 from .evaluate import RuleMatcher
 from .levels import LEVELS, level_rank
-from .rules import HuntRule, load_rules
+from .rules import HuntRule, id_clashes, load_rules
 
-# JSON/CSV carry every column; the table leaves the rule id and author to the per-rule table shown with it.
+# JSON/CSV carry every column; the table leaves the rule id, source and author to the per-rule table.
 HIT_COLUMNS = (
     "event_time",
     "level",
@@ -38,51 +48,81 @@ HIT_COLUMNS = (
     "region",
     "event_id",
     "rule_id",
+    "rule_source",
     "author",
     "principal_arn",
     "tactics",
 )
 HIT_TABLE_COLUMNS = HIT_COLUMNS[:9]
-SUMMARY_COLUMNS = ("level", "rule", "hits", "first_seen", "last_seen", "actors", "rule_id", "author")
+SUMMARY_COLUMNS = (
+    "level",
+    "rule",
+    "hits",
+    "first_seen",
+    "last_seen",
+    "actors",
+    "rule_id",
+    "rule_source",
+    "author",
+)
+RUN_HITS = 100_000
+"""Hits sorted in memory at once; more are sorted in runs of this size on disk and merged. About 150 MiB
+of rows at most, whatever the number of hits."""
 
 
 @dataclass(frozen=True)
 class RuleSet:
-    """Runnable rules at or above a level, their matcher (built once per process), and all rules found."""
+    """Runnable rules chosen (level, ids), their matcher (built once per process), and all rules found."""
 
     rules: tuple[HuntRule, ...]
     matcher: RuleMatcher
     loaded: tuple[HuntRule, ...]
 
+    @property
+    def clashes(self) -> list[str]:
+        return id_clashes(self.loaded)
+
 
 @cache
-def rule_set(rule_paths: tuple[str, ...], include_shipped: bool, min_level: str) -> RuleSet:
+def rule_set(
+    rule_paths: tuple[str, ...], include_shipped: bool, min_level: str, rule_ids: tuple[str, ...] = ()
+) -> RuleSet:
     loaded = tuple(load_rules([Path(p) for p in rule_paths], include_shipped=include_shipped))
-    chosen = tuple(r for r in loaded if r.runnable and r.rank >= level_rank(min_level))
+    wanted = {i.lower() for i in rule_ids}
+    chosen = tuple(
+        r
+        for r in loaded
+        if r.runnable and r.rank >= level_rank(min_level) and (not wanted or r.id.lower() in wanted)
+    )
     return RuleSet(chosen, RuleMatcher([r.compiled for r in chosen if r.compiled is not None]), loaded)
 
 
 @dataclass(frozen=True)
 class SigmaHits:
     """The scanner's row mapper for a hunt: a record that fires rules becomes one compact row (the event's
-    fields and the positions of the rules it fires); the others are dropped. `hit_rows` expands it.
+    fields and the positions of the rules it fires); the others are dropped.
 
     Picklable (rule paths, not compiled rules): each worker compiles once, or inherits the compiled set when
-    forked after `rule_set` ran in the parent.
+    forked after `rule_set` ran in the parent. With `summary_only`, rows carry only what the per-rule
+    summary counts.
     """
 
     rule_paths: tuple[str, ...] = ()
     include_shipped: bool = True
     min_level: str = LEVELS[0]
+    rule_ids: tuple[str, ...] = ()
+    summary_only: bool = False
 
     @property
     def rule_set(self) -> RuleSet:
-        return rule_set(self.rule_paths, self.include_shipped, self.min_level)
+        return rule_set(self.rule_paths, self.include_shipped, self.min_level, self.rule_ids)
 
     def __call__(self, record: dict[str, Any], row: EventRow) -> Iterable[dict[str, Any]]:
         positions = self.rule_set.matcher.matches(record)
         if not positions:
             return ()
+        if self.summary_only:
+            return ({"rules": positions, "event_time": row["event_time"], "actor": _actor(row)},)
         return (
             {
                 "rules": positions,
@@ -97,64 +137,111 @@ class SigmaHits:
             },
         )
 
-    def hit_rows(self, fired: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
-        """One hit row per rule each record fired, oldest first, then most severe."""
-        about = [  # what every hit of a rule shares, worked out once per rule, not per hit
-            {
-                "level": r.level,
-                "rule": r.title,
-                "attack": " ".join(r.tags),
-                "rule_id": r.id,
-                "author": r.author,
-                "rank": r.rank,
-            }
-            for r in self.rule_set.rules
-        ]
-        hits = [
-            {
-                "event_time": event["event_time"],
-                "who": event["who"],
-                "action": event["action"],
-                "source_ip": event["source_ip"],
-                "region": event["region"],
-                "event_id": event["event_id"],
-                "tactics": event["tactics"],
-                "principal_arn": event["principal_arn"],
-                **about[p],
-            }
-            for event in fired
-            for p in event["rules"]
-        ]
-        hits.sort(key=lambda h: (h["event_time"], -h["rank"], h["rule"]))
-        return hits
+
+def _actor(row: Mapping[str, Any]) -> str:
+    """Who an event counts as in the summary's `actors`: the caller's ARN, else its display name."""
+    return str(row["principal_arn"] or row["actor"])
 
 
-def summary_rows(hits: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
-    """Per rule: hits, first and last seen, distinct actors; most severe and most frequent first."""
-    by_rule: dict[str, dict[str, Any]] = {}
-    actors: dict[str, set[str]] = {}
-    for hit in hits:
-        entry = by_rule.setdefault(
-            hit["rule_id"],
-            {
-                "level": hit["level"],
-                "rule": hit["rule"],
-                "hits": 0,
-                "first_seen": hit["event_time"],
-                "last_seen": hit["event_time"],
-                "actors": 0,
-                "rule_id": hit["rule_id"],
-                "author": hit["author"],
-                "rank": hit["rank"],
-            },
-        )
-        entry["hits"] += 1
-        entry["first_seen"] = min(entry["first_seen"], hit["event_time"])
-        entry["last_seen"] = max(entry["last_seen"], hit["event_time"])
-        actors.setdefault(hit["rule_id"], set()).add(str(hit["principal_arn"] or hit["who"]))
-    for rule_id, entry in by_rule.items():
-        entry["actors"] = len(actors[rule_id])
-    return sorted(by_rule.values(), key=lambda e: (-e["rank"], -e["hits"], e["rule"]))
+def _hit_actor(event: Mapping[str, Any]) -> str:
+    """`_actor` of a compact row: written by the mapper in summary mode, else from the row's fields."""
+    actor = event.get("actor")
+    return actor if isinstance(actor, str) else str(event["principal_arn"] or event["who"])
+
+
+# --- the per-rule summary ---
+
+
+@dataclass
+class _Tally:
+    hits: int = 0
+    first_seen: str = ""
+    last_seen: str = ""
+    actors: set[str] = field(default_factory=set)
+
+    def add(self, when: str, actor: str) -> None:
+        if not self.hits or when < self.first_seen:
+            self.first_seen = when
+        if not self.hits or when > self.last_seen:
+            self.last_seen = when
+        self.hits += 1
+        self.actors.add(actor)
+
+
+def summary_rows(rules: Sequence[HuntRule], tallies: Mapping[int, _Tally]) -> list[dict[str, Any]]:
+    """Per rule that fired: hits, first and last seen, distinct actors; most severe, most frequent first."""
+    rows = [
+        {
+            "level": rules[p].level,
+            "rule": rules[p].title,
+            "hits": t.hits,
+            "first_seen": t.first_seen,
+            "last_seen": t.last_seen,
+            "actors": len(t.actors),
+            "rule_id": rules[p].id,
+            "rule_source": rules[p].source,
+            "author": rules[p].author,
+            "rank": rules[p].rank,
+        }
+        for p, t in tallies.items()
+    ]
+    return sorted(rows, key=lambda e: (-e["rank"], -e["hits"], e["rule"], e["rule_source"]))
+
+
+# --- sorting hits with bounded memory ---
+
+_Hit = tuple[str, int, int, dict[str, Any]]
+"""(event_time, rule order, sequence, compact row): the sequence number is unique, so tuples compare (in C)
+without ever reaching the row."""
+
+
+class _SortedHits:
+    """Hits in output order — oldest first, then most severe rule, then rule title, then as read — sorted
+    in memory up to RUN_HITS, beyond that in sorted runs on disk merged lazily."""
+
+    def __init__(self, scratch: Path, rules: Sequence[HuntRule]) -> None:
+        self._scratch = scratch
+        # rule positions in (most severe, title) order, and each position's place in it
+        self.positions = sorted(range(len(rules)), key=lambda p: (-rules[p].rank, rules[p].title, p))
+        self._order = [0] * len(rules)
+        for place, position in enumerate(self.positions):
+            self._order[position] = place
+        self._buffer: list[_Hit] = []
+        self._runs: list[Path] = []
+        self._sequence = itertools.count()
+
+    def add(self, event: dict[str, Any]) -> None:
+        when = event["event_time"]
+        for position in event["rules"]:
+            self._buffer.append((when, self._order[position], next(self._sequence), event))
+        if len(self._buffer) >= RUN_HITS:
+            self._spill()
+
+    def _spill(self) -> None:
+        self._buffer.sort()
+        run = self._scratch / f"run-{len(self._runs):05d}.jsonl"
+        with run.open("wb") as fh:
+            fh.writelines(orjson.dumps(hit) + b"\n" for hit in self._buffer)
+        self._runs.append(run)
+        self._buffer = []
+
+    def __iter__(self) -> Iterator[_Hit]:
+        if not self._runs:
+            self._buffer.sort()
+            return iter(self._buffer)
+        if self._buffer:
+            self._spill()
+        return heapq.merge(*(_read_run(run) for run in self._runs))
+
+
+def _read_run(path: Path) -> Iterator[_Hit]:
+    with path.open("rb") as fh:
+        for line in fh:
+            when, order, sequence, event = orjson.loads(line)
+            yield when, order, sequence, event
+
+
+# --- the hunt ---
 
 
 @contextmanager
@@ -172,36 +259,85 @@ def paused_gc() -> Iterator[None]:
 
 @dataclass
 class HuntResult:
-    hits: list[dict[str, Any]]
+    """What a hunt found. `hits()` streams the hit rows (once); the rest is in memory."""
+
     summary: list[dict[str, Any]]
     report: ScanReport
-    rules_run: int
-    unrunnable: list[HuntRule] = field(default_factory=list)
+    rules: tuple[HuntRule, ...]
+    unrunnable: list[HuntRule]
+    _sorted: _SortedHits | None = None
+
+    @property
+    def rules_run(self) -> int:
+        return len(self.rules)
+
+    @property
+    def hit_count(self) -> int:
+        return sum(row["hits"] for row in self.summary)
 
     def highest_level(self) -> str | None:
-        ranks = [h["rank"] for h in self.hits]
+        ranks = [row["rank"] for row in self.summary]
         return LEVELS[max(ranks)] if ranks else None
 
+    def hits(self) -> Iterator[dict[str, Any]]:
+        """One row per rule each record fired, oldest first, then most severe (see `_SortedHits`)."""
+        if self._sorted is None:
+            raise ValueError("this hunt kept only its summary")
+        about = [  # what every hit of a rule shares, worked out once per rule, not per hit
+            {
+                "level": r.level,
+                "rule": r.title,
+                "attack": " ".join(r.tags),
+                "rule_id": r.id,
+                "rule_source": r.source,
+                "author": r.author,
+            }
+            for r in self.rules
+        ]
+        positions = self._sorted.positions
+        for _, order, _, event in self._sorted:
+            yield {
+                "event_time": event["event_time"],
+                "who": event["who"],
+                "action": event["action"],
+                "source_ip": event["source_ip"],
+                "region": event["region"],
+                "event_id": event["event_id"],
+                "tactics": event["tactics"],
+                "principal_arn": event["principal_arn"],
+                **about[positions[order]],
+            }
 
+
+@contextmanager
 def hunt(
     files: Sequence[LogFile],
     rules: SigmaHits,
     filters: Sequence[Filter] = (),
     *,
     workers: int | None = None,
-) -> HuntResult:
-    """One scan of FILES: records that pass FILTERS (e.g. the time window) and fire a rule become hit rows."""
-    rules.rule_set  # noqa: B018 — compile before the workers fork, so they inherit the compiled rules
+) -> Iterator[HuntResult]:
+    """One scan of FILES: records that pass FILTERS (e.g. the time window) and fire a rule become hits.
+
+    A context: the hits stream from scratch files that live until it exits. With `rules.summary_only`, only
+    the summary is kept (`hits()` is refused)."""
+    chosen = rules.rule_set.rules  # compiled before the workers fork, so they inherit the compiled rules
     catalogue()
     with tempfile.TemporaryDirectory(prefix="audit-trail-hunt-") as scratch:
         report, written = scan(files, ScanPlan(tuple(filters), rules), Path(scratch), workers=workers)
+        sorted_hits = None if rules.summary_only else _SortedHits(Path(scratch), chosen)
+        tallies: dict[int, _Tally] = {}
         with paused_gc():
-            hits = rules.hit_rows(read_rows(written))
-            summary = summary_rows(hits)
-    return HuntResult(
-        hits=hits,
-        summary=summary,
-        report=report,
-        rules_run=len(rules.rule_set.rules),
-        unrunnable=[r for r in rules.rule_set.loaded if not r.runnable],
-    )
+            for event in read_rows(written):
+                for position in event["rules"]:
+                    tally = tallies.get(position) or tallies.setdefault(position, _Tally())
+                    tally.add(event["event_time"], _hit_actor(event))
+                if sorted_hits is not None:
+                    sorted_hits.add(event)
+        yield HuntResult(
+            summary=summary_rows(chosen, tallies),
+            report=report,
+            rules=chosen,
+            unrunnable=[r for r in rules.rule_set.loaded if not r.runnable],
+            _sorted=sorted_hits,
+        )

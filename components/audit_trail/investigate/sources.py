@@ -136,3 +136,35 @@ def list_log_files(
     if isinstance(store, FolderStore):  # folders that could not be listed are named in the scan report
         files += [LogFile(path, 0, problem=why) for path, why in store.problems]
     return files
+
+
+@dataclass(frozen=True, slots=True)
+class HeldDays:
+    """The day folders one account and region of a source hold: first, last and how many."""
+
+    account: str
+    region: str
+    first: date
+    last: date
+    days: int
+
+
+def held_days(source: str, *, client: Any = None) -> list[HeldDays] | None:
+    """Per account and region of SOURCE's CloudTrail layout, the day folders it holds (any window), for
+    saying what a source does hold when a question found nothing; None if SOURCE does not follow the layout.
+
+    Only folder names are listed (year -> month -> day), never files: on a bucket that is one list call per
+    folder. Folders that are not dates are left out.
+    """
+    store, base = open_store(source, client)
+    accounts = find_accounts(lambda path: store.listdir(path)[0], base)
+    if accounts is None:
+        return None
+    held: list[HeldDays] = []
+    for account, account_path in accounts:
+        trail = join_key(account_path, LOG_FOLDER)
+        for region in sorted(store.listdir(trail)[0]):
+            days = sorted(day for _, day in _days(store, join_key(trail, region), Window()))
+            if days:
+                held.append(HeldDays(account, region, days[0], days[-1], len(days)))
+    return held
