@@ -10,8 +10,17 @@ import typer
 from ..errors import CannotRunError, ExitCode, UserError
 from ..hunt.levels import LEVELS
 from .investigate import show_scan_report
-from .options import INVESTIGATE_PANEL, AccountOpt, RegionOpt, SinceOpt, UntilOpt, command, parse_window
-from .output import FormatOption, OutputFormat, render, stderr, visible
+from .options import (
+    INVESTIGATE_PANEL,
+    AccountOpt,
+    RegionOpt,
+    SinceOpt,
+    UntilOpt,
+    command,
+    parse_window,
+    warn_if_unbounded,
+)
+from .output import FormatOption, LimitOption, OutputFormat, note, render
 
 LEVEL_METAVAR = "|".join(LEVELS)
 _HELD_LINES = 10  # account/region lines of "what SOURCE holds"; more are counted
@@ -19,14 +28,14 @@ _HELD_LINES = 10  # account/region lines of "what SOURCE holds"; more are counte
 
 def _warn(message: str) -> None:
     """A warning on stderr, as plain text: it may quote a rule file's name or a rule's title."""
-    text = visible(message, keep_newlines=True)
-    stderr.print(text, style="yellow", markup=False, highlight=False, soft_wrap=True)
+    for line in message.splitlines():
+        note(line, style="yellow")
 
 
 def _report(result: Any, floor: str) -> None:
     """On stderr, as `query` does: what the scan read and skipped; how many rules ran or could not."""
     show_scan_report(result.report)
-    stderr.print(f"[dim]{result.rules_run} rules run at level {floor} or above.[/dim]", highlight=False)
+    note(f"{result.rules_run} rules run at level {floor} or above.", style="dim")
     broken = [r for r in result.unrunnable if r.broken]
     others = len(result.unrunnable) - len(broken)
     for rule in broken:
@@ -114,7 +123,7 @@ def _exit(result: Any, threshold: str | None, source: str) -> None:
         return
     highest = result.highest_level()
     if highest and level_rank(highest) >= level_rank(threshold):
-        stderr.print(f"[red]A hit at level {highest} (--fail-on {threshold}).[/red]", highlight=False)
+        note(f"A hit at level {highest} (--fail-on {threshold}).", style="red")
         raise typer.Exit(ExitCode.FINDINGS)
     broken = [r for r in result.unrunnable if r.broken]
     if broken:
@@ -179,6 +188,7 @@ def register(app: typer.Typer) -> None:
             bool, typer.Option("--summary", help="Only the per-rule summary (hits, first/last seen, actors).")
         ] = False,
         fmt: FormatOption = OutputFormat.table,
+        limit: LimitOption = None,
     ) -> None:
         """Run SigmaHQ's CloudTrail rules (shipped) and your own over the events of SOURCE.
 
@@ -207,17 +217,16 @@ def register(app: typer.Typer) -> None:
         from ..queries.filters import window_filters
 
         window = parse_window(since, until, region, account)
+        warn_if_unbounded(source, window)
         with hunt(list_log_files(source, window), mapper, window_filters(window)) as result, paused_gc():
             if summary:
                 title = f"Per rule — {result.hit_count} hits"
-                render(result.summary, fmt, columns=SUMMARY_COLUMNS, title=title)
+                render(result.summary, fmt, columns=SUMMARY_COLUMNS, title=title, limit=limit)
+            elif fmt is OutputFormat.table:
+                title = f"Sigma hits — {result.hit_count}"
+                render(result.hits(), fmt, columns=HIT_TABLE_COLUMNS, title=title, limit=limit)
+                render(result.summary, fmt, columns=SUMMARY_COLUMNS, title="Per rule", limit=0)
             else:
-                # render takes a list for now; the hits stream from the library (`result.hits()`)
-                hits = list(result.hits())
-                if fmt is OutputFormat.table:
-                    render(hits, fmt, columns=HIT_TABLE_COLUMNS, title=f"Sigma hits — {result.hit_count}")
-                    render(result.summary, fmt, columns=SUMMARY_COLUMNS, title="Per rule")
-                else:
-                    render(hits, fmt, columns=HIT_COLUMNS)
+                render(result.hits(), fmt, columns=HIT_COLUMNS, limit=limit)
         _report(result, floor)
         _exit(result, threshold, source)
