@@ -337,3 +337,24 @@ def test_a_catastrophic_regex_and_a_hostile_user_agent_do_not_hang_the_hunt(tmp_
     result = hunt(str(tmp_path / "logs"), "--rules", str(rule), "--only", "--fail-on", "high", "-f", "json")
     assert result.exit_code == 1, result.output  # it finished, and found the one agent that matches
     assert [h["event_id"] for h in json.loads(result.stdout)] == ["aaaa"]
+
+
+def test_files_without_an_event_inside_the_window_are_not_a_clean_hunt(tmp_path: Path) -> None:
+    from support.logs import write_generated
+
+    write_generated(tmp_path)  # events from 2026-03-02 to 03-05; the day folders hold some past the window
+    result = CliRunner().invoke(
+        app,
+        [
+            "hunt",
+            str(tmp_path),
+            "--since",
+            "2026-03-05T23:00Z",
+            "--until",
+            "2026-03-06T00:00Z",
+            "--fail-on",
+            "high",
+        ],
+    )
+    assert result.exit_code == 3, result.output
+    assert "hold no event inside the window" in result.stderr

@@ -70,6 +70,8 @@ def _nothing_read(result: Any) -> str | None:
         return "no log files in SOURCE for this window"
     if report.records == 0:
         return f"the {report.files_listed} log files of the window hold no readable record"
+    if report.in_window == 0:
+        return f"the {report.files_listed} log files listed hold no event inside the window"
     return None
 
 

@@ -68,6 +68,8 @@ class ScanReport:
     files_read: int = 0
     files_prefiltered: int = 0
     records: int = 0
+    in_window: int = 0
+    """Records inside the time window (before any other filter): none means the window holds no event."""
     rows: int = 0
     bad_files: list[BadFile] = field(default_factory=list)
     digest_files: int = 0
@@ -83,6 +85,7 @@ class ScanReport:
         self.files_read += other.files_read
         self.files_prefiltered += other.files_prefiltered
         self.records += other.records
+        self.in_window += other.in_window
         self.rows += other.rows
         self.bad_files.extend(other.bad_files)
         self.digest_files += other.digest_files
@@ -362,6 +365,7 @@ def scan_chunk(files: Sequence[LogFile], plan: ScanPlan, out_path: str | None) -
             report.records += 1
             if (lo is not None and moment < lo) or (hi is not None and moment >= hi):
                 continue
+            report.in_window += 1
             try:
                 _keep(rec, moment, loc, filters, plan.mapper, report, out)
             except Exception as exc:  # one record, whatever its shape, never stops the scan
@@ -384,6 +388,9 @@ def _keep(
         return
     if not isinstance(rec.get("userIdentity"), dict):
         report.records_without_identity += 1
+    if mapper is None and out.path is None:  # counting only: no row to build
+        report.rows += 1
+        return
     if mapper is None:
         rows: Iterable[dict[str, Any]] = ({**row.full(), "dedup_key": _dedup_key(rec)},)
     else:
