@@ -95,6 +95,18 @@ def test_each_rule_names_the_key_and_registers_nothing(
     assert fragment in problems[0].message
 
 
+def test_central_bucket_key_in_another_region_cannot_also_encrypt_the_log_group(preview_stack: Any) -> None:
+    """CloudTrail needs the key in the central bucket's region, the log group needs one in the stack's."""
+    other_region_key = f"arn:aws:kms:eu-west-1:{ACCOUNT}:key/{KEY_ID}"
+    central = ["centralBucketName=log-archive", "kmsEncryption=true", f"kmsKeyArn={other_region_key}"]
+    (problem,) = refused(preview_stack, *central, "cloudWatchLogs=true").problems
+    assert problem.key == "kmsKeyArn"
+    assert "eu-west-1" in problem.message and "us-east-1" in problem.message
+    assert "`cloudWatchLogs: true`" in problem.message and "`centralBucketName`" in problem.message
+    # Without CloudWatch Logs the key only has to be in the bucket's region, which the stack cannot check.
+    assert preview_stack("dev", *(f"audit-trail:{o}" for o in central)).error is None
+
+
 def test_pci_with_90_days_is_refused_quoting_10_5_1(preview_stack: Any) -> None:
     (problem,) = refused(preview_stack, "profile=pci", "retentionDays=90").problems
     assert str(problem) == (

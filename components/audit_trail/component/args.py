@@ -139,8 +139,8 @@ class AuditTrailArgs(TypedDict, total=False):
     central_bucket_name: str
     """Log into this existing bucket (e.g. a log-archive account's) instead of creating one. Default none."""
     object_lock_mode: ObjectLockMode
-    """Object lock of the log bucket: None, GOVERNANCE or COMPLIANCE. Enabling it on an existing stack
-    replaces the bucket. Default None."""
+    """Object lock of the log bucket: None, GOVERNANCE or COMPLIANCE; switched on in place (the bucket is
+    kept), locking new log files. Default None."""
     object_lock_retention_days: int
     """Default object-lock retention of each log file, at most retention_days. Default retention_days."""
     athena: bool

@@ -268,6 +268,20 @@ def kms_rule(s: AuditTrailSettings, region: str | None) -> Iterable[Problem]:
                 f"is in region {match['region']}, but the trail and its bucket are in {region}; CloudTrail "
                 "needs the key in the bucket's region. Use a key from that region.",
             )
+        elif match["region"] != region and s.cloud_watch_logs:
+            # A central bucket may be elsewhere, and CloudTrail needs the key in the bucket's region; but the
+            # log group is created in the stack's region with the same key, and a KMS key is a regional
+            # resource: CloudWatch Logs calls KMS in the log group's region (CreateLogGroup's kmsKeyId is a key
+            # of that region), so CreateLogGroup would fail after validation had passed.
+            yield Problem(
+                "kmsKeyArn",
+                s.kms_key_arn,
+                f"is in region {match['region']} (the central bucket's, as CloudTrail needs), but "
+                f"`cloudWatchLogs: true` also encrypts the log group in the stack's region {region} with it, "
+                "and CloudWatch Logs accepts only a key of the log group's region. Unset `cloudWatchLogs`, "
+                f"or deploy the stack in {match['region']}, or remove `centralBucketName` and use a key "
+                f"from {region}.",
+            )
 
 
 def organization_rule(s: AuditTrailSettings, region: str | None) -> Iterable[Problem]:

@@ -17,6 +17,7 @@ from .resources.athena import add_athena
 from .resources.cis_alarms import cis_alarms
 from .resources.cloudwatch_delivery import cloudwatch_delivery
 from .resources.context import Context
+from .resources.kms_key import alarm_topic_key
 from .resources.log_bucket import log_bucket
 from .resources.trail_options import EncryptionKey, trail_arguments
 from .validation import validate
@@ -56,7 +57,8 @@ class AuditTrail(pulumi.ComponentResource):
     s3_key_prefix: pulumi.Output[str]
     """Key prefix of the log files in the bucket (may be empty)."""
     logs_location: pulumi.Output[str]
-    """Where this account's log files land: `s3://bucket/[prefix/]AWSLogs/<account>/`."""
+    """Where this account's log files land: `s3://bucket/[prefix/]AWSLogs/<account>/`, or
+    `s3://bucket/[prefix/]AWSLogs/<o-id>/<account>/` for an organization trail."""
     console_url: pulumi.Output[str]
     """Link to the trail in the AWS console."""
 
@@ -103,7 +105,9 @@ class AuditTrail(pulumi.ComponentResource):
             ),
         )
         if delivery is not None and settings.cis_alarms:
-            cis_alarms(ctx, log_group=delivery.group, topic_key_arn=key.for_alarm_topic(ctx))
+            # The topic has a key of its own: the trail's key protects the logs, and CloudWatch needs decrypt
+            # on whatever key encrypts the topic.
+            cis_alarms(ctx, log_group=delivery.group, topic_key_arn=alarm_topic_key(ctx))
         if settings.athena:
             add_athena(ctx, bucket_name=bucket.name)
 
@@ -113,8 +117,9 @@ class AuditTrail(pulumi.ComponentResource):
         self.bucket_arn = bucket.arn
         self.home_region = trail.home_region
         self.s3_key_prefix = pulumi.Output.from_input(settings.s3_key_prefix)
+        # An organization trail writes every account, this one included, under AWSLogs/<o-id>/<account>/.
         self.logs_location = pulumi.Output.all(bucket.name, account).apply(
-            lambda a: cloudtrail_layout.logs_location(a[0], settings.s3_key_prefix, a[1])
+            lambda a: cloudtrail_layout.logs_location(a[0], settings.s3_key_prefix, a[1], settings.organization)
         )
         self.console_url = pulumi.Output.all(partition, trail.home_region, trail.arn).apply(
             lambda a: arns.trail_console_url(a[0], a[1], a[2])

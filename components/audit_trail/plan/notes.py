@@ -45,8 +45,15 @@ class Where:
 def existing_key(s: AuditTrailSettings, at: Where) -> Note | None:
     if not (s.kms_encryption and s.kms_key_arn):
         return None
+    # The key's own region (a central bucket's key may be elsewhere): readers decrypt through S3 there.
+    parts = s.kms_key_arn.split(":")
+    key_region = parts[3] if len(parts) > 3 and parts[3] else at.region
     statements = cloudtrail_statements(
-        partition=at.partition, account_id=at.account, trail_arn=at.trail_arn(s)
+        partition=at.partition, region=key_region, account_id=at.account, trail_arn=at.trail_arn(s)
+    )
+    text = (
+        f"The stack does not change the policy of {s.kms_key_arn}. Its administrators must add these "
+        "statements before `pulumi up`."
     )
     if s.cloud_watch_logs:
         statements.append(
@@ -57,12 +64,16 @@ def existing_key(s: AuditTrailSettings, at: Where) -> Note | None:
                 log_group_name=log_group_name(s.trail_name),
             )
         )
-    return Note(
-        "Existing KMS key",
-        f"The stack does not change the policy of {s.kms_key_arn}. Its administrators must add these "
-        "statements, or CloudTrail cannot deliver logs:",
-        {"Statement": statements},
+        text += (
+            f" The CloudWatch Logs group {log_group_name(s.trail_name)} is created with this key before the "
+            "trail: without AllowCloudWatchLogsEncryptTrailLogGroup, `pulumi up` fails at the log group "
+            "(CreateLogGroup is refused: CloudWatch Logs may not use the key) and creates no trail."
+        )
+    text += (
+        " Without the CloudTrail statements, creating the trail fails "
+        "(InsufficientEncryptionPolicyException) and no log is delivered. The statements:"
     )
+    return Note("Existing KMS key", text, {"Statement": statements})
 
 
 def central_bucket(s: AuditTrailSettings, at: Where) -> Note | None:
@@ -88,11 +99,12 @@ def object_lock(s: AuditTrailSettings, at: Where) -> Note | None:
         return None
     return Note(
         "Object lock",
-        f"New log files are locked in {s.object_lock_mode.value} mode for "
-        f"{s.lock_retention_days} days. S3 turns object lock on only when a bucket is "
-        "created: on a stack that already has its log bucket, this REPLACES the bucket - a new, "
-        "empty bucket receives the logs and the old one (with its logs) is kept only when "
-        "retainOnDelete is on. With a fixed bucketName the replacement fails, as the name is taken.",
+        f"New log files are locked in {s.object_lock_mode.value} mode for {s.lock_retention_days} days; "
+        "files already in the bucket stay unlocked. The lock is enabled on the existing bucket (versioning "
+        "is on), so the bucket is not replaced. S3 asks for a checksum (Content-MD5 or "
+        "x-amz-sdk-checksum-algorithm) on every PUT into a bucket with default retention; AWS does not "
+        "document whether CloudTrail's deliveries carry one, so after `pulumi up` check that log files "
+        "arrive: `audit-trail doctor` shows the trail's last delivery error.",
         warning=True,
     )
 
