@@ -269,10 +269,9 @@ def kms_rule(s: AuditTrailSettings, region: str | None) -> Iterable[Problem]:
                 "needs the key in the bucket's region. Use a key from that region.",
             )
         elif match["region"] != region and s.cloud_watch_logs:
-            # A central bucket may be elsewhere, and CloudTrail needs the key in the bucket's region; but the
-            # log group is created in the stack's region with the same key, and a KMS key is a regional
-            # resource: CloudWatch Logs calls KMS in the log group's region (CreateLogGroup's kmsKeyId is a key
-            # of that region), so CreateLogGroup would fail after validation had passed.
+            # A central bucket may be elsewhere, and CloudTrail needs the key in the bucket's region; but
+            # the log group is created in the stack's region with the same key, and a KMS key is regional:
+            # CloudWatch Logs uses a key of the log group's region, so CreateLogGroup would fail.
             yield Problem(
                 "kmsKeyArn",
                 s.kms_key_arn,

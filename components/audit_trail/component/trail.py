@@ -119,7 +119,9 @@ class AuditTrail(pulumi.ComponentResource):
         self.s3_key_prefix = pulumi.Output.from_input(settings.s3_key_prefix)
         # An organization trail writes every account, this one included, under AWSLogs/<o-id>/<account>/.
         self.logs_location = pulumi.Output.all(bucket.name, account).apply(
-            lambda a: cloudtrail_layout.logs_location(a[0], settings.s3_key_prefix, a[1], settings.organization)
+            lambda a: cloudtrail_layout.logs_location(
+                a[0], settings.s3_key_prefix, a[1], settings.organization
+            )
         )
         self.console_url = pulumi.Output.all(partition, trail.home_region, trail.arn).apply(
             lambda a: arns.trail_console_url(a[0], a[1], a[2])

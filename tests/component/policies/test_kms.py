@@ -144,6 +144,8 @@ def test_alarm_topic_key_policy_is_admin_plus_cloudwatch_only() -> None:
 
 def test_cloudtrail_statements_are_what_an_existing_key_must_contain() -> None:
     arn = trail_arn("aws", "us-east-1")
-    required = kms.cloudtrail_statements(partition="aws", region="us-east-1", account_id=ACCOUNT, trail_arn=arn)
+    required = kms.cloudtrail_statements(
+        partition="aws", region="us-east-1", account_id=ACCOUNT, trail_arn=arn
+    )
     full = kms.trail_key_policy(partition="aws", region="us-east-1", account_id=ACCOUNT, trail_arn=arn)
     assert required == full["Statement"][1:]

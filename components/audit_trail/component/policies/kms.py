@@ -151,7 +151,9 @@ def trail_key_policy(
     """The whole key policy of the key the stack creates for the trail."""
     statements = [
         account_admin_statement(partition=partition, account_id=account_id),
-        *cloudtrail_statements(partition=partition, region=region, account_id=account_id, trail_arn=trail_arn),
+        *cloudtrail_statements(
+            partition=partition, region=region, account_id=account_id, trail_arn=trail_arn
+        ),
     ]
     if log_group_name is not None:
         statements.append(

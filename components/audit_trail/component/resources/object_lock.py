@@ -8,10 +8,11 @@ pulumi-aws documents the resource as working "for new and existing buckets"; tur
 leaves the Bucket's inputs untouched.
 
 Delivery: S3 requires `Content-MD5` or an `x-amz-sdk-checksum-algorithm` checksum on every PUT that gets a
-retention period (S3 user guide, "Configuring S3 Object Lock": "The Content-MD5 or x-amz-sdk-checksum-algorithm
-header is required for any request to upload an object with a retention period"). AWS documents no exception
-or failure for CloudTrail's own deliveries, but no document says they carry a checksum either: `plan` says so,
-and `audit-trail doctor` shows the trail's last delivery error after the first `pulumi up`.
+retention period (S3 user guide, "Configuring S3 Object Lock": "The Content-MD5 or
+x-amz-sdk-checksum-algorithm header is required for any request to upload an object with a retention
+period"). AWS documents no exception or failure for CloudTrail's own deliveries, but no document says they
+carry a checksum either: `plan` says so, and `audit-trail doctor` shows the trail's last delivery error
+after the first `pulumi up`.
 """
 
 from __future__ import annotations
