@@ -85,6 +85,44 @@ def refused(preview_stack: Any, *options: str) -> ConfigError:
         (["accessLogging=true", "accessLogRetentionDays=0"], "accessLogRetentionDays", "from 1 to 3650"),
         (["s3DataEvents=Writes"], "s3DataEvents", "expected one of None, ReadOnly, WriteOnly, All"),
         (["profile=nist"], "profile", "expected one of seed, cis, soc2, pci, hipaa"),
+        (
+            ['dataEventSelectors=[{"resourceTyp": "AWS::SNS::Topic"}]'],
+            "dataEventSelectors",
+            "unknown key `resourceTyp`; did you mean `resourceType`?",
+        ),
+        (['dataEventSelectors=[{"readWrite": "All"}]'], "dataEventSelectors", "has no `resourceType`"),
+        (['dataEventSelectors=[{"resourceType": "sns-topic"}]'], "dataEventSelectors", "AWS::Service::Type"),
+        (
+            ['dataEventSelectors=[{"resourceType": "AWS::SNS::Topic", "readWrite": "Writes"}]'],
+            "dataEventSelectors",
+            "`readWrite`: expected one of All, ReadOnly, WriteOnly",
+        ),
+        (
+            ["s3DataEvents=All", 'dataEventSelectors=[{"resourceType": "AWS::S3::Object"}]'],
+            "dataEventSelectors",
+            "which `s3DataEvents` already records",
+        ),
+        (
+            ['dataEventSelectors=[{"resourceType": "AWS::SNS::Topic"}, {"resourceType": "AWS::SNS::Topic"}]'],
+            "dataEventSelectors",
+            "repeats resource type AWS::SNS::Topic",
+        ),
+        (
+            ['dataEventSelectors=[{"resourceType": "AWS::SNS::Topic", "excludePrincipalArns": ["backup"]}]'],
+            "dataEventSelectors",
+            "takes principal ARNs or ARN prefixes",
+        ),
+        (
+            ['networkActivityEvents=["kms.amazonaws"]'],
+            "networkActivityEvents",
+            "did you mean `kms.amazonaws.com`?",
+        ),
+        (
+            ['networkActivityEvents=["kms.amazonaws.com", "kms.amazonaws.com"]'],
+            "networkActivityEvents",
+            "is listed twice",
+        ),
+        (["networkActivityDeniedOnly=true"], "networkActivityDeniedOnly", "names no event source"),
     ],
 )
 def test_each_rule_names_the_key_and_registers_nothing(

@@ -83,7 +83,7 @@ def test_cis_profile_full_graph(preview_stack: Any) -> None:
     )
     key_arn = inputs["kmsKeyId"]
     assert key_arn.startswith(f"arn:aws:kms:us-east-1:{ACCOUNT}:key/")
-    management, s3 = inputs["advancedEventSelectors"]
+    management, s3, log_access = inputs["advancedEventSelectors"]
     assert management == {
         "fieldSelectors": [{"equals": ["Management"], "field": "eventCategory"}],
         "name": "Management events (All)",
@@ -99,6 +99,13 @@ def test_cis_profile_full_graph(preview_stack: Any) -> None:
                 f"arn:aws:s3:::{logging['targetBucket']}/",
             ],
         },
+    ]
+    # CIS 3.8/3.9 "every bucket": the trail bucket too, for all but CloudTrail's PutObject deliveries.
+    assert log_access["fieldSelectors"] == [
+        {"equals": ["Data"], "field": "eventCategory"},
+        {"equals": ["AWS::S3::Object"], "field": "resources.type"},
+        {"field": "resources.ARN", "startsWiths": [f"arn:aws:s3:::{logging['bucket']}/"]},
+        {"field": "eventName", "notEquals": ["PutObject"]},
     ]
     assert inputs["cloudWatchLogsGroupArn"] == (
         f"arn:aws:logs:us-east-1:{ACCOUNT}:log-group:cloudtrail/account-activity-trail:*"

@@ -222,7 +222,7 @@ def test_s3_data_events_use_advanced_selectors_that_skip_the_log_buckets(preview
     result = plan(preview_stack, "s3DataEvents=WriteOnly", "accessLogging=true", "lambdaDataEvents=true")
     inputs = one(result, TRAIL)["inputs"]
     assert "eventSelectors" not in inputs
-    management, s3, lam = inputs["advancedEventSelectors"]
+    management, s3, lam, log_access = inputs["advancedEventSelectors"]
     assert management["fieldSelectors"] == [{"equals": ["Management"], "field": "eventCategory"}]
     logging = one(result, "aws:s3/bucketLogging:BucketLogging")["inputs"]
     buckets = sorted([logging["bucket"], logging["targetBucket"]])
@@ -230,6 +230,10 @@ def test_s3_data_events_use_advanced_selectors_that_skip_the_log_buckets(preview
     assert sorted(excluded) == [f"arn:aws:s3:::{b}/" for b in buckets]
     assert {"equals": ["false"], "field": "readOnly"} in s3["fieldSelectors"]
     assert {"equals": ["AWS::Lambda::Function"], "field": "resources.type"} in lam["fieldSelectors"]
+    # The trail bucket (not the access-log bucket) is watched for everything but CloudTrail's PutObject.
+    assert {"field": "resources.ARN", "startsWiths": [f"arn:aws:s3:::{logging['bucket']}/"]} in log_access[
+        "fieldSelectors"
+    ]
 
 
 def test_insights_on_call_and_error_rates(preview_stack: Any) -> None:

@@ -9,12 +9,15 @@ rules beyond its type - a function in `RULES`.
 
 from __future__ import annotations
 
+import difflib
 import ipaddress
 import re
 from collections.abc import Callable, Iterable
 
 from ..arns import partition_of_region
+from .event_sources import NETWORK_ACTIVITY_SOURCES
 from .problems import Problem
+from .args import DataEvents
 from .profiles import violations
 from .settings import AuditTrailSettings
 
@@ -216,13 +219,13 @@ def monitoring_rule(s: AuditTrailSettings, region: str | None) -> Iterable[Probl
 
 
 def events_rule(s: AuditTrailSettings, region: str | None) -> Iterable[Problem]:
-    if not s.management_events and not s.has_data_events:
+    if not s.management_events and not s.has_advanced_selectors:
         yield Problem(
             "managementEvents",
             False,
-            "with no management events and no data events (`s3DataEvents`, `lambdaDataEvents`, "
-            "`dynamodbDataEvents`) the trail would record nothing. Keep management events on, or add data "
-            "events.",
+            "with no management events, no data events (`s3DataEvents`, `lambdaDataEvents`, "
+            "`dynamodbDataEvents`, `dataEventSelectors`) and no `networkActivityEvents` the trail would "
+            "record nothing. Keep management events on, or add data events.",
         )
     if s.insights and not s.management_events:
         yield Problem(
@@ -231,6 +234,97 @@ def events_rule(s: AuditTrailSettings, region: str | None) -> Iterable[Problem]:
             "CloudTrail Insights analyses management events, and CloudTrail rejects Insights on a trail that "
             "records none. Set `managementEvents: true`, or unset `insights`.",
         )
+
+
+_RESOURCE_TYPE = re.compile(r"AWS::[A-Za-z0-9]+::[A-Za-z0-9]+")
+_ARN_PREFIX = re.compile(r"arn:[a-z-]+:[a-z0-9-]+:")
+# The types the three switches select; a `dataEventSelectors` entry for one of them would duplicate it.
+_SWITCHED_TYPES = {
+    "AWS::S3::Object": "s3DataEvents",
+    "AWS::Lambda::Function": "lambdaDataEvents",
+    "AWS::DynamoDB::Table": "dynamodbDataEvents",
+}
+_DATA_EVENTS_PAGE = "the CloudTrail user guide's data events table (logging-data-events-with-cloudtrail.html)"
+
+
+def data_event_selectors_rule(s: AuditTrailSettings, region: str | None) -> Iterable[Problem]:
+    switched = {
+        "AWS::S3::Object": s.s3_data_events is not DataEvents.NONE,
+        "AWS::Lambda::Function": s.lambda_data_events,
+        "AWS::DynamoDB::Table": s.dynamodb_data_events,
+    }
+    seen: set[str] = set()
+    for index, selector in enumerate(s.data_event_selectors):
+        where = f"entry {index + 1}"
+        resource_type = selector.get("resource_type")
+        if not resource_type:
+            yield Problem(
+                "dataEventSelectors",
+                selector,
+                f"{where} has no `resourceType`; name the data-event resource type, e.g. AWS::SNS::Topic "
+                f"(see {_DATA_EVENTS_PAGE}).",
+            )
+            continue
+        if not _RESOURCE_TYPE.fullmatch(resource_type):
+            yield Problem(
+                "dataEventSelectors",
+                resource_type,
+                f"{where}: `resourceType` must look like AWS::Service::Type, e.g. AWS::S3::Object or "
+                f"AWS::Lambda::Function (see {_DATA_EVENTS_PAGE}).",
+            )
+        if switched.get(resource_type):
+            yield Problem(
+                "dataEventSelectors",
+                resource_type,
+                f"{where} selects {resource_type}, which `{_SWITCHED_TYPES[resource_type]}` already records. "
+                "Keep one of the two.",
+            )
+        if resource_type in seen:
+            yield Problem(
+                "dataEventSelectors",
+                resource_type,
+                f"{where} repeats resource type {resource_type}. Merge the entries into one.",
+            )
+        seen.add(resource_type)
+        for arn in selector.get("exclude_principal_arns", []):
+            if not _ARN_PREFIX.match(arn):
+                yield Problem(
+                    "dataEventSelectors",
+                    arn,
+                    f"{where}: `excludePrincipalArns` takes principal ARNs or ARN prefixes, e.g. "
+                    "arn:aws:iam::123456789012:role/backup or arn:aws:sts::123456789012:assumed-role/backup/.",
+                )
+        if any(not name or not name.strip() for name in selector.get("event_names", [])):
+            yield Problem(
+                "dataEventSelectors",
+                selector.get("event_names"),
+                f"{where}: `eventNames` has an empty name; list API actions such as DeleteObject.",
+            )
+
+
+def network_activity_rule(s: AuditTrailSettings, region: str | None) -> Iterable[Problem]:
+    if s.network_activity_denied_only and not s.network_activity_events:
+        yield Problem(
+            "networkActivityDeniedOnly",
+            True,
+            "filters network activity events, but `networkActivityEvents` names no event source. List the "
+            'sources, e.g. ["kms.amazonaws.com"], or unset this key.',
+        )
+    seen: set[str] = set()
+    for source in s.network_activity_events:
+        if source in seen:
+            yield Problem("networkActivityEvents", source, "is listed twice. Remove the repeat.")
+        seen.add(source)
+        if source not in NETWORK_ACTIVITY_SOURCES:
+            guess = difflib.get_close_matches(source, sorted(NETWORK_ACTIVITY_SOURCES), n=1, cutoff=0.6)
+            hint = f"did you mean `{guess[0]}`? " if guess else ""
+            yield Problem(
+                "networkActivityEvents",
+                source,
+                f"is not an event source CloudTrail records network activity for; {hint}give the full "
+                'source name such as kms.amazonaws.com (the list: CloudTrail user guide, "Logging network '
+                'activity events"); for a source CloudTrail added after this release, upgrade audit-trail.',
+            )
 
 
 def kms_rule(s: AuditTrailSettings, region: str | None) -> Iterable[Problem]:
@@ -378,6 +472,8 @@ RULES: tuple[Rule, ...] = (
     tags_rule,
     monitoring_rule,
     events_rule,
+    data_event_selectors_rule,
+    network_activity_rule,
     kms_rule,
     organization_rule,
     central_bucket_rule,

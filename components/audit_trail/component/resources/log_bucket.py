@@ -27,7 +27,8 @@ class LogBucket:
     ready: list[pulumi.Resource]
     """What must exist before the trail is created (CloudTrail checks the bucket policy then)."""
     log_buckets: list[pulumi.Output[str]]
-    """Buckets holding logs, left out of S3 data events: each delivery would otherwise be logged again."""
+    """Buckets holding logs, the trail's own first: S3 data events leave out their deliveries, which would
+    otherwise be logged, delivered and logged again (see `selectors`)."""
 
 
 def log_bucket(ctx: Context, *, kms_key_arn: pulumi.Output[str] | None) -> LogBucket:

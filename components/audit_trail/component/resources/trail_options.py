@@ -50,20 +50,9 @@ def trail_arguments(
     s = ctx.settings
     read_write = s.read_write_type
     arguments: dict[str, Any] = {}
-    if s.has_data_events:
+    if s.has_advanced_selectors:
         arguments["advanced_event_selectors"] = pulumi.Output.all(ctx.partition, *log_buckets).apply(
-            lambda a: _advanced(
-                advanced_event_selectors(
-                    partition=a[0],
-                    management_events=s.management_events,
-                    read_write_type=read_write,
-                    s3_data_events=s.s3_data_events,
-                    lambda_data_events=s.lambda_data_events,
-                    dynamodb_data_events=s.dynamodb_data_events,
-                    excluded_buckets=a[1:],
-                )
-                or []
-            )
+            lambda a: _advanced(advanced_event_selectors(s, partition=a[0], log_buckets=a[1:]) or [])
         )
     else:
         arguments["event_selectors"] = [
