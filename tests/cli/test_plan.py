@@ -141,3 +141,39 @@ def test_mocks_answer_like_aws_for_the_resources_options_add(preview_program) ->
     assert role_arn.startswith("arn:aws-us-gov:iam::123456789012:role/delivery-")
     assert topic_arn.startswith("arn:aws-us-gov:sns:us-gov-east-1:123456789012:alarms-")
     assert topic_id == topic_arn
+
+
+@pytest.mark.parametrize(
+    ("region", "suggestion"), [("eu-west1", "eu-west-1"), ("us-gov-wst-1", "us-gov-west-1"), ("mars-1", None)]
+)
+def test_an_unknown_region_is_refused_with_a_suggestion(region: str, suggestion: str | None) -> None:
+    result = runner.invoke(app, ["plan", "--cwd", str(PROJECT_DIR), "--set", f"aws:region={region}"])
+    assert result.exit_code == 2
+    out = " ".join(result.output.split())
+    assert f'aws:region = "{region}": is not an AWS region this release knows' in out
+    if suggestion:
+        assert f"did you mean `{suggestion}`?" in out
+    assert "audit-trail:extraRegions" in out
+
+
+def test_a_region_newer_than_the_list_is_allowed_by_extra_regions(tmp_path: Path) -> None:
+    out = tmp_path / "plan.json"
+    result = runner.invoke(
+        app,
+        [
+            "plan",
+            "--cwd",
+            str(PROJECT_DIR),
+            "--set",
+            "aws:region=eu-west-9",
+            "--set",
+            'extraRegions=["eu-west-9"]',
+        ]
+        + ["--set", "athena=true", "--json", str(out)],
+    )
+    assert result.exit_code == 0, result.output
+    doc = json.loads(out.read_text())
+    trail = next(r for r in doc["resources"] if r["type"] == "aws:cloudtrail/trail:Trail")
+    assert trail["inputs"]["name"] == "account-activity-trail"
+    table = next(r for r in doc["resources"] if r["type"] == "aws:glue/catalogTable:CatalogTable")
+    assert "eu-west-9" in table["inputs"]["parameters"]["projection.region.values"].split(",")

@@ -230,4 +230,7 @@ def test_config_keys_are_the_provider_schema_names() -> None:
         "s3KeyPrefix",
         "logsLocation",
         "consoleUrl",
+        "athenaDatabase",
+        "athenaTable",
+        "athenaWorkgroup",
     ]

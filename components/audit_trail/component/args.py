@@ -169,7 +169,16 @@ class AuditTrailArgs(TypedDict, total=False):
     kept), locking new log files. Default None."""
     object_lock_retention_days: int
     """Default object-lock retention of each log file, at most retention_days. Default retention_days."""
+    extra_regions: list[str]
+    """Regions to accept beyond the list this release knows (a region AWS opened since), e.g.
+    `["eu-west-9"]`: `aws:region` may then be one of them, and the Athena table projects them. Default none."""
     athena: bool
     """Query the logs at scale with Athena: a Glue table over the bucket (CloudTrail schema, partition
     projection on account, region and date), a workgroup whose results are encrypted and expire after 7 days,
     and one named query per canned question of the CLI. Default false."""
+    athena_database: str
+    """With athena: name of the Glue database (lower-case letters, digits, `_`). Default: unique to the
+    stack, `<component>_<stack>` as a Glue name (e.g. `audit_trail_prod`)."""
+    athena_workgroup: str
+    """With athena: name of the Athena workgroup (letters, digits, `.`, `_`, `-`; at most 128). Default:
+    unique to the stack, `<component>-<stack>` (e.g. `audit-trail-prod`)."""

@@ -14,7 +14,8 @@ import ipaddress
 import re
 from collections.abc import Callable, Iterable
 
-from ..arns import partition_of_region
+from .. import regions
+from ..regions import partition_of_region
 from .event_sources import NETWORK_ACTIVITY_SOURCES
 from .problems import Problem
 from .args import DataEvents
@@ -32,7 +33,7 @@ MAX_ACCESS_LOG_DAYS = 3650
 
 _ORG_ID = re.compile(r"o-[a-z0-9]{10,32}")
 _KMS_KEY_ARN = re.compile(
-    r"arn:(?P<partition>aws|aws-cn|aws-us-gov):kms:(?P<region>[a-z0-9-]+):(?P<account>\d{12}):key/(?P<id>[A-Za-z0-9-]+)"
+    r"arn:(?P<partition>aws[a-z-]*):kms:(?P<region>[a-z0-9-]+):(?P<account>\d{12}):key/(?P<id>[A-Za-z0-9-]+)"
 )
 _EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 
@@ -46,6 +47,31 @@ def _is_ip(name: str) -> bool:
 
 
 _TRAIL_NAME = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9]|[._-](?=[A-Za-z0-9]))*")
+
+
+_REGION_NAME = re.compile(r"[a-z]{2,4}(-[a-z]+)+-\d{1,2}")
+
+
+def region_rule(s: AuditTrailSettings, region: str | None) -> Iterable[Problem]:
+    """`aws:region` must be a region of a known partition (or listed in `extraRegions`): a typo would
+    otherwise deploy nowhere or, in `plan`, preview a stack in a region that does not exist."""
+    for extra in s.extra_regions:
+        if not _REGION_NAME.fullmatch(extra):
+            yield Problem(
+                "extraRegions",
+                extra,
+                "is not a region name (like eu-west-1 or us-gov-east-1). Correct or remove it.",
+            )
+    if region is None or region in regions.all_regions() or region in s.extra_regions:
+        return
+    close = regions.closest_region(region)
+    hint = f"did you mean `{close}`? " if close else ""
+    yield Problem(
+        "aws:region",
+        region,
+        f"is not an AWS region this release knows; {hint}Set a region such as us-east-1 or eu-west-1. For a "
+        f'region AWS opened since, list it in `audit-trail:extraRegions` (e.g. ["{region}"]).',
+    )
 
 
 def trail_name_rule(s: AuditTrailSettings, region: str | None) -> Iterable[Problem]:
@@ -457,12 +483,41 @@ def object_lock_rule(s: AuditTrailSettings, region: str | None) -> Iterable[Prob
         )
 
 
+_GLUE_DATABASE = re.compile(r"[a-z0-9_]{1,255}")
+_WORKGROUP = re.compile(r"[A-Za-z0-9._-]{1,128}")
+
+
+def athena_rule(s: AuditTrailSettings, region: str | None) -> Iterable[Problem]:
+    names = (
+        (
+            "athenaDatabase",
+            s.athena_database,
+            _GLUE_DATABASE,
+            "a Glue database name for Athena is 1-255 lower-case letters, digits and `_`",
+        ),
+        (
+            "athenaWorkgroup",
+            s.athena_workgroup,
+            _WORKGROUP,
+            "an Athena workgroup name is 1-128 letters, digits, `.`, `_` and `-`",
+        ),
+    )
+    for key, value, pattern, rule in names:
+        if not value:
+            continue
+        if not s.athena:
+            yield Problem(key, value, "names an Athena resource, which exists only with `athena: true`.")
+        elif not pattern.fullmatch(value):
+            yield Problem(key, value, f"{rule}. Choose another, or unset it for a name unique to the stack.")
+
+
 def profile_rule(s: AuditTrailSettings, region: str | None) -> Iterable[Problem]:
     """What the chosen compliance profile's standard forbids."""
     return violations(s)
 
 
 RULES: tuple[Rule, ...] = (
+    region_rule,
     trail_name_rule,
     bucket_name_rule,
     retention_rule,
@@ -479,6 +534,7 @@ RULES: tuple[Rule, ...] = (
     central_bucket_rule,
     access_logging_rule,
     object_lock_rule,
+    athena_rule,
     profile_rule,
 )
 

@@ -52,7 +52,10 @@ class AuditTrailSettings:
     central_bucket_name: str = ""
     object_lock_mode: ObjectLockMode = ObjectLockMode.NONE
     object_lock_retention_days: int | None = None
+    extra_regions: list[str] = field(default_factory=list)
     athena: bool = False
+    athena_database: str = ""
+    athena_workgroup: str = ""
 
     # --- derived: what several builders and rules ask of the settings -------------------------------------
 

@@ -33,8 +33,13 @@ STACK_OUTPUTS = {
     "s3KeyPrefix": "s3_key_prefix",
     "logsLocation": "logs_location",
     "consoleUrl": "console_url",
+    "athenaDatabase": "athena_database",
+    "athenaTable": "athena_table",
+    "athenaWorkgroup": "athena_workgroup",
 }
 """Stack output name -> component attribute: the contract the CLI and other tools read."""
+ATHENA_OUTPUTS = frozenset({"athenaDatabase", "athenaTable", "athenaWorkgroup"})
+"""Exported only by a stack with `athena: true`."""
 
 
 class InvalidConfiguration(ConfigError, pulumi.RunError):
@@ -61,6 +66,12 @@ class AuditTrail(pulumi.ComponentResource):
     `s3://bucket/[prefix/]AWSLogs/<o-id>/<account>/` for an organization trail."""
     console_url: pulumi.Output[str]
     """Link to the trail in the AWS console."""
+    athena_database: pulumi.Output[Optional[str]]  # noqa: UP045
+    """With athena: the Glue database holding the trail table (else null)."""
+    athena_table: pulumi.Output[Optional[str]]  # noqa: UP045
+    """With athena: the trail table (else null)."""
+    athena_workgroup: pulumi.Output[Optional[str]]  # noqa: UP045
+    """With athena: the Athena workgroup to query in (else null)."""
 
     def __init__(
         self,
@@ -108,8 +119,8 @@ class AuditTrail(pulumi.ComponentResource):
             # The topic has a key of its own: the trail's key protects the logs, and CloudWatch needs decrypt
             # on whatever key encrypts the topic.
             cis_alarms(ctx, log_group=delivery.group, topic_key_arn=alarm_topic_key(ctx))
-        if settings.athena:
-            add_athena(ctx, bucket_name=bucket.name)
+        athena_names = add_athena(ctx, bucket_name=bucket.name) if settings.athena else None
+        self._athena = athena_names is not None
 
         self.trail_name = trail.name
         self.trail_arn = trail.arn
@@ -126,8 +137,17 @@ class AuditTrail(pulumi.ComponentResource):
         self.console_url = pulumi.Output.all(partition, trail.home_region, trail.arn).apply(
             lambda a: arns.trail_console_url(a[0], a[1], a[2])
         )
+        # Where `audit-trail query --engine athena --stack <stack>` finds the table.
+        self.athena_database = pulumi.Output.from_input(athena_names.database if athena_names else None)
+        self.athena_table = pulumi.Output.from_input(athena_names.table if athena_names else None)
+        self.athena_workgroup = pulumi.Output.from_input(athena_names.workgroup if athena_names else None)
         self.register_outputs({attr: getattr(self, attr) for attr in STACK_OUTPUTS.values()})
 
     def stack_outputs(self) -> dict[str, pulumi.Output[Any]]:
-        """The outputs under their stack output names (camelCase), for `pulumi.export`."""
-        return {key: getattr(self, attr) for key, attr in STACK_OUTPUTS.items()}
+        """The outputs under their stack output names (camelCase), for `pulumi.export`; the Athena ones only
+        when the stack has Athena."""
+        return {
+            key: getattr(self, attr)
+            for key, attr in STACK_OUTPUTS.items()
+            if self._athena or key not in ATHENA_OUTPUTS
+        }

@@ -8,7 +8,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from .. import arns
+from .. import arns, regions
 from ..component.args import ReadWriteType
 from ..component.config import args_from_config
 from ..component.policies.kms import cloudtrail_statements, log_group_statement
@@ -36,7 +36,7 @@ class Where:
 
     @property
     def partition(self) -> str:
-        return arns.partition_of_region(self.region)
+        return regions.partition_of_region(self.region)
 
     def trail_arn(self, s: AuditTrailSettings) -> str:
         return arns.trail_arn(self.partition, self.region, self.account, s.trail_name)
