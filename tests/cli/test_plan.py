@@ -168,8 +168,11 @@ def test_a_region_newer_than_the_list_is_allowed_by_extra_regions(tmp_path: Path
             "aws:region=eu-west-9",
             "--set",
             'extraRegions=["eu-west-9"]',
-        ]
-        + ["--set", "athena=true", "--json", str(out)],
+            "--set",
+            "athena=true",
+            "--json",
+            str(out),
+        ],
     )
     assert result.exit_code == 0, result.output
     doc = json.loads(out.read_text())

@@ -18,7 +18,10 @@ from support.event_selectors import records
 from support.graph import one
 
 ACCOUNT = "123456789012"
-LOG_KEY = f"AWSLogs/{ACCOUNT}/CloudTrail/us-east-1/2026/03/03/{ACCOUNT}_CloudTrail_us-east-1_20260303T1030Z_a1.json.gz"
+LOG_KEY = (
+    f"AWSLogs/{ACCOUNT}/CloudTrail/us-east-1/2026/03/03/"
+    f"{ACCOUNT}_CloudTrail_us-east-1_20260303T1030Z_a1.json.gz"
+)
 PERSON = {
     "type": "IAMUser",
     "principalId": "AIDAEXAMPLE",

@@ -20,7 +20,6 @@ import typer
 from audit_trail.cli.app import app
 from audit_trail.component.resources.athena import glue_name, table_parameters
 from audit_trail.errors import UserError
-from audit_trail.regions import regions_of
 from audit_trail.investigate import athena
 from audit_trail.investigate.ask import AthenaTarget, Engine, ask
 from audit_trail.investigate.local import answer, run_sql
@@ -28,6 +27,7 @@ from audit_trail.investigate.sources import list_log_files
 from audit_trail.queries import athena as athena_sql
 from audit_trail.queries import glue_table
 from audit_trail.queries import questions as q
+from audit_trail.regions import regions_of
 from audit_trail.window import Window
 from support.graph import of_type, one
 from support.logs import real_records, write_generated, write_real_folder
@@ -454,8 +454,11 @@ def test_cli_sends_the_questions_sql_to_the_workgroup_and_database(aws: str) -> 
             glue_table.DEFAULT_DATABASE,
             "--workgroup",
             "audit-trail",
-        ]
-        + ["--since", since, "-f", "json"],
+            "--since",
+            since,
+            "-f",
+            "json",
+        ],
     )
     assert result.exit_code == 0, result.output
     (qid,) = athena_client.list_query_executions(WorkGroup="audit-trail")["QueryExecutionIds"]

@@ -80,8 +80,8 @@ StackOpt = Annotated[
     str | None,
     typer.Option(
         "--stack",
-        help="Athena: the deployed stack whose athenaDatabase, athenaTable and athenaWorkgroup outputs to use "
-        "(read with `pulumi stack output`).",
+        help="Athena: the deployed stack whose athenaDatabase, athenaTable and athenaWorkgroup outputs to "
+        "use (read with `pulumi stack output`).",
         show_default=False,
     ),
 ]
@@ -195,7 +195,8 @@ def _scope(
         ]
         if given or table:
             raise UserError(
-                f"{', '.join(given or ['--table'])}: only for --engine athena; drop it, or add --engine athena."
+                f"{', '.join(given or ['--table'])}: only for --engine athena; drop it, or add "
+                "--engine athena."
             )
         return Scope(source, window, chosen)
     return Scope(source, window, chosen, AthenaNames(stack, database, table, workgroup))
@@ -220,8 +221,8 @@ def athena_target(
     workgroup = workgroup or str(outputs.get("athenaWorkgroup") or "") or None
     if database is None or workgroup is None:
         raise UserError(
-            "--engine athena: name the deployed stack (--stack dev reads its athenaDatabase and athenaWorkgroup "
-            "outputs) or give --database and --workgroup."
+            "--engine athena: name the deployed stack (--stack dev reads its athenaDatabase and "
+            "athenaWorkgroup outputs) or give --database and --workgroup."
         )
     return AthenaTarget(database, table or str(outputs.get("athenaTable") or DEFAULT_TABLE), workgroup)
 

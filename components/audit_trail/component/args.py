@@ -171,7 +171,8 @@ class AuditTrailArgs(TypedDict, total=False):
     """Default object-lock retention of each log file, at most retention_days. Default retention_days."""
     extra_regions: list[str]
     """Regions to accept beyond the list this release knows (a region AWS opened since), e.g.
-    `["eu-west-9"]`: `aws:region` may then be one of them, and the Athena table projects them. Default none."""
+    `["eu-west-9"]`: `aws:region` may then be one of them, and the Athena table projects them. Default
+    none."""
     athena: bool
     """Query the logs at scale with Athena: a Glue table over the bucket (CloudTrail schema, partition
     projection on account, region and date), a workgroup whose results are encrypted and expire after 7 days,

@@ -16,9 +16,9 @@ from collections.abc import Callable, Iterable
 
 from .. import regions
 from ..regions import partition_of_region
+from .args import DataEvents
 from .event_sources import NETWORK_ACTIVITY_SOURCES
 from .problems import Problem
-from .args import DataEvents
 from .profiles import violations
 from .settings import AuditTrailSettings
 
@@ -318,7 +318,8 @@ def data_event_selectors_rule(s: AuditTrailSettings, region: str | None) -> Iter
                     "dataEventSelectors",
                     arn,
                     f"{where}: `excludePrincipalArns` takes principal ARNs or ARN prefixes, e.g. "
-                    "arn:aws:iam::123456789012:role/backup or arn:aws:sts::123456789012:assumed-role/backup/.",
+                    "arn:aws:iam::123456789012:role/backup or "
+                    "arn:aws:sts::123456789012:assumed-role/backup/.",
                 )
         if any(not name or not name.strip() for name in selector.get("event_names", [])):
             yield Problem(

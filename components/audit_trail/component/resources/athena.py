@@ -17,7 +17,6 @@ import pulumi
 from pulumi_aws import athena, glue, s3
 
 from ...cloudtrail_layout import table_location
-from ...regions import regions_of
 from ...queries.athena import named_queries
 from ...queries.glue_table import (
     DEFAULT_TABLE,
@@ -28,6 +27,7 @@ from ...queries.glue_table import (
     TABLE_COLUMNS,
     projection_parameters,
 )
+from ...regions import regions_of
 from ..policies.athena_results import results_bucket_policy
 from ..settings import AuditTrailSettings
 from .buckets import expire_objects, lock_down
