@@ -27,6 +27,7 @@ from audit_trail.investigate.sources import list_log_files
 from audit_trail.queries import athena as athena_sql
 from audit_trail.queries import glue_table
 from audit_trail.queries import questions as q
+from audit_trail.queries.events_view import RESOURCES_AS_RECORDED
 from audit_trail.regions import regions_of
 from audit_trail.window import Window
 from support.graph import of_type, one
@@ -176,9 +177,13 @@ TRINO_MACROS = (
 
 
 def _trino_to_duckdb(sql: str) -> str:
-    """The two spellings DuckDB lacks, rewritten; everything else runs as Athena would run it."""
+    """The spellings DuckDB lacks, rewritten; everything else runs as Athena would run it."""
     sql = sql.replace("element_at(", "list_extract(")
-    return sql.replace("json_format(CAST(resources AS JSON))", "CAST(to_json(resources) AS VARCHAR)")
+    resources = RESOURCES_AS_RECORDED.replace("transform(", "list_transform(").replace("r -> ", "lambda r: ")
+    resources = resources.replace("ARRAY[", "[")
+    return sql.replace(
+        f"json_format(CAST({RESOURCES_AS_RECORDED} AS JSON))", f"CAST(to_json({resources}) AS VARCHAR)"
+    )
 
 
 def _emulated_athena(root: Path, tmp_path: Path) -> Any:
@@ -256,6 +261,22 @@ def test_raw_sql_runs_over_the_same_events_view(generated) -> None:
     with_cte = "WITH x AS (SELECT * FROM events WHERE error_code IS NOT NULL) SELECT count(*) AS n FROM x"
     _, counted = run_sql(con, _trino_to_duckdb(athena_sql.raw_sql(with_cte, Window())))
     assert counted == answer(str(root), None, Window(), sql=with_cte).rows
+
+
+def test_raw_sql_json_paths_into_resources_agree(real) -> None:
+    """`resources` carries the record's key names on both engines, so a JSON path finds the same values
+    (the text itself may differ in key order: see the README)."""
+    root, con = real
+    sql = (
+        "SELECT event_id, {f}(resources, '$[0].ARN') AS arn, {f}(resources, '$[0].type') AS type "
+        "FROM events WHERE resources IS NOT NULL ORDER BY event_id"
+    )
+    # Each engine's own JSON function: DuckDB's json_extract_string, Trino's json_extract_scalar.
+    local = answer(str(root), None, Window(), sql=sql.format(f="json_extract_string")).rows
+    athena_text = athena_sql.raw_sql(sql.format(f="json_extract_scalar"), Window())
+    _, emulated = run_sql(con, _trino_to_duckdb(athena_text))
+    assert local == emulated
+    assert any(row["arn"] for row in local)
 
 
 # --- boto3 flow against moto ----------------------------------------------------------------------------
