@@ -66,7 +66,7 @@ ROW_FILTERS = (
     f.Action("DeleteBucket"),
     f.Resource("prod/backups"),
     f.SourceIp("203.0.113.7"),
-    f.Regions(frozenset({"eu-west-1"})),
+    f.Regions(("eu-west-1",)),
     f.Errors(),
     f.WriteOnly(),
 )

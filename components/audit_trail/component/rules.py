@@ -144,6 +144,7 @@ def retention_rule(s: AuditTrailSettings, region: str | None) -> Iterable[Proble
 
 
 MAX_PREFIX = 200
+MAX_SEGMENT_BYTES = 255
 
 
 def s3_key_prefix_rule(s: AuditTrailSettings, region: str | None) -> Iterable[Problem]:
@@ -157,8 +158,17 @@ def s3_key_prefix_rule(s: AuditTrailSettings, region: str | None) -> Iterable[Pr
         why.append("must not contain `//`")
     if any(ord(c) < 32 or ord(c) == 127 for c in prefix):
         why.append("must not contain control characters")
+    # `audit-trail fetch` mirrors the bucket's keys as local folders: every segment must be a folder name.
+    segments = prefix.split("/")
+    if any(part in (".", "..") for part in segments):
+        why.append("must not have `.` or `..` segments (they cannot be mirrored as local folders)")
+    if "\\" in prefix:
+        why.append("must not contain `\\` (a path separator on Windows)")
+    if any(len(part.encode()) > MAX_SEGMENT_BYTES for part in segments):
+        why.append(f"must not have a segment longer than {MAX_SEGMENT_BYTES} bytes (a folder name's limit)")
     if why:
-        fixed = "/".join(part for part in prefix.split("/") if part)[:MAX_PREFIX]
+        fixed = "/".join(part for part in prefix.replace("\\", "/").split("/") if part not in ("", ".", ".."))
+        fixed = fixed[:MAX_PREFIX]
         yield Problem("s3KeyPrefix", prefix, f"{'; '.join(why)}. Use e.g. `{fixed or 'audit'}`, or unset it.")
 
 

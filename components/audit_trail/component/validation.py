@@ -15,6 +15,7 @@ from typing import Any, get_args, get_origin, get_type_hints, is_typeddict
 
 import yaml
 
+from ..yaml_loader import TooLarge, load_bounded
 from . import rules
 from .args import AuditTrailArgs
 from .problems import ConfigError, Problem, config_key, show
@@ -119,7 +120,9 @@ def _structured(value: Any, kind: type) -> Any:
     """A map or list given directly, or as the JSON/YAML text stack config delivers."""
     if isinstance(value, str):
         try:
-            value = yaml.safe_load(value)
+            value = load_bounded(value)
+        except TooLarge as exc:
+            raise ValueError(f"refused: {exc}") from None
         except yaml.YAMLError:
             return None
     return value if isinstance(value, kind) else None
