@@ -115,3 +115,30 @@ def test_prod_stack_is_a_realistic_hardened_stack(tmp_path: Path) -> None:
     lifecycle = next(r for r in doc["resources"] if r["name"] == "audit-trail-lifecycle")
     assert lifecycle["inputs"]["rules"][0]["expiration"] == {"days": 365}
     assert "the bucket is not replaced" in " ".join(result.output.split())
+
+
+def test_s3_data_events_note_says_which_writes_stay_unrecorded_and_what_shows_them() -> None:
+    (note,) = notes_for_config({"audit-trail:s3DataEvents": "WriteOnly"})
+    assert "reads, deletes and copies are recorded" in note.text
+    assert "PutObject on it is not" in note.text and "RecursiveLogging" in note.text
+    assert "versioning keeps the original" in note.text and "audit-trail verify" in note.text
+
+
+def test_athena_note_tells_an_upgraded_stack_how_to_keep_its_names() -> None:
+    (note,) = notes_for_config({"audit-trail:athena": "true"})
+    assert "`athenaDatabase: audit_trail`" in note.text and "`athenaWorkgroup: audit-trail`" in note.text
+    kept = {
+        "audit-trail:athena": "true",
+        "audit-trail:athenaDatabase": "a",
+        "audit-trail:athenaWorkgroup": "b",
+    }
+    assert notes_for_config(kept) == []
+
+
+def test_network_activity_note_names_the_sources() -> None:
+    config = {
+        "audit-trail:networkActivityEvents": '["kms.amazonaws.com"]',
+        "audit-trail:networkActivityDeniedOnly": "true",
+    }
+    (note,) = notes_for_config(config)
+    assert "denied calls (VpceAccessDenied)" in note.text and "kms.amazonaws.com" in note.text

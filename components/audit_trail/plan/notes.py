@@ -9,11 +9,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from .. import arns, regions
-from ..component.args import ReadWriteType
+from ..component.args import DataEvents, ReadWriteType
 from ..component.config import args_from_config
 from ..component.policies.kms import cloudtrail_statements, log_group_statement
 from ..component.policies.log_bucket import log_bucket_policy
 from ..component.resources.cloudwatch_delivery import log_group_name
+from ..component.resources.selectors import S3_OBJECT
 from ..component.settings import AuditTrailSettings
 from ..component.validation import check
 from .preview import ACCOUNT, DEFAULT_REGION
@@ -130,12 +131,55 @@ def read_only_insights(s: AuditTrailSettings, at: Where) -> Note | None:
     )
 
 
+def log_bucket_events(s: AuditTrailSettings, at: Where) -> Note | None:
+    s3_objects = s.s3_data_events is not DataEvents.NONE or any(
+        d["resource_type"] == S3_OBJECT for d in s.data_event_selectors
+    )
+    if not s3_objects:
+        return None
+    return Note(
+        "S3 data events",
+        "The log bucket's reads, deletes and copies are recorded; PutObject on it is not, because CloudTrail "
+        "delivers every log file with PutObject and pulumi-aws cannot set the trail's RecursiveLogging=false. "
+        "A PutObject over a log file still shows: versioning keeps the original, `audit-trail verify` flags "
+        "the changed file, and S3 access logs (accessLogging) record the request. The access-log bucket is "
+        "not recorded (S3's own deliveries would loop).",
+    )
+
+
+def athena_names(s: AuditTrailSettings, at: Where) -> Note | None:
+    if not s.athena or (s.athena_database and s.athena_workgroup):
+        return None
+    return Note(
+        "Athena",
+        "The Glue database and workgroup are named for the stack (outputs athenaDatabase, athenaWorkgroup; "
+        "`--engine athena --stack <stack>` reads them). A stack whose Athena resources an earlier release "
+        "created as audit_trail / audit-trail keeps them only with `athenaDatabase: audit_trail` and "
+        "`athenaWorkgroup: audit-trail`; otherwise `pulumi up` replaces both, and the old workgroup's query "
+        "history goes with it.",
+    )
+
+
+def network_activity(s: AuditTrailSettings, at: Where) -> Note | None:
+    if not s.network_activity_events:
+        return None
+    which = "denied calls (VpceAccessDenied)" if s.network_activity_denied_only else "every call"
+    return Note(
+        "Network activity events",
+        f"Records {which} through VPC endpoints to {', '.join(s.network_activity_events)}, in the accounts "
+        "owning the endpoints. They are charged like data events (CloudTrail pricing).",
+    )
+
+
 NOTES: tuple[Callable[[AuditTrailSettings, Where], Note | None], ...] = (
     existing_key,
     central_bucket,
     object_lock,
     organization_trail,
     read_only_insights,
+    log_bucket_events,
+    athena_names,
+    network_activity,
 )
 
 
