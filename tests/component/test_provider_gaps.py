@@ -9,7 +9,7 @@ from pulumi_aws import cloudtrail
 
 
 def _arguments(cls: type) -> set[str]:
-    return set(inspect.signature(cls.__init__).parameters) - {"self", "__self__"}
+    return set(inspect.signature(cls).parameters)
 
 
 def test_trail_has_no_recursive_logging_aggregation_or_insights_event_categories() -> None:

@@ -139,8 +139,9 @@ def log_bucket_events(s: AuditTrailSettings, at: Where) -> Note | None:
         return None
     return Note(
         "S3 data events",
-        "The log bucket's reads, deletes and copies are recorded; PutObject on it is not, because CloudTrail "
-        "delivers every log file with PutObject and pulumi-aws cannot set the trail's RecursiveLogging=false. "
+        "The log bucket's reads, deletes and copies are recorded; PutObject on it is not, because "
+        "CloudTrail delivers every log file with PutObject and pulumi-aws cannot set the trail's "
+        "RecursiveLogging=false. "
         "A PutObject over a log file still shows: versioning keeps the original, `audit-trail verify` flags "
         "the changed file, and S3 access logs (accessLogging) record the request. The access-log bucket is "
         "not recorded (S3's own deliveries would loop).",
