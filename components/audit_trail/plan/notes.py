@@ -133,7 +133,7 @@ def read_only_insights(s: AuditTrailSettings, at: Where) -> Note | None:
 
 def log_bucket_events(s: AuditTrailSettings, at: Where) -> Note | None:
     s3_objects = s.s3_data_events is not DataEvents.NONE or any(
-        d["resource_type"] == S3_OBJECT for d in s.data_event_selectors
+        d.get("resource_type") == S3_OBJECT for d in s.data_event_selectors
     )
     if not s3_objects:
         return None

@@ -153,7 +153,7 @@ def advanced_event_selectors(
     s = settings
     data: list[Selector] = []
     s3_selected = s.s3_data_events is not DataEvents.NONE or any(
-        d["resource_type"] == S3_OBJECT for d in s.data_event_selectors
+        d.get("resource_type") == S3_OBJECT for d in s.data_event_selectors
     )
     if s.s3_data_events is not DataEvents.NONE:
         data.append(s3_object_selector(s.s3_data_events.value, partition=partition, log_buckets=log_buckets))
