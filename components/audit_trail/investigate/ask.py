@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -38,6 +38,7 @@ def ask(
     target: AthenaTarget | None = None,
     sql: str | None = None,
     row_filters: Sequence[Filter] = (),
+    progress: Callable[[str], None] | None = None,
 ) -> Answer:
     """Answer QUESTION (or raw SQL over `events` narrowed by ROW_FILTERS) over SOURCE or on Athena."""
     if engine is Engine.athena:
@@ -55,10 +56,11 @@ def ask(
             database=t.database,
             table=t.table,
             workgroup=t.workgroup,
+            progress=progress,
         )
     if not source:
         raise UserError(
             "SOURCE is missing: give a folder of CloudTrail logs (e.g. one written by `audit-trail fetch`) "
             "or an s3:// prefix (e.g. s3://my-trail-bucket/AWSLogs/), or use --engine athena."
         )
-    return local.answer(source, question, window, sql=sql, row_filters=row_filters)
+    return local.answer(source, question, window, sql=sql, row_filters=row_filters, progress=progress)
