@@ -1,4 +1,4 @@
-"""Partition-aware ARNs and console links (aws, aws-cn, aws-us-gov): never a hard-coded `arn:aws:`."""
+"""Partition-aware ARNs and console links: never a hard-coded `arn:aws:`."""
 
 from __future__ import annotations
 
@@ -9,15 +9,6 @@ CONSOLE_HOSTS = {
     "aws-us-gov": "console.amazonaws-us-gov.com",
     "aws-cn": "console.amazonaws.cn",
 }
-
-
-def partition_of_region(region: str) -> str:
-    """The partition a region belongs to (what `aws.get_partition` answers there)."""
-    if region.startswith("cn-"):
-        return "aws-cn"
-    if region.startswith("us-gov-"):
-        return "aws-us-gov"
-    return "aws"
 
 
 def account_root_arn(partition: str, account: str) -> str:

@@ -70,7 +70,18 @@ def test_fetch_from_a_missing_bucket(aws: str, tmp_path: Path) -> None:
 
 def test_athena_without_its_workgroup(aws: str) -> None:
     result = CliRunner().invoke(
-        app, ["denied", "--engine", "athena", "--workgroup", "missing", "--since", "1d"]
+        app,
+        [
+            "denied",
+            "--engine",
+            "athena",
+            "--database",
+            "audit_trail",
+            "--workgroup",
+            "missing",
+            "--since",
+            "1d",
+        ],
     )
     assert result.exit_code == 3, result.output
     line = _one_error_line(result)

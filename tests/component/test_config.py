@@ -189,6 +189,7 @@ def test_declared_defaults_and_types_are_the_components() -> None:
 def test_only_keys_without_a_fixed_default_are_left_undeclared() -> None:
     undeclared = project_config.undeclared()
     assert undeclared["tags"] == "a map"
+    assert undeclared["dataEventSelectors"] == "a list of maps"
     assert undeclared["retentionDays"] == "preset by a profile"
     assert {
         "trailName",
@@ -230,4 +231,7 @@ def test_config_keys_are_the_provider_schema_names() -> None:
         "s3KeyPrefix",
         "logsLocation",
         "consoleUrl",
+        "athenaDatabase",
+        "athenaTable",
+        "athenaWorkgroup",
     ]

@@ -170,3 +170,31 @@ def test_the_state_returned_to_the_sdk_is_every_schema_output(construct, in_pyth
     assert other.outputs["trailArn"] == "arn:aws:cloudtrail:us-east-1:123456789012:trail/org-trail"
     python = in_python(PYTHON_SETTINGS)
     assert {k: other.outputs[k] for k in python.outputs} == python.outputs
+
+
+def test_data_event_selectors_from_another_language_build_the_python_graph(construct, in_python) -> None:
+    """A list of the schema's DataEventSelector objects arrives camelCase from another SDK."""
+    other = construct(
+        {
+            "dataEventSelectors": [
+                {"resourceType": "AWS::SNS::Topic", "readWrite": "WriteOnly", "eventNames": ["Publish"]}
+            ],
+            "networkActivityEvents": ["kms.amazonaws.com"],
+        }
+    )
+    assert other.error is None, other.error
+    python = in_python(
+        {
+            "data_event_selectors": [
+                {"resource_type": "AWS::SNS::Topic", "read_write": "WriteOnly", "event_names": ["Publish"]}
+            ],
+            "network_activity_events": ["kms.amazonaws.com"],
+        }
+    )
+    assert _graph(other) == _graph(python)
+    selectors = one(other, "aws:cloudtrail/trail:Trail")["inputs"]["advancedEventSelectors"]
+    assert [s["name"] for s in selectors] == [
+        "Management events (All)",
+        "AWS::SNS::Topic data events (WriteOnly)",
+        "Network activity of kms.amazonaws.com",
+    ]

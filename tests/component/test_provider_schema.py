@@ -7,13 +7,13 @@ import subprocess
 import sys
 from enum import Enum
 from pathlib import Path
-from typing import Any, get_args, get_origin, get_type_hints
+from typing import Any, get_args, get_origin, get_type_hints, is_typeddict
 
 import grpc  # type: ignore[import-untyped]
 import pytest
 import yaml
 from audit_trail.component import trail as component
-from audit_trail.component.args import AuditTrailArgs, ReadWriteType
+from audit_trail.component.args import AuditTrailArgs, DataEventSelector, ReadWriteType
 from audit_trail.component.provider_schema import PACKAGE_NAME, build_schema
 from audit_trail.component.settings import AuditTrailSettings
 from pulumi import Output
@@ -128,7 +128,11 @@ def test_inputs_are_exactly_the_args_fields_with_matching_types(committed: dict[
         elif get_origin(typ) in (dict, list):
             assert prop["type"] == {dict: "object", list: "array"}[get_origin(typ)], field
             inner = prop.get("additionalProperties") or prop["items"]
-            assert inner["type"] == {str: "string", int: "integer", bool: "boolean"}[get_args(typ)[-1]], field
+            item = get_args(typ)[-1]
+            if is_typeddict(item):
+                assert inner["$ref"] == f"#/types/{PACKAGE_NAME}:index:{item.__name__}", field
+            else:
+                assert inner["type"] == {str: "string", int: "integer", bool: "boolean"}[item], field
         else:
             assert prop["type"] == {str: "string", int: "integer", bool: "boolean", float: "number"}[typ], (
                 field
@@ -165,7 +169,12 @@ def test_every_enum_is_a_schema_type_with_its_values_documented(committed: dict[
         t for t in get_type_hints(AuditTrailArgs).values() if isinstance(t, type) and issubclass(t, Enum)
     }
     assert ReadWriteType in enums
-    assert set(committed["types"]) == {f"{PACKAGE_NAME}:index:{e.__name__}" for e in enums}
+    records = {DataEventSelector}
+    assert set(committed["types"]) == {f"{PACKAGE_NAME}:index:{e.__name__}" for e in (*enums, *records)}
+    selector = committed["types"][f"{PACKAGE_NAME}:index:DataEventSelector"]
+    assert selector["required"] == ["resourceType"]
+    assert set(selector["properties"]) == {camel_case(f) for f in get_type_hints(DataEventSelector)}
+    assert all(p.get("description") for p in selector["properties"].values())
     for enum in enums:
         schema_type = committed["types"][f"{PACKAGE_NAME}:index:{enum.__name__}"]
         assert schema_type["type"] == "string"

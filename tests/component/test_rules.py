@@ -85,6 +85,44 @@ def refused(preview_stack: Any, *options: str) -> ConfigError:
         (["accessLogging=true", "accessLogRetentionDays=0"], "accessLogRetentionDays", "from 1 to 3650"),
         (["s3DataEvents=Writes"], "s3DataEvents", "expected one of None, ReadOnly, WriteOnly, All"),
         (["profile=nist"], "profile", "expected one of seed, cis, soc2, pci, hipaa"),
+        (
+            ['dataEventSelectors=[{"resourceTyp": "AWS::SNS::Topic"}]'],
+            "dataEventSelectors",
+            "unknown key `resourceTyp`; did you mean `resourceType`?",
+        ),
+        (['dataEventSelectors=[{"readWrite": "All"}]'], "dataEventSelectors", "has no `resourceType`"),
+        (['dataEventSelectors=[{"resourceType": "sns-topic"}]'], "dataEventSelectors", "AWS::Service::Type"),
+        (
+            ['dataEventSelectors=[{"resourceType": "AWS::SNS::Topic", "readWrite": "Writes"}]'],
+            "dataEventSelectors",
+            "`readWrite`: expected one of All, ReadOnly, WriteOnly",
+        ),
+        (
+            ["s3DataEvents=All", 'dataEventSelectors=[{"resourceType": "AWS::S3::Object"}]'],
+            "dataEventSelectors",
+            "which `s3DataEvents` already records",
+        ),
+        (
+            ['dataEventSelectors=[{"resourceType": "AWS::SNS::Topic"}, {"resourceType": "AWS::SNS::Topic"}]'],
+            "dataEventSelectors",
+            "repeats resource type AWS::SNS::Topic",
+        ),
+        (
+            ['dataEventSelectors=[{"resourceType": "AWS::SNS::Topic", "excludePrincipalArns": ["backup"]}]'],
+            "dataEventSelectors",
+            "takes principal ARNs or ARN prefixes",
+        ),
+        (
+            ['networkActivityEvents=["kms.amazonaws"]'],
+            "networkActivityEvents",
+            "did you mean `kms.amazonaws.com`?",
+        ),
+        (
+            ['networkActivityEvents=["kms.amazonaws.com", "kms.amazonaws.com"]'],
+            "networkActivityEvents",
+            "is listed twice",
+        ),
+        (["networkActivityDeniedOnly=true"], "networkActivityDeniedOnly", "names no event source"),
     ],
 )
 def test_each_rule_names_the_key_and_registers_nothing(
@@ -93,6 +131,18 @@ def test_each_rule_names_the_key_and_registers_nothing(
     problems = refused(preview_stack, *options).problems
     assert [p.key for p in problems] == [key], [str(p) for p in problems]
     assert fragment in problems[0].message
+
+
+def test_central_bucket_key_in_another_region_cannot_also_encrypt_the_log_group(preview_stack: Any) -> None:
+    """CloudTrail needs the key in the central bucket's region, the log group needs one in the stack's."""
+    other_region_key = f"arn:aws:kms:eu-west-1:{ACCOUNT}:key/{KEY_ID}"
+    central = ["centralBucketName=log-archive", "kmsEncryption=true", f"kmsKeyArn={other_region_key}"]
+    (problem,) = refused(preview_stack, *central, "cloudWatchLogs=true").problems
+    assert problem.key == "kmsKeyArn"
+    assert "eu-west-1" in problem.message and "us-east-1" in problem.message
+    assert "`cloudWatchLogs: true`" in problem.message and "`centralBucketName`" in problem.message
+    # Without CloudWatch Logs the key only has to be in the bucket's region, which the stack cannot check.
+    assert preview_stack("dev", *(f"audit-trail:{o}" for o in central)).error is None
 
 
 def test_pci_with_90_days_is_refused_quoting_10_5_1(preview_stack: Any) -> None:

@@ -33,6 +33,7 @@ KEPT = [
         "audit-trail-access-logs-encryption",
         "s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration",
     ),
+    ("audit-trail-access-logs-versioning", "s3/bucketVersioning:BucketVersioning"),
     ("audit-trail-access-logs-lifecycle", "s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration"),
     ("audit-trail-access-logs-policy", "s3/bucketPolicy:BucketPolicy"),
     ("audit-trail-access-logging", "s3/bucketLogging:BucketLogging"),
@@ -42,6 +43,7 @@ NOT_KEPT = [
     ("audit-trail-cloudwatch-role", "iam/role:Role"),
     ("audit-trail-cloudwatch-delivery", "iam/rolePolicy:RolePolicy"),
     ("audit-trail-alarms", "sns/topic:Topic"),
+    ("audit-trail-alarms-key", "kms/key:Key"),
     ("audit-trail-alarms-policy", "sns/topicPolicy:TopicPolicy"),
     ("audit-trail-alarms-email-0", "sns/topicSubscription:TopicSubscription"),
     *[
@@ -81,7 +83,7 @@ def test_cis_profile_full_graph(preview_stack: Any) -> None:
     )
     key_arn = inputs["kmsKeyId"]
     assert key_arn.startswith(f"arn:aws:kms:us-east-1:{ACCOUNT}:key/")
-    management, s3 = inputs["advancedEventSelectors"]
+    management, s3, log_access = inputs["advancedEventSelectors"]
     assert management == {
         "fieldSelectors": [{"equals": ["Management"], "field": "eventCategory"}],
         "name": "Management events (All)",
@@ -98,6 +100,13 @@ def test_cis_profile_full_graph(preview_stack: Any) -> None:
             ],
         },
     ]
+    # CIS 3.8/3.9 "every bucket": the trail bucket too, for all but CloudTrail's PutObject deliveries.
+    assert log_access["fieldSelectors"] == [
+        {"equals": ["Data"], "field": "eventCategory"},
+        {"equals": ["AWS::S3::Object"], "field": "resources.type"},
+        {"field": "resources.ARN", "startsWiths": [f"arn:aws:s3:::{logging['bucket']}/"]},
+        {"field": "eventName", "notEquals": ["PutObject"]},
+    ]
     assert inputs["cloudWatchLogsGroupArn"] == (
         f"arn:aws:logs:us-east-1:{ACCOUNT}:log-group:cloudtrail/account-activity-trail:*"
     )
@@ -110,7 +119,8 @@ def test_cis_profile_full_graph(preview_stack: Any) -> None:
     ):
         assert by_name[name]["urn"] in trail["dependsOn"], name
 
-    # CIS 3.5 / 3.6: one rotated key for logs, log group and alarm topic, with a statement for each user.
+    # CIS 3.5 / 3.6: one rotated key for logs and log group, with a statement for each user; the alarm topic
+    # has a key of its own, so CloudWatch gets no grant on the key of the logs.
     key = by_name["audit-trail-key"]["inputs"]
     assert (key["enableKeyRotation"], key["deletionWindowInDays"]) == (True, 30)
     assert [s["Sid"] for s in json.loads(key["policy"])["Statement"]] == [
@@ -120,7 +130,6 @@ def test_cis_profile_full_graph(preview_stack: Any) -> None:
         "AllowCloudTrailDecryptForBucketKey",
         "AllowAccountPrincipalsDecryptLogs",
         "AllowCloudWatchLogsEncryptTrailLogGroup",
-        "AllowCloudWatchAlarmsPublishToEncryptedTopic",
     ]
     sse = by_name["audit-trail-encryption"]["inputs"]["rules"][0]
     assert sse == {
@@ -128,12 +137,24 @@ def test_cis_profile_full_graph(preview_stack: Any) -> None:
         "bucketKeyEnabled": True,
     }
     assert by_name["audit-trail-log-group"]["inputs"]["kmsKeyId"] == key_arn
-    assert by_name["audit-trail-alarms"]["inputs"]["kmsMasterKeyId"] == key_arn
+    alarm_key = by_name["audit-trail-alarms-key"]["inputs"]
+    assert [s["Sid"] for s in json.loads(alarm_key["policy"])["Statement"]] == [
+        "EnableAccountAdministration",
+        "AllowCloudWatchAlarmsPublishToEncryptedTopic",
+    ]
+    assert by_name["audit-trail-alarms"]["inputs"]["kmsMasterKeyId"] != key_arn
 
     # CIS 3.4: the trail bucket's access logs go to the access-log bucket (SSE-S3: S3 cannot log to SSE-KMS).
     assert logging["bucket"] == plan.outputs["bucketName"]
     access_sse = by_name["audit-trail-access-logs-encryption"]["inputs"]["rules"][0]
     assert access_sse["applyServerSideEncryptionByDefault"] == {"sseAlgorithm": "AES256"}
+    # The access logs are evidence too: versioned (checkov CKV_AWS_21), old versions expire after the
+    # lifecycle, which waits for versioning.
+    versioning = by_name["audit-trail-access-logs-versioning"]
+    assert versioning["inputs"]["versioningConfiguration"] == {"status": "Enabled"}
+    access_lifecycle = by_name["audit-trail-access-logs-lifecycle"]
+    assert access_lifecycle["inputs"]["rules"][0]["noncurrentVersionExpiration"] == {"noncurrentDays": 30}
+    assert versioning["urn"] in access_lifecycle["dependsOn"]
 
     # CIS 4.1-4.15: each pattern verbatim, each alarm to the topic.
     topic_arn = f"arn:aws:sns:us-east-1:{ACCOUNT}:account-activity-trail-cis-alarms"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import uuid
 from typing import Any
 
 import pytest
@@ -171,11 +172,18 @@ def test_cis_alarms_exact_patterns_into_an_encrypted_topic(preview_stack: Any) -
     }
 
 
-def test_alarm_topic_shares_the_trail_key_when_the_stack_owns_it(preview_stack: Any) -> None:
+def test_alarm_topic_has_its_own_key_even_when_the_stack_owns_the_trail_key(preview_stack: Any) -> None:
+    """CloudWatch needs decrypt on the topic's key: that must never be the key protecting the logs."""
     result = plan(preview_stack, "kmsEncryption=true", "cloudWatchLogs=true", "cisAlarms=true")
-    key = one(result, KEY)
-    assert "AllowCloudWatchAlarmsPublishToEncryptedTopic" in document(key)
-    assert one(result, TOPIC)["inputs"]["kmsMasterKeyId"] == one(result, TRAIL)["inputs"]["kmsKeyId"]
+    trail_key, alarm_key = named(result, KEY, "audit-trail-key"), named(result, KEY, "audit-trail-alarms-key")
+    assert "cloudwatch.amazonaws.com" not in trail_key["inputs"]["policy"]
+    assert list(document(alarm_key)) == [
+        "EnableAccountAdministration",
+        "AllowCloudWatchAlarmsPublishToEncryptedTopic",
+    ]
+    topic_key = one(result, TOPIC)["inputs"]["kmsMasterKeyId"]
+    assert topic_key != one(result, TRAIL)["inputs"]["kmsKeyId"]
+    assert topic_key.endswith(str(uuid.uuid5(uuid.NAMESPACE_URL, "audit-trail-alarms-key")))
 
 
 def test_access_logging_into_a_separate_locked_down_bucket(preview_stack: Any) -> None:
@@ -214,7 +222,7 @@ def test_s3_data_events_use_advanced_selectors_that_skip_the_log_buckets(preview
     result = plan(preview_stack, "s3DataEvents=WriteOnly", "accessLogging=true", "lambdaDataEvents=true")
     inputs = one(result, TRAIL)["inputs"]
     assert "eventSelectors" not in inputs
-    management, s3, lam = inputs["advancedEventSelectors"]
+    management, s3, lam, log_access = inputs["advancedEventSelectors"]
     assert management["fieldSelectors"] == [{"equals": ["Management"], "field": "eventCategory"}]
     logging = one(result, "aws:s3/bucketLogging:BucketLogging")["inputs"]
     buckets = sorted([logging["bucket"], logging["targetBucket"]])
@@ -222,6 +230,10 @@ def test_s3_data_events_use_advanced_selectors_that_skip_the_log_buckets(preview
     assert sorted(excluded) == [f"arn:aws:s3:::{b}/" for b in buckets]
     assert {"equals": ["false"], "field": "readOnly"} in s3["fieldSelectors"]
     assert {"equals": ["AWS::Lambda::Function"], "field": "resources.type"} in lam["fieldSelectors"]
+    # The trail bucket (not the access-log bucket) is watched for everything but CloudTrail's PutObject.
+    assert {"field": "resources.ARN", "startsWiths": [f"arn:aws:s3:::{logging['bucket']}/"]} in log_access[
+        "fieldSelectors"
+    ]
 
 
 def test_insights_on_call_and_error_rates(preview_stack: Any) -> None:
@@ -243,6 +255,9 @@ def test_organization_trail_adds_the_organization_path(preview_stack: Any) -> No
     assert org["Condition"]["StringEquals"]["aws:SourceArn"] == TRAIL_ARN
     streams = json.loads(one(result, ROLE_POLICY)["inputs"]["policy"])["Statement"][0]["Resource"]
     assert streams[1].endswith(":log-stream:o-a1b2c3d4e5_*")
+    # Every account of an organization trail, the management account included, lands under the org id
+    # (user guide, "Amazon S3 bucket policy for CloudTrail", organization trails).
+    assert result.outputs["logsLocation"] == f"s3://{bucket}/AWSLogs/o-a1b2c3d4e5/{ACCOUNT}/"
 
 
 def test_central_bucket_creates_no_bucket_and_logs_there(preview_stack: Any) -> None:
@@ -256,11 +271,27 @@ def test_central_bucket_creates_no_bucket_and_logs_there(preview_stack: Any) -> 
 
 def test_object_lock_enables_lock_on_the_bucket_with_a_default_retention(preview_stack: Any) -> None:
     result = plan(preview_stack, "objectLockMode=COMPLIANCE", "objectLockRetentionDays=60")
-    assert one(result, BUCKET)["inputs"]["objectLockEnabled"] is True
     lock = one(result, "aws:s3/bucketObjectLockConfiguration:BucketObjectLockConfiguration")
+    assert lock["inputs"]["objectLockEnabled"] == "Enabled"
     assert lock["inputs"]["rule"] == {"defaultRetention": {"days": 60, "mode": "COMPLIANCE"}}
+    # S3 enables the lock on an existing bucket only once versioning is on.
     assert one(result, "aws:s3/bucketVersioning:BucketVersioning")["urn"] in lock["dependsOn"]
     assert lock["urn"] in one(result, TRAIL)["dependsOn"]
+
+
+@pytest.mark.parametrize("bucket_name", [None, "acme-audit-logs-123456789012"])
+def test_turning_object_lock_on_touches_no_input_of_the_bucket(
+    preview_stack: Any, bucket_name: str | None
+) -> None:
+    """`objectLockEnabled` on the Bucket forces a new bucket (a fixed name then fails, a generated one
+    splits the history): the lock must be added beside the bucket, which stays exactly as it was."""
+    named_bucket = [f"bucketName={bucket_name}"] if bucket_name else []
+    off = plan(preview_stack, *named_bucket)
+    on = plan(preview_stack, *named_bucket, "objectLockMode=GOVERNANCE")
+    assert one(on, BUCKET) == one(off, BUCKET)
+    assert "objectLockEnabled" not in one(on, BUCKET)["inputs"]
+    added = {r["type"] for r in on.resources} - {r["type"] for r in off.resources}
+    assert added == {"aws:s3/bucketObjectLockConfiguration:BucketObjectLockConfiguration"}
 
 
 @pytest.mark.parametrize(("region", "partition"), [("us-gov-west-1", "aws-us-gov"), ("cn-north-1", "aws-cn")])

@@ -18,7 +18,7 @@ import pytest
 import requests
 import typer
 from audit_trail.cli.app import app
-from audit_trail.component.resources.athena import REGIONS, glue_name, table_parameters
+from audit_trail.component.resources.athena import glue_name, table_parameters
 from audit_trail.errors import CannotRunError, UserError
 from audit_trail.investigate import athena
 from audit_trail.investigate.ask import AthenaTarget, Engine, ask
@@ -27,9 +27,12 @@ from audit_trail.investigate.sources import list_log_files
 from audit_trail.queries import athena as athena_sql
 from audit_trail.queries import glue_table
 from audit_trail.queries import questions as q
+from audit_trail.queries.events_view import RESOURCES_AS_RECORDED
+from audit_trail.regions import regions_of
 from audit_trail.window import Window
 from support.graph import of_type, one
 from support.logs import real_records, write_generated, write_real_folder
+from support.pulumi_cli import fake_pulumi
 from typer.testing import CliRunner
 
 
@@ -68,13 +71,18 @@ def test_projection_template_is_the_trails_key_layout(tmp_path: Path) -> None:
     assert params["projection.enabled"] == "true"
     assert (params["projection.date.type"], params["projection.date.format"]) == ("date", "yyyy/MM/dd")
     assert params["projection.account.values"] == "123456789012"
-    assert set(params["projection.region.values"].split(",")) == set(REGIONS["aws"])
+    assert set(params["projection.region.values"].split(",")) == set(regions_of("aws"))
     for log in list_log_files(str(tmp_path)):
         assert log.day and log.region
         folder = params["storage.location.template"].replace("${account}", "123456789012")
         folder = folder.replace("${region}", log.region).replace("${date}", log.day.strftime("%Y/%m/%d"))
         key = Path(log.location).relative_to(tmp_path).as_posix()
         assert f"s3://logs/{key}".startswith(folder + "/")
+
+
+def test_projection_adds_the_stacks_extra_regions() -> None:
+    params = table_parameters("logs", "", "aws", "123456789012", None, ["eu-west-9"])
+    assert set(params["projection.region.values"].split(",")) == {*regions_of("aws"), "eu-west-9"}
 
 
 def test_organization_trail_table_reads_under_the_org_id() -> None:
@@ -169,9 +177,13 @@ TRINO_MACROS = (
 
 
 def _trino_to_duckdb(sql: str) -> str:
-    """The two spellings DuckDB lacks, rewritten; everything else runs as Athena would run it."""
+    """The spellings DuckDB lacks, rewritten; everything else runs as Athena would run it."""
     sql = sql.replace("element_at(", "list_extract(")
-    return sql.replace("json_format(CAST(resources AS JSON))", "CAST(to_json(resources) AS VARCHAR)")
+    resources = RESOURCES_AS_RECORDED.replace("transform(", "list_transform(").replace("r -> ", "lambda r: ")
+    resources = resources.replace("ARRAY[", "[")
+    return sql.replace(
+        f"json_format(CAST({RESOURCES_AS_RECORDED} AS JSON))", f"CAST(to_json({resources}) AS VARCHAR)"
+    )
 
 
 def _emulated_athena(root: Path, tmp_path: Path) -> Any:
@@ -251,6 +263,22 @@ def test_raw_sql_runs_over_the_same_events_view(generated) -> None:
     assert counted == answer(str(root), None, Window(), sql=with_cte).rows
 
 
+def test_raw_sql_json_paths_into_resources_agree(real) -> None:
+    """`resources` carries the record's key names on both engines, so a JSON path finds the same values
+    (the text itself may differ in key order: see the README)."""
+    root, con = real
+    sql = (
+        "SELECT event_id, {f}(resources, '$[0].ARN') AS arn, {f}(resources, '$[0].type') AS type "
+        "FROM events WHERE resources IS NOT NULL ORDER BY event_id"
+    )
+    # Each engine's own JSON function: DuckDB's json_extract_string, Trino's json_extract_scalar.
+    local = answer(str(root), None, Window(), sql=sql.format(f="json_extract_string")).rows
+    athena_text = athena_sql.raw_sql(sql.format(f="json_extract_scalar"), Window())
+    _, emulated = run_sql(con, _trino_to_duckdb(athena_text))
+    assert local == emulated
+    assert any(row["arn"] for row in local)
+
+
 # --- boto3 flow against moto ----------------------------------------------------------------------------
 
 
@@ -315,7 +343,7 @@ def test_athena_option_creates_the_table_workgroup_results_bucket_and_queries(pr
     component = one(plan, "audit-trail:index:AuditTrail")
     table = one(plan, "aws:glue/catalogTable:CatalogTable")["inputs"]
     logs_bucket = plan.outputs["bucketName"]
-    assert table["name"] == "cloudtrail_logs" and table["databaseName"] == "audit_trail"
+    assert table["name"] == "cloudtrail_logs" and table["databaseName"] == "audit_trail_dev"
     assert table["parameters"]["storage.location.template"] == (
         f"s3://{logs_bucket}/AWSLogs/${{account}}/CloudTrail/${{region}}/${{date}}"
     )
@@ -323,7 +351,7 @@ def test_athena_option_creates_the_table_workgroup_results_bucket_and_queries(pr
     assert table["storageDescriptor"]["serDeInfo"]["serializationLibrary"] == glue_table.SERDE
     workgroup = one(plan, "aws:athena/workgroup:Workgroup")["inputs"]
     config = workgroup["configuration"]
-    assert workgroup["name"] == "audit-trail" and config["enforceWorkgroupConfiguration"] is True
+    assert workgroup["name"] == "audit-trail-dev" and config["enforceWorkgroupConfiguration"] is True
     assert config["resultConfiguration"]["encryptionConfiguration"] == {"encryptionOption": "SSE_S3"}
     assert re.fullmatch(
         r"s3://audit-trail-athena-results-\w+/results/", config["resultConfiguration"]["outputLocation"]
@@ -339,6 +367,86 @@ def test_athena_option_creates_the_table_workgroup_results_bucket_and_queries(pr
     ]
     assert len(children) == 1 + 1 + 1 + len(named) + 6
     assert all(r["parent"] == component["urn"] for r in children)
+
+
+def test_athena_names_are_unique_to_the_stack_overridable_and_exported(preview_stack) -> None:
+    """Glue database and workgroup names are unique per account and region: dev and prod there must differ."""
+
+    def names(stack: str, *extra: str) -> tuple[str, str, dict[str, Any]]:
+        plan = preview_stack(stack, "audit-trail:athena=true", "aws:region=eu-west-1", *extra)
+        assert plan.error is None, plan.error
+        database = one(plan, "aws:glue/catalogDatabase:CatalogDatabase")["inputs"]["name"]
+        return database, one(plan, "aws:athena/workgroup:Workgroup")["inputs"]["name"], plan.outputs
+
+    dev, prod = names("dev"), names("prod")
+    assert dev[:2] == ("audit_trail_dev", "audit-trail-dev")
+    assert prod[:2] == ("audit_trail_prod", "audit-trail-prod")
+    assert (
+        prod[2]["athenaDatabase"] == "audit_trail_prod" and prod[2]["athenaWorkgroup"] == "audit-trail-prod"
+    )
+    assert prod[2]["athenaTable"] == "cloudtrail_logs"
+    kept = names("prod", "audit-trail:athenaDatabase=audit_trail", "audit-trail:athenaWorkgroup=audit-trail")
+    assert kept[:2] == ("audit_trail", "audit-trail")
+    # Without Athena the stack exports none of them.
+    assert not any(k.startswith("athena") for k in preview_stack("dev").outputs)
+
+
+@pytest.mark.parametrize(
+    ("options", "key", "fragment"),
+    [
+        (["audit-trail:athenaDatabase=audit_trail"], "athenaDatabase", "only with `athena: true`"),
+        (
+            ["audit-trail:athena=true", "audit-trail:athenaDatabase=Audit-Trail"],
+            "athenaDatabase",
+            "lower-case",
+        ),
+        (["audit-trail:athena=true", "audit-trail:athenaWorkgroup=audit trail"], "athenaWorkgroup", "1-128"),
+    ],
+)
+def test_bad_athena_names_are_refused(preview_stack, options: list[str], key: str, fragment: str) -> None:
+    plan = preview_stack("dev", *options)
+    assert [p.key for p in plan.error.problems] == [key]
+    assert fragment in plan.error.problems[0].message
+
+
+def test_engine_athena_reads_the_names_from_the_stack_outputs(
+    aws: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    outputs = {"bucketName": "b", "athenaDatabase": "audit_trail_prod", "athenaTable": "cloudtrail_logs",
+               "athenaWorkgroup": "audit-trail-prod"}  # fmt: skip
+    calls = fake_pulumi(tmp_path, monkeypatch, outputs)
+    athena_client = boto3.client("athena")
+    athena_client.create_work_group(
+        Name="audit-trail-prod", Configuration={"ResultConfiguration": {"OutputLocation": "s3://r/"}}
+    )
+    _seed_results(aws, [("event_time", "timestamp")], [["2026-03-03 03:13:00.000"]])
+    result = CliRunner().invoke(app, ["denied", "--engine", "athena", "--stack", "prod", "-f", "json"])
+    assert result.exit_code == 0, result.output
+    assert "stack output --json --stack prod" in calls.read_text()
+    (qid,) = athena_client.list_query_executions(WorkGroup="audit-trail-prod")["QueryExecutionIds"]
+    execution = athena_client.get_query_execution(QueryExecutionId=qid)["QueryExecution"]
+    assert execution["QueryExecutionContext"]["Database"] == "audit_trail_prod"
+
+
+@pytest.mark.parametrize(
+    ("outputs", "args", "message"),
+    [
+        ({}, [], "name the deployed stack (--stack dev"),
+        ({"bucketName": "b"}, ["--stack", "dev"], "the stack has no athenaDatabase output"),
+    ],
+)
+def test_engine_athena_without_names_says_where_to_find_them(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, outputs: dict[str, str], args: list[str], message: str
+) -> None:
+    fake_pulumi(tmp_path, monkeypatch, outputs)
+    result = CliRunner().invoke(app, ["denied", "--engine", "athena", *args])
+    assert result.exit_code == 2
+    assert message in result.output
+
+
+def test_athena_flags_without_engine_athena_are_refused() -> None:
+    result = CliRunner().invoke(app, ["denied", "./logs", "--stack", "dev"])
+    assert result.exit_code == 2 and "only for --engine athena" in result.output
 
 
 def test_query_engine_athena_needs_no_source_and_refuses_one() -> None:
@@ -357,7 +465,22 @@ def test_cli_sends_the_questions_sql_to_the_workgroup_and_database(aws: str) -> 
     )
     _seed_results(aws, [("event_time", "timestamp")], [["2026-03-03 03:13:00.000"]])
     since = "2026-03-01T00:00Z"
-    result = CliRunner().invoke(app, ["denied", "--engine", "athena", "--since", since, "-f", "json"])
+    result = CliRunner().invoke(
+        app,
+        [
+            "denied",
+            "--engine",
+            "athena",
+            "--database",
+            glue_table.DEFAULT_DATABASE,
+            "--workgroup",
+            "audit-trail",
+            "--since",
+            since,
+            "-f",
+            "json",
+        ],
+    )
     assert result.exit_code == 0, result.output
     (qid,) = athena_client.list_query_executions(WorkGroup="audit-trail")["QueryExecutionIds"]
     execution = athena_client.get_query_execution(QueryExecutionId=qid)["QueryExecution"]

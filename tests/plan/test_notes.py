@@ -37,6 +37,17 @@ def test_existing_key_plan_prints_the_statements_the_key_needs() -> None:
     ):
         assert f'"Sid": "{sid}"' in out
     assert '"Sid": "AllowCloudWatchLogsEncryptTrailLogGroup"' in out
+    # The log group is created with the key before the trail: say that `pulumi up` stops there.
+    assert "`pulumi up` fails at the log group" in out
+    assert "InsufficientEncryptionPolicyException" in out
+
+
+def test_existing_key_without_cloudwatch_logs_asks_for_no_log_group_statement() -> None:
+    (note,) = notes_for_config({"audit-trail:kmsEncryption": "true", "audit-trail:kmsKeyArn": EXISTING_KEY})
+    assert note.document is not None
+    sids = [s["Sid"] for s in note.document["Statement"]]
+    assert "AllowCloudWatchLogsEncryptTrailLogGroup" not in sids
+    assert "log group" not in note.text
 
 
 def test_central_bucket_plan_prints_the_bucket_policy_with_the_organization_path() -> None:
@@ -65,10 +76,11 @@ def test_central_bucket_plan_prints_the_bucket_policy_with_the_organization_path
     assert '"Sid": "AWSCloudTrailWriteOrganization"' in out
 
 
-def test_object_lock_plan_warns_that_the_bucket_is_replaced() -> None:
-    out = plan_output("objectLockMode=GOVERNANCE")
+def test_object_lock_note_says_the_bucket_is_kept_and_how_to_check_delivery() -> None:
+    out = " ".join(plan_output("objectLockMode=GOVERNANCE").split())
     assert "Object lock: New log files are locked in GOVERNANCE mode for 90 days" in out
-    assert "REPLACES the bucket" in out
+    assert "the bucket is not replaced" in out
+    assert "Content-MD5" in out and "audit-trail doctor" in out
 
 
 def test_no_notes_for_the_default_stack() -> None:
@@ -86,8 +98,8 @@ def test_prod_stack_is_a_realistic_hardened_stack(tmp_path: Path) -> None:
         == types["cloudwatch/logMetricFilter:LogMetricFilter"]
         == 15
     )
+    assert types["kms/key:Key"] == 2  # the key of the logs, and the alarm topic's own
     for expected in (
-        "kms/key:Key",
         "s3/bucketLogging:BucketLogging",
         "s3/bucketObjectLockConfiguration:BucketObjectLockConfiguration",
     ):
@@ -102,4 +114,31 @@ def test_prod_stack_is_a_realistic_hardened_stack(tmp_path: Path) -> None:
     assert {"equals": ["false"], "field": "readOnly"} in s3_selector
     lifecycle = next(r for r in doc["resources"] if r["name"] == "audit-trail-lifecycle")
     assert lifecycle["inputs"]["rules"][0]["expiration"] == {"days": 365}
-    assert "REPLACES the bucket" in " ".join(result.output.split())
+    assert "the bucket is not replaced" in " ".join(result.output.split())
+
+
+def test_s3_data_events_note_says_which_writes_stay_unrecorded_and_what_shows_them() -> None:
+    (note,) = notes_for_config({"audit-trail:s3DataEvents": "WriteOnly"})
+    assert "reads, deletes and copies are recorded" in note.text
+    assert "PutObject on it is not" in note.text and "RecursiveLogging" in note.text
+    assert "versioning keeps the original" in note.text and "audit-trail verify" in note.text
+
+
+def test_athena_note_tells_an_upgraded_stack_how_to_keep_its_names() -> None:
+    (note,) = notes_for_config({"audit-trail:athena": "true"})
+    assert "`athenaDatabase: audit_trail`" in note.text and "`athenaWorkgroup: audit-trail`" in note.text
+    kept = {
+        "audit-trail:athena": "true",
+        "audit-trail:athenaDatabase": "a",
+        "audit-trail:athenaWorkgroup": "b",
+    }
+    assert notes_for_config(kept) == []
+
+
+def test_network_activity_note_names_the_sources() -> None:
+    config = {
+        "audit-trail:networkActivityEvents": '["kms.amazonaws.com"]',
+        "audit-trail:networkActivityDeniedOnly": "true",
+    }
+    (note,) = notes_for_config(config)
+    assert "denied calls (VpceAccessDenied)" in note.text and "kms.amazonaws.com" in note.text

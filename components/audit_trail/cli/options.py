@@ -15,7 +15,7 @@ from typer.core import TyperArgument, TyperCommand
 
 from ..errors import EXIT_CODE_MEANINGS, UserError
 from ..investigate.ask import AthenaTarget, Engine
-from ..queries.glue_table import DEFAULT_DATABASE, DEFAULT_TABLE, DEFAULT_WORKGROUP
+from ..queries.glue_table import DEFAULT_TABLE
 from ..times import ACCEPTED_FORMS, parse_time
 from ..window import Window
 from .output import FormatOption, LimitOption, OutputFormat, note
@@ -89,10 +89,36 @@ EngineOpt = Annotated[
     ),
 ]
 DatabaseOpt = Annotated[
-    str, typer.Option("--database", help="Athena: Glue database holding the trail table.")
+    str | None,
+    typer.Option(
+        "--database",
+        help="Athena: Glue database holding the trail table (default: --stack's).",
+        show_default=False,
+    ),
 ]
-TableOpt = Annotated[str, typer.Option("--table", help="Athena: the trail table.")]
-WorkgroupOpt = Annotated[str, typer.Option("--workgroup", help="Athena: workgroup to run the query in.")]
+TableOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--table",
+        help="Athena: the trail table (default: --stack's, else cloudtrail_logs).",
+        show_default=False,
+    ),
+]
+WorkgroupOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--workgroup", help="Athena: workgroup to run the query in (default: --stack's).", show_default=False
+    ),
+]
+StackOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--stack",
+        help="Athena: the deployed stack whose athenaDatabase, athenaTable and athenaWorkgroup outputs to "
+        "use (read with `pulumi stack output`).",
+        show_default=False,
+    ),
+]
 
 
 def check_accounts(accounts: Sequence[str] | None) -> None:
@@ -131,15 +157,34 @@ def warn_if_unbounded(source: str | None, window: Window) -> None:
 
 
 @dataclass(frozen=True)
+class AthenaNames:
+    """`--stack`, `--database`, `--table`, `--workgroup` as given."""
+
+    stack: str | None = None
+    database: str | None = None
+    table: str | None = None
+    workgroup: str | None = None
+
+
+@dataclass(frozen=True)
 class Scope:
     """What a question reads: SOURCE and the window, or the Athena table."""
 
     source: str | None
     window: Window
     engine: Engine = Engine.local
-    target: AthenaTarget = field(default_factory=AthenaTarget)
+    athena: AthenaNames = field(default_factory=AthenaNames)
     limit: int | None = None
     """--limit: at most this many rows of the answer (None: every row; 0 is no limit too)."""
+
+    @functools.cached_property
+    def target(self) -> AthenaTarget:
+        """The Athena table, resolved (reading --stack's outputs) only when a command gets as far as Athena:
+        its own checks of the flags come first. A SOURCE is refused with Athena by `ask` itself."""
+        if self.engine is not Engine.athena or self.source is not None:
+            return AthenaTarget()
+        names = self.athena
+        return athena_target(names.stack, names.database, names.table, names.workgroup)
 
 
 def _shared(name: str, annotation: Any, default: Any) -> inspect.Parameter:
@@ -159,9 +204,10 @@ OUTPUT_PARAMETERS = (
     _shared("fmt", FormatOption, OutputFormat.table),
     _shared("limit", LimitOption, None),
     _shared("engine", EngineOpt, Engine.local.value),
-    _shared("database", DatabaseOpt, DEFAULT_DATABASE),
-    _shared("table", TableOpt, DEFAULT_TABLE),
-    _shared("workgroup", WorkgroupOpt, DEFAULT_WORKGROUP),
+    _shared("stack", StackOpt, None),
+    _shared("database", DatabaseOpt, None),
+    _shared("table", TableOpt, None),
+    _shared("workgroup", WorkgroupOpt, None),
 )
 
 
@@ -177,9 +223,10 @@ def _scope(
     until: str | None,
     account: Sequence[str] | None,
     engine: str,
-    database: str,
-    table: str,
-    workgroup: str,
+    stack: str | None,
+    database: str | None,
+    table: str | None,
+    workgroup: str | None,
     limit: int | None = None,
     region: Sequence[str] | None = None,
 ) -> Scope:
@@ -191,7 +238,42 @@ def _scope(
         raise UserError(
             f"--engine {engine!r}: use `local` (scan SOURCE) or `athena` (the Athena table)."
         ) from None
-    return Scope(source, window, chosen, AthenaTarget(database, table, workgroup), limit or None)
+    if chosen is not Engine.athena:
+        given = [
+            f for f, v in (("--stack", stack), ("--database", database), ("--workgroup", workgroup)) if v
+        ]
+        if given or table:
+            raise UserError(
+                f"{', '.join(given or ['--table'])}: only for --engine athena; drop it, or add "
+                "--engine athena."
+            )
+        return Scope(source, window, chosen, limit=limit or None)
+    return Scope(source, window, chosen, AthenaNames(stack, database, table, workgroup), limit or None)
+
+
+def athena_target(
+    stack: str | None, database: str | None, table: str | None, workgroup: str | None
+) -> AthenaTarget:
+    """The Athena table to query: explicit flags first, then STACK's outputs. Every stack has names of its own
+    (two stacks in one account cannot share a Glue database or workgroup), so there is no fixed default."""
+    outputs: dict[str, object] = {}
+    if stack is not None:
+        from ..stack_outputs import read_stack_outputs
+
+        outputs = read_stack_outputs(stack)
+        if not outputs.get("athenaDatabase"):
+            raise UserError(
+                f"--stack {stack}: the stack has no athenaDatabase output; deploy it with "
+                "`audit-trail:athena: true`, or name the table with --database and --workgroup."
+            )
+    database = database or str(outputs.get("athenaDatabase") or "") or None
+    workgroup = workgroup or str(outputs.get("athenaWorkgroup") or "") or None
+    if database is None or workgroup is None:
+        raise UserError(
+            "--engine athena: name the deployed stack (--stack dev reads its athenaDatabase and "
+            "athenaWorkgroup outputs) or give --database and --workgroup."
+        )
+    return AthenaTarget(database, table or str(outputs.get("athenaTable") or DEFAULT_TABLE), workgroup)
 
 
 def question_command(*, region: bool = True) -> Callable[[Callable[..., None]], Callable[..., None]]:

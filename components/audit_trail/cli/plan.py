@@ -11,6 +11,7 @@ import typer
 from rich.console import Console
 from rich.tree import Tree
 
+from ..errors import UserError
 from ..project import find_project, stack_config
 from .options import command
 from .output import render
@@ -27,10 +28,19 @@ def plan_stack(stack: str, overrides: list[str], cwd: Path) -> Preview:
 
     project = find_project(cwd)
     config = stack_config(project, stack, overrides)
-    preview = run(project.program, config, stack=stack, project=project.name)
+    preview = run(project.checked_program(), config, stack=stack, project=project.name)
     if preview.error is not None:  # a ConfigError is a UserError: listed in full, exit code 2
         raise preview.error
     return preview
+
+
+def check_json_target(path: Path) -> None:
+    """--json must name a file in an existing folder: said before the preview runs, not after."""
+    if path.is_dir():
+        raise UserError(f"--json {path}: is a folder; give a file name, e.g. --json {path / 'plan.json'}.")
+    folder = path.parent
+    if not folder.is_dir():
+        raise UserError(f"--json {path}: no folder {folder}; create it first or write elsewhere.")
 
 
 def _number(value: Any) -> Any:
@@ -133,6 +143,8 @@ def register(app: typer.Typer) -> None:
         """
         from ..plan.notes import notes_for_config
 
+        if json_file is not None:
+            check_json_target(json_file)
         preview = plan_stack(stack, set_ or [], cwd)
         console = Console()
         render_tree(preview, console)
@@ -144,5 +156,8 @@ def register(app: typer.Typer) -> None:
             if note.document is not None:
                 console.print_json(data=note.document)
         if json_file is not None:
-            json_file.write_bytes(orjson.dumps(preview.to_json(), option=orjson.OPT_INDENT_2) + b"\n")
+            try:
+                json_file.write_bytes(orjson.dumps(preview.to_json(), option=orjson.OPT_INDENT_2) + b"\n")
+            except OSError as exc:
+                raise UserError(f"--json {json_file}: cannot write it ({exc.strerror or exc}).") from None
             console.print(f"Wrote {json_file}")

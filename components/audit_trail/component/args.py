@@ -9,7 +9,7 @@ No `from __future__ import annotations` here: the schema analyser reads the anno
 """
 
 from enum import StrEnum
-from typing import TypedDict
+from typing import Required, TypedDict
 
 
 class ReadWriteType(StrEnum):
@@ -61,6 +61,21 @@ class ObjectLockMode(StrEnum):
     """Locked; users with s3:BypassGovernanceRetention can still delete."""
     COMPLIANCE = "COMPLIANCE"
     """Locked; nobody, not even the root user, can delete before retention ends."""
+
+
+class DataEventSelector(TypedDict, total=False):
+    """One kind of data events to record: a CloudTrail advanced event selector on one resource type."""
+
+    resource_type: Required[str]
+    """The data-event resource type, as the CloudTrail user guide's data events table names it,
+    e.g. `AWS::S3::Object`, `AWS::Lambda::Function`, `AWS::DynamoDB::Table`, `AWS::SNS::Topic`."""
+    read_write: ReadWriteType
+    """All, ReadOnly or WriteOnly calls. Default All."""
+    event_names: list[str]
+    """Only these API actions, e.g. `["DeleteObject", "PutObject"]`. Default: every action."""
+    exclude_principal_arns: list[str]
+    """Leave out calls by these principals (`userIdentity.arn`): an ARN, or a prefix ending in `/` such as
+    `arn:aws:sts::123456789012:assumed-role/backup/` for every session of a role. Default none."""
 
 
 class AuditTrailArgs(TypedDict, total=False):
@@ -124,12 +139,23 @@ class AuditTrailArgs(TypedDict, total=False):
     management_events: bool
     """Record management events. Default true."""
     s3_data_events: DataEvents
-    """S3 object-level events of every bucket but the log buckets: None, ReadOnly, WriteOnly or All (CIS 3.8,
-    3.9). Default None."""
+    """S3 object-level events of every bucket: None, ReadOnly, WriteOnly or All (CIS 3.8, 3.9). The log
+    bucket's reads and deletes are recorded too, but not CloudTrail's own deliveries nor the access-log
+    bucket. Default None."""
     lambda_data_events: bool
     """Record Lambda invocations (data events). Default false."""
     dynamodb_data_events: bool
     """Record DynamoDB item-level events (data events). Default false."""
+    data_event_selectors: list[DataEventSelector]
+    """Further data events, one entry per resource type: `resourceType` (required), `readWrite`,
+    `eventNames`, `excludePrincipalArns`. Generalises s3DataEvents, lambdaDataEvents and dynamodbDataEvents
+    (which keep working; do not select the same type both ways). Default none."""
+    network_activity_events: list[str]
+    """Record network activity events (API calls through VPC endpoints) of these event sources, e.g.
+    `["kms.amazonaws.com", "s3.amazonaws.com"]`; one of the sources CloudTrail supports. Default none."""
+    network_activity_denied_only: bool
+    """With network_activity_events: record only calls a VPC endpoint policy denied (`VpceAccessDenied`).
+    Default false."""
     insights: bool
     """CloudTrail Insights on API call and error rates; needs management events. Default false."""
     is_organization_trail: bool
@@ -139,11 +165,21 @@ class AuditTrailArgs(TypedDict, total=False):
     central_bucket_name: str
     """Log into this existing bucket (e.g. a log-archive account's) instead of creating one. Default none."""
     object_lock_mode: ObjectLockMode
-    """Object lock of the log bucket: None, GOVERNANCE or COMPLIANCE. Enabling it on an existing stack
-    replaces the bucket. Default None."""
+    """Object lock of the log bucket: None, GOVERNANCE or COMPLIANCE; switched on in place (the bucket is
+    kept), locking new log files. Default None."""
     object_lock_retention_days: int
     """Default object-lock retention of each log file, at most retention_days. Default retention_days."""
+    extra_regions: list[str]
+    """Regions to accept beyond the list this release knows (a region AWS opened since), e.g.
+    `["eu-west-9"]`: `aws:region` may then be one of them, and the Athena table projects them. Default
+    none."""
     athena: bool
     """Query the logs at scale with Athena: a Glue table over the bucket (CloudTrail schema, partition
     projection on account, region and date), a workgroup whose results are encrypted and expire after 7 days,
     and one named query per canned question of the CLI. Default false."""
+    athena_database: str
+    """With athena: name of the Glue database (lower-case letters, digits, `_`). Default: unique to the
+    stack, `<component>_<stack>` as a Glue name (e.g. `audit_trail_prod`)."""
+    athena_workgroup: str
+    """With athena: name of the Athena workgroup (letters, digits, `.`, `_`, `-`; at most 128). Default:
+    unique to the stack, `<component>-<stack>` (e.g. `audit-trail-prod`)."""

@@ -28,12 +28,14 @@ class Problem:
     """One thing wrong with the configuration: the key, the value given, what is accepted, how to fix it."""
 
     key: str
-    """The stack config key (camelCase, without the namespace)."""
+    """The stack config key (camelCase, without the namespace), or another namespace's whole key
+    (`aws:region`)."""
     value: Any
     message: str
 
     def __str__(self) -> str:
-        return f"{NAMESPACE}:{self.key} = {show(self.value)}: {self.message}"
+        key = self.key if ":" in self.key else f"{NAMESPACE}:{self.key}"
+        return f"{key} = {show(self.value)}: {self.message}"
 
 
 class ConfigError(UserError):

@@ -5,8 +5,8 @@ directory (or the nearest one above); `--check` only reports whether it is up to
 
 A declared key needs a default (Pulumi refuses to run a stack missing a declared key without one), and the
 Pulumi CLI hands that default to the program as if the user had set it. So a key is declared only when its
-default is fixed: not a map (project files cannot declare map types), not without a default, and not one a
-compliance profile presets (a declared default would always win over the preset).
+default is fixed: not a map or a list of maps (project files cannot declare map types), not without a
+default, and not one a compliance profile presets (a declared default would always win over the preset).
 """
 
 from __future__ import annotations
@@ -52,7 +52,7 @@ def undeclared() -> dict[str, str]:
     why: dict[str, str] = {}
     for key, field in CONFIG_KEYS.items():
         if _config_type(FIELD_TYPES[field]) is None:
-            why[key] = "a map"
+            why[key] = "a list of maps" if get_origin(FIELD_TYPES[field]) is list else "a map"
         elif getattr(defaults, field) is None:
             why[key] = "no default"
         elif field in preset:

@@ -9,11 +9,15 @@ rules beyond its type - a function in `RULES`.
 
 from __future__ import annotations
 
+import difflib
 import ipaddress
 import re
 from collections.abc import Callable, Iterable
 
-from ..arns import partition_of_region
+from .. import regions
+from ..regions import partition_of_region
+from .args import DataEvents
+from .event_sources import NETWORK_ACTIVITY_SOURCES
 from .problems import Problem
 from .profiles import violations
 from .settings import AuditTrailSettings
@@ -29,7 +33,7 @@ MAX_ACCESS_LOG_DAYS = 3650
 
 _ORG_ID = re.compile(r"o-[a-z0-9]{10,32}")
 _KMS_KEY_ARN = re.compile(
-    r"arn:(?P<partition>aws|aws-cn|aws-us-gov):kms:(?P<region>[a-z0-9-]+):(?P<account>\d{12}):key/(?P<id>[A-Za-z0-9-]+)"
+    r"arn:(?P<partition>aws[a-z-]*):kms:(?P<region>[a-z0-9-]+):(?P<account>\d{12}):key/(?P<id>[A-Za-z0-9-]+)"
 )
 _EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 
@@ -43,6 +47,31 @@ def _is_ip(name: str) -> bool:
 
 
 _TRAIL_NAME = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9]|[._-](?=[A-Za-z0-9]))*")
+
+
+_REGION_NAME = re.compile(r"[a-z]{2,4}(-[a-z]+)+-\d{1,2}")
+
+
+def region_rule(s: AuditTrailSettings, region: str | None) -> Iterable[Problem]:
+    """`aws:region` must be a region of a known partition (or listed in `extraRegions`): a typo would
+    otherwise deploy nowhere or, in `plan`, preview a stack in a region that does not exist."""
+    for extra in s.extra_regions:
+        if not _REGION_NAME.fullmatch(extra):
+            yield Problem(
+                "extraRegions",
+                extra,
+                "is not a region name (like eu-west-1 or us-gov-east-1). Correct or remove it.",
+            )
+    if region is None or region in regions.all_regions() or region in s.extra_regions:
+        return
+    close = regions.closest_region(region)
+    hint = f"did you mean `{close}`? " if close else ""
+    yield Problem(
+        "aws:region",
+        region,
+        f"is not an AWS region this release knows; {hint}Set a region such as us-east-1 or eu-west-1. For a "
+        f'region AWS opened since, list it in `audit-trail:extraRegions` (e.g. ["{region}"]).',
+    )
 
 
 def trail_name_rule(s: AuditTrailSettings, region: str | None) -> Iterable[Problem]:
@@ -115,6 +144,7 @@ def retention_rule(s: AuditTrailSettings, region: str | None) -> Iterable[Proble
 
 
 MAX_PREFIX = 200
+MAX_SEGMENT_BYTES = 255
 
 
 def s3_key_prefix_rule(s: AuditTrailSettings, region: str | None) -> Iterable[Problem]:
@@ -128,8 +158,17 @@ def s3_key_prefix_rule(s: AuditTrailSettings, region: str | None) -> Iterable[Pr
         why.append("must not contain `//`")
     if any(ord(c) < 32 or ord(c) == 127 for c in prefix):
         why.append("must not contain control characters")
+    # `audit-trail fetch` mirrors the bucket's keys as local folders: every segment must be a folder name.
+    segments = prefix.split("/")
+    if any(part in (".", "..") for part in segments):
+        why.append("must not have `.` or `..` segments (they cannot be mirrored as local folders)")
+    if "\\" in prefix:
+        why.append("must not contain `\\` (a path separator on Windows)")
+    if any(len(part.encode()) > MAX_SEGMENT_BYTES for part in segments):
+        why.append(f"must not have a segment longer than {MAX_SEGMENT_BYTES} bytes (a folder name's limit)")
     if why:
-        fixed = "/".join(part for part in prefix.split("/") if part)[:MAX_PREFIX]
+        fixed = "/".join(part for part in prefix.replace("\\", "/").split("/") if part not in ("", ".", ".."))
+        fixed = fixed[:MAX_PREFIX]
         yield Problem("s3KeyPrefix", prefix, f"{'; '.join(why)}. Use e.g. `{fixed or 'audit'}`, or unset it.")
 
 
@@ -216,13 +255,13 @@ def monitoring_rule(s: AuditTrailSettings, region: str | None) -> Iterable[Probl
 
 
 def events_rule(s: AuditTrailSettings, region: str | None) -> Iterable[Problem]:
-    if not s.management_events and not s.has_data_events:
+    if not s.management_events and not s.has_advanced_selectors:
         yield Problem(
             "managementEvents",
             False,
-            "with no management events and no data events (`s3DataEvents`, `lambdaDataEvents`, "
-            "`dynamodbDataEvents`) the trail would record nothing. Keep management events on, or add data "
-            "events.",
+            "with no management events, no data events (`s3DataEvents`, `lambdaDataEvents`, "
+            "`dynamodbDataEvents`, `dataEventSelectors`) and no `networkActivityEvents` the trail would "
+            "record nothing. Keep management events on, or add data events.",
         )
     if s.insights and not s.management_events:
         yield Problem(
@@ -231,6 +270,98 @@ def events_rule(s: AuditTrailSettings, region: str | None) -> Iterable[Problem]:
             "CloudTrail Insights analyses management events, and CloudTrail rejects Insights on a trail that "
             "records none. Set `managementEvents: true`, or unset `insights`.",
         )
+
+
+_RESOURCE_TYPE = re.compile(r"AWS::[A-Za-z0-9]+::[A-Za-z0-9]+")
+_ARN_PREFIX = re.compile(r"arn:[a-z-]+:[a-z0-9-]+:")
+# The types the three switches select; a `dataEventSelectors` entry for one of them would duplicate it.
+_SWITCHED_TYPES = {
+    "AWS::S3::Object": "s3DataEvents",
+    "AWS::Lambda::Function": "lambdaDataEvents",
+    "AWS::DynamoDB::Table": "dynamodbDataEvents",
+}
+_DATA_EVENTS_PAGE = "the CloudTrail user guide's data events table (logging-data-events-with-cloudtrail.html)"
+
+
+def data_event_selectors_rule(s: AuditTrailSettings, region: str | None) -> Iterable[Problem]:
+    switched = {
+        "AWS::S3::Object": s.s3_data_events is not DataEvents.NONE,
+        "AWS::Lambda::Function": s.lambda_data_events,
+        "AWS::DynamoDB::Table": s.dynamodb_data_events,
+    }
+    seen: set[str] = set()
+    for index, selector in enumerate(s.data_event_selectors):
+        where = f"entry {index + 1}"
+        resource_type = selector.get("resource_type")
+        if not resource_type:
+            yield Problem(
+                "dataEventSelectors",
+                selector,
+                f"{where} has no `resourceType`; name the data-event resource type, e.g. AWS::SNS::Topic "
+                f"(see {_DATA_EVENTS_PAGE}).",
+            )
+            continue
+        if not _RESOURCE_TYPE.fullmatch(resource_type):
+            yield Problem(
+                "dataEventSelectors",
+                resource_type,
+                f"{where}: `resourceType` must look like AWS::Service::Type, e.g. AWS::S3::Object or "
+                f"AWS::Lambda::Function (see {_DATA_EVENTS_PAGE}).",
+            )
+        if switched.get(resource_type):
+            yield Problem(
+                "dataEventSelectors",
+                resource_type,
+                f"{where} selects {resource_type}, which `{_SWITCHED_TYPES[resource_type]}` already records. "
+                "Keep one of the two.",
+            )
+        if resource_type in seen:
+            yield Problem(
+                "dataEventSelectors",
+                resource_type,
+                f"{where} repeats resource type {resource_type}. Merge the entries into one.",
+            )
+        seen.add(resource_type)
+        for arn in selector.get("exclude_principal_arns", []):
+            if not _ARN_PREFIX.match(arn):
+                yield Problem(
+                    "dataEventSelectors",
+                    arn,
+                    f"{where}: `excludePrincipalArns` takes principal ARNs or ARN prefixes, e.g. "
+                    "arn:aws:iam::123456789012:role/backup or "
+                    "arn:aws:sts::123456789012:assumed-role/backup/.",
+                )
+        if any(not name or not name.strip() for name in selector.get("event_names", [])):
+            yield Problem(
+                "dataEventSelectors",
+                selector.get("event_names"),
+                f"{where}: `eventNames` has an empty name; list API actions such as DeleteObject.",
+            )
+
+
+def network_activity_rule(s: AuditTrailSettings, region: str | None) -> Iterable[Problem]:
+    if s.network_activity_denied_only and not s.network_activity_events:
+        yield Problem(
+            "networkActivityDeniedOnly",
+            True,
+            "filters network activity events, but `networkActivityEvents` names no event source. List the "
+            'sources, e.g. ["kms.amazonaws.com"], or unset this key.',
+        )
+    seen: set[str] = set()
+    for source in s.network_activity_events:
+        if source in seen:
+            yield Problem("networkActivityEvents", source, "is listed twice. Remove the repeat.")
+        seen.add(source)
+        if source not in NETWORK_ACTIVITY_SOURCES:
+            guess = difflib.get_close_matches(source, sorted(NETWORK_ACTIVITY_SOURCES), n=1, cutoff=0.6)
+            hint = f"did you mean `{guess[0]}`? " if guess else ""
+            yield Problem(
+                "networkActivityEvents",
+                source,
+                f"is not an event source CloudTrail records network activity for; {hint}give the full "
+                'source name such as kms.amazonaws.com (the list: CloudTrail user guide, "Logging network '
+                'activity events"); for a source CloudTrail added after this release, upgrade audit-trail.',
+            )
 
 
 def kms_rule(s: AuditTrailSettings, region: str | None) -> Iterable[Problem]:
@@ -267,6 +398,19 @@ def kms_rule(s: AuditTrailSettings, region: str | None) -> Iterable[Problem]:
                 s.kms_key_arn,
                 f"is in region {match['region']}, but the trail and its bucket are in {region}; CloudTrail "
                 "needs the key in the bucket's region. Use a key from that region.",
+            )
+        elif match["region"] != region and s.cloud_watch_logs:
+            # A central bucket may be elsewhere, and CloudTrail needs the key in the bucket's region; but
+            # the log group is created in the stack's region with the same key, and a KMS key is regional:
+            # CloudWatch Logs uses a key of the log group's region, so CreateLogGroup would fail.
+            yield Problem(
+                "kmsKeyArn",
+                s.kms_key_arn,
+                f"is in region {match['region']} (the central bucket's, as CloudTrail needs), but "
+                f"`cloudWatchLogs: true` also encrypts the log group in the stack's region {region} with it, "
+                "and CloudWatch Logs accepts only a key of the log group's region. Unset `cloudWatchLogs`, "
+                f"or deploy the stack in {match['region']}, or remove `centralBucketName` and use a key "
+                f"from {region}.",
             )
 
 
@@ -350,12 +494,41 @@ def object_lock_rule(s: AuditTrailSettings, region: str | None) -> Iterable[Prob
         )
 
 
+_GLUE_DATABASE = re.compile(r"[a-z0-9_]{1,255}")
+_WORKGROUP = re.compile(r"[A-Za-z0-9._-]{1,128}")
+
+
+def athena_rule(s: AuditTrailSettings, region: str | None) -> Iterable[Problem]:
+    names = (
+        (
+            "athenaDatabase",
+            s.athena_database,
+            _GLUE_DATABASE,
+            "a Glue database name for Athena is 1-255 lower-case letters, digits and `_`",
+        ),
+        (
+            "athenaWorkgroup",
+            s.athena_workgroup,
+            _WORKGROUP,
+            "an Athena workgroup name is 1-128 letters, digits, `.`, `_` and `-`",
+        ),
+    )
+    for key, value, pattern, rule in names:
+        if not value:
+            continue
+        if not s.athena:
+            yield Problem(key, value, "names an Athena resource, which exists only with `athena: true`.")
+        elif not pattern.fullmatch(value):
+            yield Problem(key, value, f"{rule}. Choose another, or unset it for a name unique to the stack.")
+
+
 def profile_rule(s: AuditTrailSettings, region: str | None) -> Iterable[Problem]:
     """What the chosen compliance profile's standard forbids."""
     return violations(s)
 
 
 RULES: tuple[Rule, ...] = (
+    region_rule,
     trail_name_rule,
     bucket_name_rule,
     retention_rule,
@@ -365,11 +538,14 @@ RULES: tuple[Rule, ...] = (
     tags_rule,
     monitoring_rule,
     events_rule,
+    data_event_selectors_rule,
+    network_activity_rule,
     kms_rule,
     organization_rule,
     central_bucket_rule,
     access_logging_rule,
     object_lock_rule,
+    athena_rule,
     profile_rule,
 )
 

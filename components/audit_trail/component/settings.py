@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from .args import DataEvents, ObjectLockMode, Profile, ReadWriteType
+from .args import DataEvents, DataEventSelector, ObjectLockMode, Profile, ReadWriteType
 
 # Stack config namespace: `audit-trail:retentionDays`.
 NAMESPACE = "audit-trail"
@@ -43,22 +43,36 @@ class AuditTrailSettings:
     s3_data_events: DataEvents = DataEvents.NONE
     lambda_data_events: bool = False
     dynamodb_data_events: bool = False
+    data_event_selectors: list[DataEventSelector] = field(default_factory=list)
+    network_activity_events: list[str] = field(default_factory=list)
+    network_activity_denied_only: bool = False
     insights: bool = False
     is_organization_trail: bool = False
     organization_id: str = ""
     central_bucket_name: str = ""
     object_lock_mode: ObjectLockMode = ObjectLockMode.NONE
     object_lock_retention_days: int | None = None
+    extra_regions: list[str] = field(default_factory=list)
     athena: bool = False
+    athena_database: str = ""
+    athena_workgroup: str = ""
 
     # --- derived: what several builders and rules ask of the settings -------------------------------------
 
     @property
     def has_data_events(self) -> bool:
-        """The trail records data events of some kind (and therefore needs advanced selectors)."""
+        """The trail records data events of some kind."""
         return (
-            self.s3_data_events is not DataEvents.NONE or self.lambda_data_events or self.dynamodb_data_events
+            self.s3_data_events is not DataEvents.NONE
+            or self.lambda_data_events
+            or self.dynamodb_data_events
+            or bool(self.data_event_selectors)
         )
+
+    @property
+    def has_advanced_selectors(self) -> bool:
+        """Data or network activity events: only advanced event selectors express them."""
+        return self.has_data_events or bool(self.network_activity_events)
 
     @property
     def has_object_lock(self) -> bool:

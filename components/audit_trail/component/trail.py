@@ -17,6 +17,7 @@ from .resources.athena import add_athena
 from .resources.cis_alarms import cis_alarms
 from .resources.cloudwatch_delivery import cloudwatch_delivery
 from .resources.context import Context
+from .resources.kms_key import alarm_topic_key
 from .resources.log_bucket import log_bucket
 from .resources.trail_options import EncryptionKey, trail_arguments
 from .validation import validate
@@ -32,8 +33,13 @@ STACK_OUTPUTS = {
     "s3KeyPrefix": "s3_key_prefix",
     "logsLocation": "logs_location",
     "consoleUrl": "console_url",
+    "athenaDatabase": "athena_database",
+    "athenaTable": "athena_table",
+    "athenaWorkgroup": "athena_workgroup",
 }
 """Stack output name -> component attribute: the contract the CLI and other tools read."""
+ATHENA_OUTPUTS = frozenset({"athenaDatabase", "athenaTable", "athenaWorkgroup"})
+"""Exported only by a stack with `athena: true`."""
 
 
 class InvalidConfiguration(ConfigError, pulumi.RunError):
@@ -56,9 +62,16 @@ class AuditTrail(pulumi.ComponentResource):
     s3_key_prefix: pulumi.Output[str]
     """Key prefix of the log files in the bucket (may be empty)."""
     logs_location: pulumi.Output[str]
-    """Where this account's log files land: `s3://bucket/[prefix/]AWSLogs/<account>/`."""
+    """Where this account's log files land: `s3://bucket/[prefix/]AWSLogs/<account>/`, or
+    `s3://bucket/[prefix/]AWSLogs/<o-id>/<account>/` for an organization trail."""
     console_url: pulumi.Output[str]
     """Link to the trail in the AWS console."""
+    athena_database: pulumi.Output[Optional[str]]  # noqa: UP045
+    """With athena: the Glue database holding the trail table (else null)."""
+    athena_table: pulumi.Output[Optional[str]]  # noqa: UP045
+    """With athena: the trail table (else null)."""
+    athena_workgroup: pulumi.Output[Optional[str]]  # noqa: UP045
+    """With athena: the Athena workgroup to query in (else null)."""
 
     def __init__(
         self,
@@ -103,9 +116,11 @@ class AuditTrail(pulumi.ComponentResource):
             ),
         )
         if delivery is not None and settings.cis_alarms:
-            cis_alarms(ctx, log_group=delivery.group, topic_key_arn=key.for_alarm_topic(ctx))
-        if settings.athena:
-            add_athena(ctx, bucket_name=bucket.name)
+            # The topic has a key of its own: the trail's key protects the logs, and CloudWatch needs decrypt
+            # on whatever key encrypts the topic.
+            cis_alarms(ctx, log_group=delivery.group, topic_key_arn=alarm_topic_key(ctx))
+        athena_names = add_athena(ctx, bucket_name=bucket.name) if settings.athena else None
+        self._athena = athena_names is not None
 
         self.trail_name = trail.name
         self.trail_arn = trail.arn
@@ -113,14 +128,26 @@ class AuditTrail(pulumi.ComponentResource):
         self.bucket_arn = bucket.arn
         self.home_region = trail.home_region
         self.s3_key_prefix = pulumi.Output.from_input(settings.s3_key_prefix)
+        # An organization trail writes every account, this one included, under AWSLogs/<o-id>/<account>/.
         self.logs_location = pulumi.Output.all(bucket.name, account).apply(
-            lambda a: cloudtrail_layout.logs_location(a[0], settings.s3_key_prefix, a[1])
+            lambda a: cloudtrail_layout.logs_location(
+                a[0], settings.s3_key_prefix, a[1], settings.organization
+            )
         )
         self.console_url = pulumi.Output.all(partition, trail.home_region, trail.arn).apply(
             lambda a: arns.trail_console_url(a[0], a[1], a[2])
         )
+        # Where `audit-trail query --engine athena --stack <stack>` finds the table.
+        self.athena_database = pulumi.Output.from_input(athena_names.database if athena_names else None)
+        self.athena_table = pulumi.Output.from_input(athena_names.table if athena_names else None)
+        self.athena_workgroup = pulumi.Output.from_input(athena_names.workgroup if athena_names else None)
         self.register_outputs({attr: getattr(self, attr) for attr in STACK_OUTPUTS.values()})
 
     def stack_outputs(self) -> dict[str, pulumi.Output[Any]]:
-        """The outputs under their stack output names (camelCase), for `pulumi.export`."""
-        return {key: getattr(self, attr) for key, attr in STACK_OUTPUTS.items()}
+        """The outputs under their stack output names (camelCase), for `pulumi.export`; the Athena ones only
+        when the stack has Athena."""
+        return {
+            key: getattr(self, attr)
+            for key, attr in STACK_OUTPUTS.items()
+            if self._athena or key not in ATHENA_OUTPUTS
+        }

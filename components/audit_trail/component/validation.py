@@ -11,10 +11,11 @@ import difflib
 import re
 from collections.abc import Iterable, Mapping
 from enum import Enum
-from typing import Any, get_args, get_origin, get_type_hints
+from typing import Any, get_args, get_origin, get_type_hints, is_typeddict
 
 import yaml
 
+from ..yaml_loader import TooLarge, load_bounded
 from . import rules
 from .args import AuditTrailArgs
 from .problems import ConfigError, Problem, config_key, show
@@ -75,6 +76,8 @@ def _coerce(key: str, value: Any, typ: Any) -> Any:
         except ValueError:
             accepted = ", ".join(str(m.value) for m in typ)
             raise ValueError(f"expected one of {accepted}") from None
+    if is_typeddict(typ):
+        return _coerce_record(key, value, typ)
     origin = get_origin(typ)
     if origin is dict:
         parsed = _structured(value, dict)
@@ -90,11 +93,36 @@ def _coerce(key: str, value: Any, typ: Any) -> Any:
     raise TypeError(f"no coercion for {key}: {typ}")
 
 
+def _coerce_record(key: str, value: Any, typ: Any) -> dict[str, Any]:
+    """A map with TYP's fields, keyed as stack config writes them (`resourceType`) or as Python and the
+    multi-language provider pass them (`resource_type`)."""
+    parsed = _structured(value, dict)
+    hints = get_type_hints(typ)
+    by_key = {**{config_key(f): f for f in hints}, **{f: f for f in hints}}
+    if parsed is None:
+        raise ValueError(f"expected a map with keys {', '.join(config_key(f) for f in hints)}")
+    record: dict[str, Any] = {}
+    for name, item in parsed.items():
+        if name not in by_key:
+            known = [config_key(f) for f in hints]
+            raise ValueError(
+                f"unknown key `{name}`; {did_you_mean(str(name), known)}known keys: {', '.join(known)}"
+            )
+        field = by_key[name]
+        try:
+            record[field] = _coerce(key, item, hints[field])
+        except ValueError as exc:
+            raise ValueError(f"`{config_key(field)}`: {exc}") from None
+    return record
+
+
 def _structured(value: Any, kind: type) -> Any:
     """A map or list given directly, or as the JSON/YAML text stack config delivers."""
     if isinstance(value, str):
         try:
-            value = yaml.safe_load(value)
+            value = load_bounded(value)
+        except TooLarge as exc:
+            raise ValueError(f"refused: {exc}") from None
         except yaml.YAMLError:
             return None
     return value if isinstance(value, kind) else None

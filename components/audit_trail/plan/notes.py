@@ -8,12 +8,13 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from .. import arns
-from ..component.args import ReadWriteType
+from .. import arns, regions
+from ..component.args import DataEvents, ReadWriteType
 from ..component.config import args_from_config
 from ..component.policies.kms import cloudtrail_statements, log_group_statement
 from ..component.policies.log_bucket import log_bucket_policy
 from ..component.resources.cloudwatch_delivery import log_group_name
+from ..component.resources.selectors import S3_OBJECT
 from ..component.settings import AuditTrailSettings
 from ..component.validation import check
 from .preview import ACCOUNT, DEFAULT_REGION
@@ -36,7 +37,7 @@ class Where:
 
     @property
     def partition(self) -> str:
-        return arns.partition_of_region(self.region)
+        return regions.partition_of_region(self.region)
 
     def trail_arn(self, s: AuditTrailSettings) -> str:
         return arns.trail_arn(self.partition, self.region, self.account, s.trail_name)
@@ -45,8 +46,15 @@ class Where:
 def existing_key(s: AuditTrailSettings, at: Where) -> Note | None:
     if not (s.kms_encryption and s.kms_key_arn):
         return None
+    # The key's own region (a central bucket's key may be elsewhere): readers decrypt through S3 there.
+    parts = s.kms_key_arn.split(":")
+    key_region = parts[3] if len(parts) > 3 and parts[3] else at.region
     statements = cloudtrail_statements(
-        partition=at.partition, account_id=at.account, trail_arn=at.trail_arn(s)
+        partition=at.partition, region=key_region, account_id=at.account, trail_arn=at.trail_arn(s)
+    )
+    text = (
+        f"The stack does not change the policy of {s.kms_key_arn}. Its administrators must add these "
+        "statements before `pulumi up`."
     )
     if s.cloud_watch_logs:
         statements.append(
@@ -57,12 +65,16 @@ def existing_key(s: AuditTrailSettings, at: Where) -> Note | None:
                 log_group_name=log_group_name(s.trail_name),
             )
         )
-    return Note(
-        "Existing KMS key",
-        f"The stack does not change the policy of {s.kms_key_arn}. Its administrators must add these "
-        "statements, or CloudTrail cannot deliver logs:",
-        {"Statement": statements},
+        text += (
+            f" The CloudWatch Logs group {log_group_name(s.trail_name)} is created with this key before the "
+            "trail: without AllowCloudWatchLogsEncryptTrailLogGroup, `pulumi up` fails at the log group "
+            "(CreateLogGroup is refused: CloudWatch Logs may not use the key) and creates no trail."
+        )
+    text += (
+        " Without the CloudTrail statements, creating the trail fails "
+        "(InsufficientEncryptionPolicyException) and no log is delivered. The statements:"
     )
+    return Note("Existing KMS key", text, {"Statement": statements})
 
 
 def central_bucket(s: AuditTrailSettings, at: Where) -> Note | None:
@@ -88,11 +100,12 @@ def object_lock(s: AuditTrailSettings, at: Where) -> Note | None:
         return None
     return Note(
         "Object lock",
-        f"New log files are locked in {s.object_lock_mode.value} mode for "
-        f"{s.lock_retention_days} days. S3 turns object lock on only when a bucket is "
-        "created: on a stack that already has its log bucket, this REPLACES the bucket - a new, "
-        "empty bucket receives the logs and the old one (with its logs) is kept only when "
-        "retainOnDelete is on. With a fixed bucketName the replacement fails, as the name is taken.",
+        f"New log files are locked in {s.object_lock_mode.value} mode for {s.lock_retention_days} days; "
+        "files already in the bucket stay unlocked. The lock is enabled on the existing bucket (versioning "
+        "is on), so the bucket is not replaced. S3 asks for a checksum (Content-MD5 or "
+        "x-amz-sdk-checksum-algorithm) on every PUT into a bucket with default retention; AWS does not "
+        "document whether CloudTrail's deliveries carry one, so after `pulumi up` check that log files "
+        "arrive: `audit-trail doctor` shows the trail's last delivery error.",
         warning=True,
     )
 
@@ -118,12 +131,56 @@ def read_only_insights(s: AuditTrailSettings, at: Where) -> Note | None:
     )
 
 
+def log_bucket_events(s: AuditTrailSettings, at: Where) -> Note | None:
+    s3_objects = s.s3_data_events is not DataEvents.NONE or any(
+        d.get("resource_type") == S3_OBJECT for d in s.data_event_selectors
+    )
+    if not s3_objects:
+        return None
+    return Note(
+        "S3 data events",
+        "The log bucket's reads, deletes and copies are recorded; PutObject on it is not, because "
+        "CloudTrail delivers every log file with PutObject and pulumi-aws cannot set the trail's "
+        "RecursiveLogging=false. "
+        "A PutObject over a log file still shows: versioning keeps the original, `audit-trail verify` flags "
+        "the changed file, and S3 access logs (accessLogging) record the request. The access-log bucket is "
+        "not recorded (S3's own deliveries would loop).",
+    )
+
+
+def athena_names(s: AuditTrailSettings, at: Where) -> Note | None:
+    if not s.athena or (s.athena_database and s.athena_workgroup):
+        return None
+    return Note(
+        "Athena",
+        "The Glue database and workgroup are named for the stack (outputs athenaDatabase, athenaWorkgroup; "
+        "`--engine athena --stack <stack>` reads them). A stack whose Athena resources an earlier release "
+        "created as audit_trail / audit-trail keeps them only with `athenaDatabase: audit_trail` and "
+        "`athenaWorkgroup: audit-trail`; otherwise `pulumi up` replaces both, and the old workgroup's query "
+        "history goes with it.",
+    )
+
+
+def network_activity(s: AuditTrailSettings, at: Where) -> Note | None:
+    if not s.network_activity_events:
+        return None
+    which = "denied calls (VpceAccessDenied)" if s.network_activity_denied_only else "every call"
+    return Note(
+        "Network activity events",
+        f"Records {which} through VPC endpoints to {', '.join(s.network_activity_events)}, in the accounts "
+        "owning the endpoints. They are charged like data events (CloudTrail pricing).",
+    )
+
+
 NOTES: tuple[Callable[[AuditTrailSettings, Where], Note | None], ...] = (
     existing_key,
     central_bucket,
     object_lock,
     organization_trail,
     read_only_insights,
+    log_bucket_events,
+    athena_names,
+    network_activity,
 )
 
 

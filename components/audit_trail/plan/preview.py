@@ -24,12 +24,11 @@ from pulumi.runtime.config import set_all_config
 from pulumi.runtime.stack import run_pulumi_func
 from pulumi.runtime.sync_await import _sync_await
 
-from .. import arns
+from .. import arns, regions
 
 ACCOUNT = "123456789012"
 DEFAULT_REGION = "us-east-1"
 STACK_TYPE = "pulumi:pulumi:Stack"
-_DNS_SUFFIX = {"aws": "amazonaws.com", "aws-cn": "amazonaws.com.cn", "aws-us-gov": "amazonaws.com"}
 
 
 @dataclass
@@ -64,12 +63,12 @@ class _Mocks(pulumi.runtime.Mocks):
 
     def __init__(self, region: str) -> None:
         self.region = region
-        self.partition = arns.partition_of_region(region)
+        self.partition = regions.partition_of_region(region)
 
     def call(self, args: mocks.MockCallArgs) -> Any:
         p, r = self.partition, args.args.get("region") or self.region
         if args.token == "aws:index/getPartition:getPartition":
-            dns = _DNS_SUFFIX[p]
+            dns = regions.dns_suffix(p)
             return {
                 "id": p,
                 "partition": p,
@@ -89,7 +88,7 @@ class _Mocks(pulumi.runtime.Mocks):
                 "name": r,
                 "region": r,
                 "description": r,
-                "endpoint": f"ec2.{r}.{_DNS_SUFFIX[p]}",
+                "endpoint": f"ec2.{r}.{regions.dns_suffix(p)}",
             }
         return {}
 
@@ -102,7 +101,7 @@ class _Mocks(pulumi.runtime.Mocks):
                 bucket=name,
                 arn=arns.bucket_arn(p, name),
                 region=r,
-                bucketDomainName=f"{name}.s3.{_DNS_SUFFIX[p]}",
+                bucketDomainName=f"{name}.s3.{regions.dns_suffix(p)}",
             )
             return name, state
         if args.typ == "aws:cloudtrail/trail:Trail":

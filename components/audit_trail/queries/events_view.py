@@ -95,6 +95,14 @@ ACTOR_SQL = """CASE
   END"""
 
 
+# The Glue table's `resources` rows under the record's own key names: a row cast to JSON would be a
+# positional array or carry the Glue table's lower-case names, and `$[0].ARN` would find nothing on Athena
+# where it works locally. The text may still differ from the record's (key order, `null` for an absent key).
+RESOURCES_AS_RECORDED = (
+    "transform(resources, r -> MAP(ARRAY['ARN', 'accountId', 'type'], ARRAY[r.arn, r.accountid, r.type]))"
+)
+
+
 def athena_events_select(table: str, where: str) -> str:
     """SELECT producing the `events` columns from the CloudTrail Glue table (Trino SQL)."""
     resource_params = ", ".join(
@@ -128,7 +136,7 @@ def athena_events_select(table: str, where: str) -> str:
   eventtype AS event_type,
   recipientaccountid AS recipient_account_id,
   coalesce(CASE WHEN cardinality(resources) > 0 THEN resources[1].arn END, {resource_params}) AS resource,
-  CASE WHEN resources IS NOT NULL THEN json_format(CAST(resources AS JSON)) END AS resources,
+  CASE WHEN resources IS NOT NULL THEN json_format(CAST({RESOURCES_AS_RECORDED} AS JSON)) END AS resources,
   requestparameters AS request_parameters,
   responseelements AS response_elements,
   CAST(NULL AS varchar) AS raw,

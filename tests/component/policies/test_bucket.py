@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from audit_trail import arns
+from audit_trail import arns, regions
 from audit_trail.component.policies.bucket import (
     cloudtrail_acl_check,
     cloudtrail_write,
@@ -66,10 +66,19 @@ def test_whole_policy_grants_write_to_cloudtrail_alone() -> None:
 
 @pytest.mark.parametrize(
     ("region", "partition"),
-    [("us-east-1", "aws"), ("us-gov-west-1", "aws-us-gov"), ("cn-northwest-1", "aws-cn")],
+    [
+        ("us-east-1", "aws"),
+        ("us-gov-west-1", "aws-us-gov"),
+        ("cn-northwest-1", "aws-cn"),
+        ("eusc-de-east-1", "aws-eusc"),
+        ("us-isob-east-1", "aws-iso-b"),
+        # A region newer than the packaged list still lands in the partition its name pattern says.
+        ("us-gov-north-9", "aws-us-gov"),
+        ("eu-west-9", "aws"),
+    ],
 )
 def test_arns_follow_the_partition(region: str, partition: str) -> None:
-    p = arns.partition_of_region(region)
+    p = regions.partition_of_region(region)
     assert p == partition
     assert arns.bucket_arn(p, "b") == f"arn:{partition}:s3:::b"
     assert arns.trail_arn(p, region, "1", "t") == f"arn:{partition}:cloudtrail:{region}:1:trail/t"

@@ -44,16 +44,27 @@ def test_trail_key_policy_grants_only_what_cloudtrail_and_readers_need(partition
         "StringEquals": {"aws:SourceArn": arn},
         "StringLike": {"kms:EncryptionContext:aws:cloudtrail:arn": context},
     }
-    for sid in ("AllowCloudTrailDescribeKey", "AllowCloudTrailDecryptForBucketKey"):
-        assert statements[sid]["Condition"] == {"StringEquals": {"aws:SourceArn": arn}}
+    assert statements["AllowCloudTrailDescribeKey"]["Condition"] == {"StringEquals": {"aws:SourceArn": arn}}
     assert statements["AllowCloudTrailDescribeKey"]["Action"] == "kms:DescribeKey"
+    # The user guide's "Allow CloudTrail to decrypt a trail" (create-kms-key-policy-for-cloudtrail.html) has
+    # no condition: CreateTrail's bucket-key check must not depend on a context the guide does not promise.
+    assert statements["AllowCloudTrailDecryptForBucketKey"] == {
+        "Sid": "AllowCloudTrailDecryptForBucketKey",
+        "Effect": "Allow",
+        "Principal": {"Service": "cloudtrail.amazonaws.com"},
+        "Action": "kms:Decrypt",
+        "Resource": "*",
+    }
 
+    # With an S3 Bucket Key the encryption context is the bucket ARN, not aws:cloudtrail:arn: the readers'
+    # grant must not depend on the CloudTrail context, only on reading through S3 in the key's region.
     readers = statements["AllowAccountPrincipalsDecryptLogs"]
     assert readers["Action"] == ["kms:Decrypt", "kms:ReEncryptFrom"]
+    suffix = "amazonaws.com.cn" if partition == "aws-cn" else "amazonaws.com"
     assert readers["Condition"] == {
-        "StringEquals": {"kms:CallerAccount": ACCOUNT},
-        "StringLike": {"kms:EncryptionContext:aws:cloudtrail:arn": context},
+        "StringEquals": {"kms:CallerAccount": ACCOUNT, "kms:ViaService": f"s3.{region}.{suffix}"}
     }
+    assert "EncryptionContext" not in json.dumps(readers)
     if partition != "aws":
         assert "arn:aws:" not in json.dumps(policy)
 
@@ -65,12 +76,12 @@ def test_every_grant_but_the_account_admin_is_pinned_to_this_account() -> None:
         account_id=ACCOUNT,
         trail_arn=trail_arn("aws", "us-east-1"),
         log_group_name="/aws/cloudtrail/account-activity-trail",
-        alarm_topic=True,
     )
     admin, *grants = policy["Statement"]
     assert admin["Principal"] == {"AWS": f"arn:aws:iam::{ACCOUNT}:root"}
-    assert len(grants) == 6
-    for statement in grants:
+    assert len(grants) == 5
+    # CloudTrail's own decrypt is the guide's unconditioned statement; every other grant names the account.
+    for statement in (g for g in grants if g["Sid"] != "AllowCloudTrailDecryptForBucketKey"):
         assert statement["Effect"] == "Allow"
         assert ACCOUNT in json.dumps(statement["Condition"]), statement["Sid"]
 
@@ -100,14 +111,20 @@ def test_log_group_statement_is_limited_to_the_trail_group(
     assert "kms:GenerateDataKey*" in statement["Action"]
 
 
-def test_log_group_and_topic_statements_appear_only_when_asked() -> None:
+def test_log_group_statement_appears_only_when_asked_and_cloudwatch_never_gets_the_log_key() -> None:
     base: dict[str, Any] = dict(
         partition="aws", region="us-east-1", account_id=ACCOUNT, trail_arn=trail_arn("aws", "us-east-1")
     )
     assert len(kms.trail_key_policy(**base)["Statement"]) == 5
-    with_topic = by_sid(kms.trail_key_policy(**base, alarm_topic=True))
-    assert "AllowCloudWatchLogsEncryptTrailLogGroup" not in with_topic
-    topic = with_topic["AllowCloudWatchAlarmsPublishToEncryptedTopic"]
+    with_group = kms.trail_key_policy(**base, log_group_name="cloudtrail/t")
+    assert "AllowCloudWatchLogsEncryptTrailLogGroup" in by_sid(with_group)
+    assert "cloudwatch.amazonaws.com" not in json.dumps(with_group)
+
+
+def test_alarm_topic_statement_is_limited_to_this_accounts_alarms() -> None:
+    topic = by_sid(kms.alarm_topic_key_policy(partition="aws", region="us-east-1", account_id=ACCOUNT))[
+        "AllowCloudWatchAlarmsPublishToEncryptedTopic"
+    ]
     assert topic["Principal"] == {"Service": "cloudwatch.amazonaws.com"}
     assert topic["Action"] == ["kms:Decrypt", "kms:GenerateDataKey*"]
     assert topic["Condition"] == {
@@ -127,6 +144,8 @@ def test_alarm_topic_key_policy_is_admin_plus_cloudwatch_only() -> None:
 
 def test_cloudtrail_statements_are_what_an_existing_key_must_contain() -> None:
     arn = trail_arn("aws", "us-east-1")
-    required = kms.cloudtrail_statements(partition="aws", account_id=ACCOUNT, trail_arn=arn)
+    required = kms.cloudtrail_statements(
+        partition="aws", region="us-east-1", account_id=ACCOUNT, trail_arn=arn
+    )
     full = kms.trail_key_policy(partition="aws", region="us-east-1", account_id=ACCOUNT, trail_arn=arn)
     assert required == full["Statement"][1:]

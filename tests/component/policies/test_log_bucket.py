@@ -17,6 +17,8 @@ def test_alarm_topic_accepts_only_this_accounts_alarms_over_tls() -> None:
     policy = alarm_topic_policy(partition="aws-cn", region="cn-north-1", account_id=ACCOUNT, topic_arn=topic)
     owner, cloudwatch, deny = policy["Statement"]
     assert owner["Principal"] == {"AWS": f"arn:aws-cn:iam::{ACCOUNT}:root"}
+    # Every allow carries a condition (checkov CKV_AWS_385 flags an unconditioned account grant).
+    assert owner["Condition"] == {"StringEquals": {"aws:PrincipalAccount": ACCOUNT}}
     assert cloudwatch["Principal"] == {"Service": "cloudwatch.amazonaws.com"}
     assert cloudwatch["Action"] == "sns:Publish"
     assert cloudwatch["Condition"] == {

@@ -1,10 +1,12 @@
 """Key policy of the customer-managed KMS key that encrypts the trail's logs (CIS 3.5).
 
-Statements follow the CloudTrail user guide ("Configure AWS KMS key policies for CloudTrail"): the account
-root keeps `kms:*`, CloudTrail may use the key only for this trail (`aws:SourceArn`) and only with the
-CloudTrail encryption context, and principals of this account may decrypt what CloudTrail encrypted. When the
-same key encrypts the CloudWatch Logs group or the alarm topic, those services get their own
-narrowly conditioned statements.
+Statements follow the CloudTrail user guide, "Configure AWS KMS key policies for CloudTrail"
+(create-kms-key-policy-for-cloudtrail.html): the account root keeps `kms:*`; CloudTrail may generate data keys
+only for this trail (`aws:SourceArn`) and only with the CloudTrail encryption context, and describe the key
+for this trail; CloudTrail may decrypt, unconditioned, exactly as the guide's "Allow CloudTrail to decrypt a
+trail" statement (it needs that to create or update a trail whose bucket uses an S3 Bucket Key). When the key
+also encrypts the CloudWatch Logs group, that service gets its own narrowly conditioned statement. The CIS
+alarm topic never shares this key (it has a small key of its own), so CloudWatch cannot decrypt logs.
 """
 
 from __future__ import annotations
@@ -21,6 +23,10 @@ def _cloudtrail_context(partition: str, account_id: str) -> str:
     return f"arn:{partition}:cloudtrail:*:{account_id}:trail/*"
 
 
+def _dns_suffix(partition: str) -> str:
+    return "amazonaws.com.cn" if partition == "aws-cn" else "amazonaws.com"
+
+
 def account_admin_statement(*, partition: str, account_id: str) -> Statement:
     # Without it nobody (not even the account) can manage the key again.
     return {
@@ -32,14 +38,16 @@ def account_admin_statement(*, partition: str, account_id: str) -> Statement:
     }
 
 
-def cloudtrail_statements(*, partition: str, account_id: str, trail_arn: str) -> list[Statement]:
-    """What CloudTrail needs on any key that encrypts this trail's log and digest files.
+def cloudtrail_statements(*, partition: str, region: str, account_id: str, trail_arn: str) -> list[Statement]:
+    """What CloudTrail, and readers of its logs, need on any key that encrypts this trail's files; REGION is
+    the key's (and so the bucket's) region.
 
     Printed by `plan` for a key the stack does not own, so its administrators can add them.
     """
     context = _cloudtrail_context(partition, account_id)
     return [
         {
+            # The guide's "Allow CloudTrail to encrypt logs", with its recommended aws:SourceArn.
             "Sid": "AllowCloudTrailEncryptLogs",
             "Effect": "Allow",
             "Principal": {"Service": "cloudtrail.amazonaws.com"},
@@ -59,23 +67,32 @@ def cloudtrail_statements(*, partition: str, account_id: str, trail_arn: str) ->
             "Condition": {"StringEquals": {"aws:SourceArn": trail_arn}},
         },
         {
-            # With an S3 Bucket Key on the bucket, CloudTrail needs kms:Decrypt to create or update the trail.
+            # The guide's "Allow CloudTrail to decrypt a trail", which has no condition: the guide does not
+            # say the Decrypt CloudTrail makes to check an S3 Bucket Key carries aws:SourceArn, and without
+            # it CreateTrail fails with InsufficientEncryptionPolicyException.
             "Sid": "AllowCloudTrailDecryptForBucketKey",
             "Effect": "Allow",
             "Principal": {"Service": "cloudtrail.amazonaws.com"},
             "Action": "kms:Decrypt",
             "Resource": "*",
-            "Condition": {"StringEquals": {"aws:SourceArn": trail_arn}},
         },
         {
+            # Readers in this account (Athena, `audit-trail fetch`, the console) decrypt through S3. The
+            # bucket uses an S3 Bucket Key, and then "Amazon S3 uses the bucket ARN as the encryption
+            # context" (S3 user guide, "Reducing the cost of SSE-KMS with Amazon S3 Bucket Keys"): a
+            # condition on the aws:cloudtrail:arn context, as the guide's "Enable CloudTrail log decrypt
+            # permissions" has, would not match then. kms:ViaService (KMS developer guide, "kms:ViaService")
+            # holds for every read through S3 in the key's region, whichever context S3 sends.
             "Sid": "AllowAccountPrincipalsDecryptLogs",
             "Effect": "Allow",
             "Principal": {"AWS": "*"},
             "Action": ["kms:Decrypt", "kms:ReEncryptFrom"],
             "Resource": "*",
             "Condition": {
-                "StringEquals": {"kms:CallerAccount": account_id},
-                "StringLike": {"kms:EncryptionContext:aws:cloudtrail:arn": context},
+                "StringEquals": {
+                    "kms:CallerAccount": account_id,
+                    "kms:ViaService": f"s3.{region}.{_dns_suffix(partition)}",
+                },
             },
         },
     ]
@@ -83,8 +100,7 @@ def cloudtrail_statements(*, partition: str, account_id: str, trail_arn: str) ->
 
 def logs_service_principal(partition: str, region: str) -> str:
     """CloudWatch Logs' regional service principal (China regions use the .com.cn domain)."""
-    suffix = "amazonaws.com.cn" if partition == "aws-cn" else "amazonaws.com"
-    return f"logs.{region}.{suffix}"
+    return f"logs.{region}.{_dns_suffix(partition)}"
 
 
 def log_group_statement(*, partition: str, region: str, account_id: str, log_group_name: str) -> Statement:
@@ -106,7 +122,7 @@ def log_group_statement(*, partition: str, region: str, account_id: str, log_gro
 
 
 def alarm_topic_statement(*, partition: str, region: str, account_id: str) -> Statement:
-    """Lets this account's CloudWatch alarms publish to a topic encrypted with the key.
+    """Lets this account's CloudWatch alarms publish to a topic encrypted with the key (the topic's own).
 
     Alarms cannot publish to a topic under the AWS-managed `alias/aws/sns` key, so the topic needs a
     customer-managed key with this grant.
@@ -131,12 +147,13 @@ def trail_key_policy(
     account_id: str,
     trail_arn: str,
     log_group_name: str | None = None,
-    alarm_topic: bool = False,
 ) -> dict[str, Any]:
     """The whole key policy of the key the stack creates for the trail."""
     statements = [
         account_admin_statement(partition=partition, account_id=account_id),
-        *cloudtrail_statements(partition=partition, account_id=account_id, trail_arn=trail_arn),
+        *cloudtrail_statements(
+            partition=partition, region=region, account_id=account_id, trail_arn=trail_arn
+        ),
     ]
     if log_group_name is not None:
         statements.append(
@@ -144,13 +161,11 @@ def trail_key_policy(
                 partition=partition, region=region, account_id=account_id, log_group_name=log_group_name
             )
         )
-    if alarm_topic:
-        statements.append(alarm_topic_statement(partition=partition, region=region, account_id=account_id))
     return {"Version": "2012-10-17", "Statement": statements}
 
 
 def alarm_topic_key_policy(*, partition: str, region: str, account_id: str) -> dict[str, Any]:
-    """Policy of the small key that encrypts the alarm topic when the trail itself has no customer key."""
+    """Policy of the small key that encrypts the alarm topic: the account administers it, alarms publish."""
     return {
         "Version": "2012-10-17",
         "Statement": [

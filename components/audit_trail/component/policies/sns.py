@@ -27,6 +27,9 @@ def alarm_topic_policy(*, partition: str, region: str, account_id: str, topic_ar
                     "sns:Publish",
                 ],
                 "Resource": topic_arn,
+                # Redundant with the principal, but an account-principal grant without a condition is what
+                # policy scanners flag (checkov CKV_AWS_385); the condition pins it to this account anyway.
+                "Condition": {"StringEquals": {"aws:PrincipalAccount": account_id}},
             },
             {
                 "Sid": "AllowCloudWatchAlarmsPublish",

@@ -8,7 +8,7 @@ import pulumi
 from pulumi_aws import s3
 
 from ..policies.access_logs import access_log_bucket_policy
-from .buckets import expire_objects, lock_down
+from .buckets import expire_objects, lock_down, versioned
 from .context import Context
 
 ACCESS_LOG_PREFIX = "s3-access-logs/"
@@ -19,15 +19,21 @@ def access_logging(ctx: Context, *, trail_bucket: s3.Bucket) -> s3.Bucket:
     own lifecycle, writable only by S3's logging service for the trail bucket - and logging turned on."""
     s = ctx.settings
     bucket = s3.Bucket(f"{ctx.name}-access-logs", tags=ctx.tags, opts=ctx.opts(keep=True))
+    # Versioned: the access logs are evidence too (who read or overwrote a log file), and an overwritten or
+    # deleted one keeps its previous version for `noncurrentVersionDays` (checkov CKV_AWS_21).
+    versioning = versioned(f"{ctx.name}-access-logs", bucket, ctx.opts(keep=True))
     locked = [
         *lock_down(f"{ctx.name}-access-logs", bucket, ctx.opts(keep=True)),
+        versioning,
         expire_objects(
             f"{ctx.name}-access-logs",
             bucket,
-            ctx.opts(keep=True),
+            # S3 rejects lifecycle rules on noncurrent versions until versioning is on.
+            ctx.opts(keep=True, depends_on=[versioning]),
             rule_id="expire-access-logs",
             days=s.access_log_retention_days,
             abort_uploads_after_days=7,
+            noncurrent_days=s.noncurrent_version_days,
         ),
     ]
     policy = s3.BucketPolicy(

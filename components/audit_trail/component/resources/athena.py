@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Sequence
+from dataclasses import dataclass
 
 import pulumi
 from pulumi_aws import athena, glue, s3
@@ -25,51 +27,70 @@ from ...queries.glue_table import (
     TABLE_COLUMNS,
     projection_parameters,
 )
+from ...regions import regions_of
 from ..policies.athena_results import results_bucket_policy
+from ..settings import AuditTrailSettings
 from .buckets import expire_objects, lock_down
 from .context import Context
 
-# Every region of each partition, as of 2026. A region without logs costs nothing in a projection; a region
-# missing here would be invisible to queries, so the list errs on the generous side.
-REGIONS: dict[str, tuple[str, ...]] = {
-    "aws": (
-        "af-south-1", "ap-east-1", "ap-east-2", "ap-northeast-1", "ap-northeast-2", "ap-northeast-3",
-        "ap-south-1", "ap-south-2", "ap-southeast-1", "ap-southeast-2", "ap-southeast-3", "ap-southeast-4",
-        "ap-southeast-5", "ap-southeast-6", "ap-southeast-7", "ca-central-1", "ca-west-1", "eu-central-1",
-        "eu-central-2", "eu-north-1", "eu-south-1", "eu-south-2", "eu-west-1", "eu-west-2", "eu-west-3",
-        "il-central-1", "me-central-1", "me-south-1", "mx-central-1", "sa-east-1", "us-east-1", "us-east-2",
-        "us-west-1", "us-west-2",
-    ),
-    "aws-cn": ("cn-north-1", "cn-northwest-1"),
-    "aws-us-gov": ("us-gov-east-1", "us-gov-west-1"),
-}  # fmt: skip
 RESULTS_RETENTION_DAYS = 7
 
 
+MAX_WORKGROUP_NAME = 128
+MAX_DATABASE_NAME = 255
+
+
 def glue_name(name: str) -> str:
-    """A Glue database name from a component name (lower-case letters, digits and `_` only)."""
-    return re.sub(r"[^a-z0-9_]", "_", name.lower())
+    """A Glue database name (lower-case letters, digits and `_` only) from a component or stack name."""
+    return re.sub(r"[^a-z0-9_]", "_", name.lower())[:MAX_DATABASE_NAME]
+
+
+@dataclass(frozen=True)
+class AthenaNames:
+    database: str
+    workgroup: str
+    table: str = DEFAULT_TABLE
+
+
+def athena_names(settings: AuditTrailSettings, component: str, stack: str) -> AthenaNames:
+    """The configured names, else ones unique to the stack: Glue database and workgroup names are unique per
+    account and region, so two stacks there (dev and prod) must not share `audit_trail`/`audit-trail`."""
+    scoped = f"{component}-{stack}"
+    return AthenaNames(
+        database=settings.athena_database or glue_name(scoped),
+        workgroup=settings.athena_workgroup or re.sub(r"[^A-Za-z0-9._-]", "-", scoped)[:MAX_WORKGROUP_NAME],
+    )
+
+
+def projected_regions(partition: str, extra: Sequence[str]) -> list[str]:
+    """Every region of the partition (a region without logs costs nothing in a projection; a missing one
+    would be invisible to queries), and the stack's `extraRegions`."""
+    return sorted({*regions_of(partition), *extra} or set(regions_of("aws")))
 
 
 def table_parameters(
-    bucket: str, prefix: str, partition: str, account: str, organization_id: str | None
+    bucket: str,
+    prefix: str,
+    partition: str,
+    account: str,
+    organization_id: str | None,
+    extra_regions: Sequence[str] = (),
 ) -> dict[str, str]:
     """Partition projection of the trail's layout: the account's own logs (under the org id for an
     organization trail)."""
-    params = projection_parameters(bucket, prefix, [account], REGIONS.get(partition, REGIONS["aws"]))
+    params = projection_parameters(bucket, prefix, [account], projected_regions(partition, extra_regions))
     params["storage.location.template"] = (
         table_location(bucket, prefix, organization_id) + "${account}/CloudTrail/${region}/${date}"
     )
     return params
 
 
-def add_athena(ctx: Context, *, bucket_name: pulumi.Input[str]) -> None:
-    """Glue database + table, Athena workgroup with its results bucket, and the named queries.
-
-    Names follow the component's (`<name>` workgroup, `<name>` as a Glue name for the database, table
-    `cloudtrail_logs`): the CLI's `--engine athena` defaults match a component named `audit-trail`.
-    """
+def add_athena(ctx: Context, *, bucket_name: pulumi.Input[str]) -> AthenaNames:
+    """Glue database + table, Athena workgroup with its results bucket, and the named queries; their names
+    (the stack exports them, and `--engine athena --stack S` reads them from there)."""
+    names = athena_names(ctx.settings, ctx.name, pulumi.get_stack())
     name, tags = ctx.name, ctx.tags
+    extra_regions = list(ctx.settings.extra_regions)
     s3_key_prefix, organization_id = ctx.settings.s3_key_prefix, ctx.settings.organization
     partition, account = ctx.partition, ctx.account
     opts = ctx.opts()
@@ -93,16 +114,16 @@ def add_athena(ctx: Context, *, bucket_name: pulumi.Input[str]) -> None:
     ]
     database = glue.CatalogDatabase(
         f"{name}-athena-database",
-        name=glue_name(name),
+        name=names.database,
         description="CloudTrail logs of the audit trail, for Athena.",
         opts=opts,
     )
     parameters = pulumi.Output.all(bucket_name, partition, account).apply(
-        lambda a: table_parameters(a[0], s3_key_prefix, a[1], a[2], organization_id)
+        lambda a: table_parameters(a[0], s3_key_prefix, a[1], a[2], organization_id, extra_regions)
     )
     table = glue.CatalogTable(
         f"{name}-athena-table",
-        name=DEFAULT_TABLE,
+        name=names.table,
         database_name=database.name,
         table_type="EXTERNAL_TABLE",
         description="CloudTrail records; partitions projected from the bucket's key layout.",
@@ -121,7 +142,7 @@ def add_athena(ctx: Context, *, bucket_name: pulumi.Input[str]) -> None:
     )
     workgroup = athena.Workgroup(
         f"{name}-athena-workgroup",
-        name=name,
+        name=names.workgroup,
         description="Queries over the audit trail's CloudTrail logs.",
         force_destroy=True,
         configuration=athena.WorkgroupConfigurationArgs(
@@ -139,7 +160,7 @@ def add_athena(ctx: Context, *, bucket_name: pulumi.Input[str]) -> None:
         tags=tags,
         opts=ctx.opts(depends_on=results_ready),
     )
-    for question, (description, sql) in named_queries(DEFAULT_TABLE).items():
+    for question, (description, sql) in named_queries(names.table).items():
         athena.NamedQuery(
             f"{name}-query-{question}",
             name=f"audit-trail {question}",
@@ -149,3 +170,4 @@ def add_athena(ctx: Context, *, bucket_name: pulumi.Input[str]) -> None:
             query=sql,
             opts=ctx.opts(depends_on=[table]),
         )
+    return names

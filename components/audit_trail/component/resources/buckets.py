@@ -60,8 +60,10 @@ def expire_objects(
     rule_id: str,
     days: pulumi.Input[int],
     abort_uploads_after_days: int,
+    noncurrent_days: int | None = None,
 ) -> s3.BucketLifecycleConfiguration:
-    """`NAME-lifecycle`: every object expires DAYS after its creation; unfinished uploads are dropped too."""
+    """`NAME-lifecycle`: every object expires DAYS after its creation; unfinished uploads are dropped too; in
+    a versioned bucket (NONCURRENT_DAYS given) overwritten or deleted versions go that long after."""
     return s3.BucketLifecycleConfiguration(
         f"{name}-lifecycle",
         bucket=bucket.id,
@@ -71,10 +73,25 @@ def expire_objects(
                 status="Enabled",
                 filter=s3.BucketLifecycleConfigurationRuleFilterArgs(prefix=""),
                 expiration=s3.BucketLifecycleConfigurationRuleExpirationArgs(days=days),
+                noncurrent_version_expiration=None
+                if noncurrent_days is None
+                else s3.BucketLifecycleConfigurationRuleNoncurrentVersionExpirationArgs(
+                    noncurrent_days=noncurrent_days
+                ),
                 abort_incomplete_multipart_upload=s3.BucketLifecycleConfigurationRuleAbortIncompleteMultipartUploadArgs(
                     days_after_initiation=abort_uploads_after_days
                 ),
             )
         ],
+        opts=opts,
+    )
+
+
+def versioned(name: str, bucket: s3.Bucket, opts: pulumi.ResourceOptions) -> s3.BucketVersioning:
+    """`NAME-versioning`: an overwritten or deleted object keeps its previous version."""
+    return s3.BucketVersioning(
+        f"{name}-versioning",
+        bucket=bucket.id,
+        versioning_configuration=s3.BucketVersioningVersioningConfigurationArgs(status="Enabled"),
         opts=opts,
     )

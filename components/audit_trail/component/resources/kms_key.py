@@ -11,9 +11,9 @@ from .context import Context
 DELETION_WINDOW_DAYS = 30
 
 
-def trail_key(ctx: Context, *, log_group_name: str | None, alarm_topic: bool) -> kms.Key:
-    """The key, rotated yearly and kept with the logs, with the policy CloudTrail (and the log group or alarm
-    topic when they share it) needs; and its alias `alias/<trail name>-logs`."""
+def trail_key(ctx: Context, *, log_group_name: str | None) -> kms.Key:
+    """The key, rotated yearly and kept with the logs, with the policy CloudTrail (and the log group when it
+    shares the key) needs; and its alias `alias/<trail name>-logs`."""
     name = ctx.settings.trail_name
     key = kms.Key(
         f"{ctx.name}-key",
@@ -27,7 +27,6 @@ def trail_key(ctx: Context, *, log_group_name: str | None, alarm_topic: bool) ->
                 account_id=account,
                 trail_arn=trail_arn,
                 log_group_name=log_group_name,
-                alarm_topic=alarm_topic,
             )
         ),
         tags=ctx.tags,
@@ -43,7 +42,7 @@ def trail_key(ctx: Context, *, log_group_name: str | None, alarm_topic: bool) ->
 
 
 def alarm_topic_key(ctx: Context) -> pulumi.Output[str]:
-    """A small key for the alarm topic when the trail has no key of the stack's own to share."""
+    """The alarm topic's own small key: CloudWatch may decrypt with it, never with the key of the logs."""
     key = kms.Key(
         f"{ctx.name}-alarms-key",
         description=f"Encrypts the CIS alarm topic of CloudTrail trail {ctx.settings.trail_name}",

@@ -12,7 +12,7 @@ from ... import arns
 from ..policies.log_bucket import log_bucket_policy
 from ..settings import AuditTrailSettings
 from .access_logging import access_logging
-from .buckets import lock_down
+from .buckets import lock_down, versioned
 from .context import Context
 from .object_lock import object_lock
 
@@ -27,7 +27,8 @@ class LogBucket:
     ready: list[pulumi.Resource]
     """What must exist before the trail is created (CloudTrail checks the bucket policy then)."""
     log_buckets: list[pulumi.Output[str]]
-    """Buckets holding logs, left out of S3 data events: each delivery would otherwise be logged again."""
+    """Buckets holding logs, the trail's own first: S3 data events leave out their deliveries, which would
+    otherwise be logged, delivered and logged again (see `selectors`)."""
 
 
 def log_bucket(ctx: Context, *, kms_key_arn: pulumi.Output[str] | None) -> LogBucket:
@@ -77,18 +78,12 @@ def _owned_bucket(
         f"{ctx.name}-logs",
         bucket=s.bucket_name or None,
         force_destroy=s.force_destroy,
-        # S3 enables object lock only at creation: switching it on replaces the bucket (`plan` warns).
-        object_lock_enabled=True if s.has_object_lock else None,
+        # No `object_lock_enabled` here: it forces a new bucket. `object_lock` enables the lock in place.
         tags=ctx.tags,
         opts=ctx.opts(keep=True),
     )
     locked = lock_down(ctx.name, bucket, ctx.opts(keep=True), kms_key_arn=kms_key_arn)
-    versioning = s3.BucketVersioning(
-        f"{ctx.name}-versioning",
-        bucket=bucket.id,
-        versioning_configuration=s3.BucketVersioningVersioningConfigurationArgs(status="Enabled"),
-        opts=ctx.opts(keep=True),
-    )
+    versioning = versioned(ctx.name, bucket, ctx.opts(keep=True))
     lifecycle = s3.BucketLifecycleConfiguration(
         f"{ctx.name}-lifecycle",
         bucket=bucket.id,

@@ -10,7 +10,7 @@ from pulumi_aws import cloudtrail
 
 from .cloudwatch_delivery import Delivery, log_group_name
 from .context import Context
-from .kms_key import alarm_topic_key, trail_key
+from .kms_key import trail_key
 from .selectors import advanced_event_selectors, insight_selectors
 
 
@@ -20,20 +20,11 @@ class EncryptionKey:
     def __init__(self, ctx: Context) -> None:
         s = ctx.settings
         self.arn: pulumi.Output[str] | None = None
-        self.owned = False
         if s.kms_encryption and s.kms_key_arn:
             self.arn = pulumi.Output.from_input(s.kms_key_arn)
         elif s.kms_encryption:
-            key = trail_key(
-                ctx,
-                log_group_name=log_group_name(s.trail_name) if s.cloud_watch_logs else None,
-                alarm_topic=s.cis_alarms,
-            )
-            self.arn, self.owned = key.arn, True
-
-    def for_alarm_topic(self, ctx: Context) -> pulumi.Output[str]:
-        """The stack's own trail key grants CloudWatch what the alarm topic needs; else a key of its own."""
-        return self.arn if self.owned and self.arn is not None else alarm_topic_key(ctx)
+            key = trail_key(ctx, log_group_name=log_group_name(s.trail_name) if s.cloud_watch_logs else None)
+            self.arn = key.arn
 
 
 def _advanced(selectors: list[dict[str, Any]]) -> list[cloudtrail.TrailAdvancedEventSelectorArgs]:
@@ -59,20 +50,9 @@ def trail_arguments(
     s = ctx.settings
     read_write = s.read_write_type
     arguments: dict[str, Any] = {}
-    if s.has_data_events:
+    if s.has_advanced_selectors:
         arguments["advanced_event_selectors"] = pulumi.Output.all(ctx.partition, *log_buckets).apply(
-            lambda a: _advanced(
-                advanced_event_selectors(
-                    partition=a[0],
-                    management_events=s.management_events,
-                    read_write_type=read_write,
-                    s3_data_events=s.s3_data_events,
-                    lambda_data_events=s.lambda_data_events,
-                    dynamodb_data_events=s.dynamodb_data_events,
-                    excluded_buckets=a[1:],
-                )
-                or []
-            )
+            lambda a: _advanced(advanced_event_selectors(s, partition=a[0], log_buckets=a[1:]) or [])
         )
     else:
         arguments["event_selectors"] = [
