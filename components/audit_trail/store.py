@@ -8,6 +8,7 @@ signature) is the `<digest file>.meta.json` that `fetch` saved beside it. boto3 
 from __future__ import annotations
 
 import os
+import stat
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -35,6 +36,14 @@ class Blob:
     metadata: dict[str, str]
 
 
+class TooLarge(Exception):
+    """An object larger than the caller's limit: none of it is kept."""
+
+
+META_LIMIT = 64 * 1024
+"""A digest's S3 user metadata is a 512-character hex signature and a few short values."""
+
+
 class Store(Protocol):
     bucket: str | None
     """The bucket (None for a folder)."""
@@ -53,8 +62,9 @@ class Store(Protocol):
         """Every file at any depth under PREFIX, as Entry(key, size), in key order."""
         ...
 
-    def get(self, key: str, bucket: str | None = None) -> Blob | None:
-        """The object at KEY (in BUCKET if it differs), or None if there is none."""
+    def get(self, key: str, limit: int) -> Blob | None:
+        """The object at KEY, or None if there is none (or, in a folder, it is no regular file inside the
+        folder). TooLarge past LIMIT bytes: a hostile object can never be read whole."""
         ...
 
 
@@ -100,17 +110,44 @@ class FolderStore:
         for d in dirs:
             yield from self.walk(join_key(prefix, d))
 
-    def get(self, key: str, bucket: str | None = None) -> Blob | None:
-        path = self.root / key
-        try:
-            body = path.read_bytes()
-        except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
+    def _read(self, key: str, limit: int) -> bytes | None:
+        """KEY's bytes if it names a regular file inside the folder. Symlinks leading out of it, devices
+        and FIFOs (which would read forever, or block) count as absent."""
+        parts = key.split("/")
+        if not key or key.startswith("/") or any(p in ("", ".", "..") for p in parts):
             return None
-        meta_path = path.with_name(path.name + META_SUFFIX)
+        path = self.root.joinpath(*parts)
+        root = os.path.realpath(self.root)
+        if os.path.commonpath([root, os.path.realpath(path)]) != root:
+            return None
+        try:
+            fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+        except (FileNotFoundError, NotADirectoryError):
+            return None
+        except OSError as exc:
+            raise CannotRunError(
+                f"{path}: cannot read it ({exc.strerror}). Give the folder read access, then run again."
+            ) from exc
+        with os.fdopen(fd, "rb") as f:
+            if not stat.S_ISREG(os.fstat(fd).st_mode):
+                return None
+            body = f.read(limit + 1)
+        if len(body) > limit:
+            raise TooLarge(f"{self.location(key)} is larger than {limit:,} bytes")
+        return body
+
+    def get(self, key: str, limit: int) -> Blob | None:
+        body = self._read(key, limit)
+        if body is None:
+            return None
         metadata: dict[str, str] = {}
-        if meta_path.is_file():
+        try:
+            sidecar = self._read(key + META_SUFFIX, META_LIMIT)
+        except TooLarge:
+            sidecar = None
+        if sidecar is not None:
             try:
-                loaded = orjson.loads(meta_path.read_bytes())
+                loaded = orjson.loads(sidecar)
             except orjson.JSONDecodeError:
                 loaded = {}
             if isinstance(loaded, dict):
@@ -151,18 +188,24 @@ class S3Store:
             for o in page.get("Contents", ()):
                 yield Entry(o["Key"], o["Size"], str(o.get("ETag", "")))
 
-    def get(self, key: str, bucket: str | None = None) -> Blob | None:
+    def get(self, key: str, limit: int) -> Blob | None:
         from botocore.exceptions import ClientError  # type: ignore[import-untyped]
 
         try:
-            response = self.client.get_object(Bucket=bucket or self.bucket, Key=key)
+            response = self.client.get_object(Bucket=self.bucket, Key=key)
         except ClientError as exc:
             error = exc.response.get("Error", {})
             if error.get("Code") in ("NoSuchKey", "404"):
                 return None
             raise CannotRunError(
-                f"s3://{bucket or self.bucket}/{key}: cannot read it ({error.get('Code')}: "
+                f"s3://{self.bucket}/{key}: cannot read it ({error.get('Code')}: "
                 f"{error.get('Message')}). Reading needs s3:GetObject on the trail's bucket (and "
                 "kms:Decrypt on its key if the logs are SSE-KMS encrypted)."
             ) from exc
-        return Blob(response["Body"].read(), dict(response.get("Metadata") or {}))
+        with response["Body"] as stream:
+            if int(response.get("ContentLength") or 0) > limit:
+                raise TooLarge(f"{self.location(key)} is larger than {limit:,} bytes")
+            body = stream.read(limit + 1)
+        if len(body) > limit:
+            raise TooLarge(f"{self.location(key)} is larger than {limit:,} bytes")
+        return Blob(body, dict(response.get("Metadata") or {}))

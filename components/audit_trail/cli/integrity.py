@@ -11,9 +11,9 @@ import typer
 from ..component.args import ReadWriteType
 from ..errors import ExitCode, UserError
 from ..integrity.doctor import Expectations, Status, run_doctor, worst
-from ..integrity.public_keys import CloudTrailKeys, keys_from_files
+from ..integrity.public_keys import CloudTrailKeys, KeyProvider, saved_keys
 from ..integrity.sources import open_source
-from ..integrity.verify import KeyProvider, verify_logs
+from ..integrity.verify import verify_logs
 from ..store import FolderStore
 from ..times import ACCEPTED_FORMS, parse_time
 from .options import check_accounts, command
@@ -35,11 +35,13 @@ def verify(
         str, typer.Option("--prefix", help="The trail's S3 key prefix (before AWSLogs/).")
     ] = "",
     public_keys: Annotated[
-        list[Path] | None,
+        list[str] | None,
         typer.Option(
             "--public-keys",
-            help="Saved `aws cloudtrail list-public-keys --output json` (repeat per region). Needed with "
-            "--folder; with a bucket, CloudTrail's ListPublicKeys is asked instead.",
+            metavar="[REGION=]FILE|FOLDER",
+            help="Saved `aws cloudtrail list-public-keys --region REGION --output json`, one per region: "
+            "REGION=FILE, a FILE named for its region (keys-eu-west-1.json), or a FOLDER of such files "
+            "(repeatable). Needed with --folder; with a bucket, CloudTrail's ListPublicKeys is asked instead.",
         ),
     ] = None,
     since: Annotated[str, typer.Option("--since", help=f"Window start: {ACCEPTED_FORMS}.")] = "24h",
@@ -48,32 +50,33 @@ def verify(
         list[str] | None, typer.Option("--account", help="Only this account (repeatable).")
     ] = None,
     region: Annotated[
-        list[str] | None, typer.Option("--region", help="Only this region (repeatable).")
+        list[str] | None,
+        typer.Option("--region", help="Only this region (repeatable); one with no digests at all FAILs."),
     ] = None,
     fmt: FormatOption = OutputFormat.table,
 ) -> None:
-    """Prove the trail's log files are intact: digest signatures, the digest chain, every log file's hash.
+    """Prove the trail's log files are intact: digest signatures, the digest chain, a digest for every hour,
+    every log file's hash, no log file outside the digests.
 
-    Exit code 0 when everything in the window is valid, 1 on any modified, deleted or unexpected file, bad
-    signature or broken chain, 2 on bad input.
+    Exit code 0 when everything in the window is valid (hours whose digest is not due yet are reported as
+    pending), 1 on any modified, deleted, unexpected or undigested file, missing or forged digest or broken
+    chain, 2 on bad input (including no --public-keys for a region), 3 when the bucket cannot be read.
 
     Example: audit-trail verify --stack prod --since 7d
-    Example (offline): audit-trail verify --folder ./evidence --public-keys keys.json --since 2026-11-01
+    Example (offline): audit-trail verify --folder ./evidence --public-keys ./keys --since 2026-11-01
     """
     check_accounts(account)
     window_start = parse_time(since, "--since")
     window_end = parse_time(until, "--until") if until else datetime.now(UTC)
+    keys: KeyProvider | None = saved_keys(public_keys, "--public-keys") if public_keys else None
     source = open_source(folder=folder, stack=stack, bucket=bucket, prefix=prefix)
-    keys: KeyProvider
-    if public_keys:
-        saved = keys_from_files(public_keys)
-        keys = lambda region, start, end: saved  # noqa: E731
-    elif isinstance(source.store, FolderStore):
-        raise UserError(
-            "--folder needs --public-keys FILE: a folder holds no public keys. Save them online with "
-            "`aws cloudtrail list-public-keys --region REGION --start-time START --output json > keys.json`."
-        )
-    else:
+    if keys is None:
+        if isinstance(source.store, FolderStore):
+            raise UserError(
+                "--folder needs --public-keys: a folder holds no public keys. Save them online with "
+                "`aws cloudtrail list-public-keys --region REGION --start-time START --output json > "
+                "keys-REGION.json`, one file per region of the trail."
+            )
         keys = CloudTrailKeys()
     report = verify_logs(
         source.store,

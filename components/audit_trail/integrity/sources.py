@@ -7,21 +7,27 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from botocore.exceptions import ClientError  # type: ignore[import-untyped]
-
-from ..errors import UserError
+from ..errors import CannotRunError, UserError
 from ..store import FolderStore, S3Store, Store
+from .aws_errors import AWS_ERRORS, aws_failure, error_code
 
 
 def open_bucket(bucket: str, client: Any) -> S3Store:
-    """An S3Store, after checking the bucket can be listed (UserError naming --bucket otherwise)."""
+    """An S3Store, after checking the bucket can be listed (CannotRunError naming it otherwise)."""
+    region = client.meta.region_name
     try:
         client.list_objects_v2(Bucket=bucket, MaxKeys=1)
-    except ClientError as exc:
-        error = exc.response.get("Error", {})
-        raise UserError(
-            f"--bucket {bucket}: cannot list it ({error.get('Code')}: {error.get('Message')}). "
-            "Check the name and that your credentials may s3:ListBucket and s3:GetObject on it."
+    except AWS_ERRORS as exc:
+        if error_code(exc) == "NoSuchBucket":
+            raise CannotRunError(
+                f"s3://{bucket} does not exist (asked in region {region}). Check the bucket name (--bucket, "
+                "or the stack's bucketName output): a trail whose bucket is gone delivers nothing."
+            ) from exc
+        raise aws_failure(
+            exc,
+            f"S3 ListObjectsV2 on s3://{bucket}",
+            region,
+            "Use credentials that may s3:ListBucket and s3:GetObject on it.",
         ) from exc
     return S3Store(bucket, client)
 
