@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from datetime import UTC, datetime, timedelta
 
 from audit_trail.integrity.continuity import DELIVERY_DELAY, Coverage, Period, Span, gaps, timeline
@@ -11,7 +12,9 @@ T0 = datetime(2026, 11, 20, 0, 0, tzinfo=UTC)
 LATER = T0 + timedelta(days=30)
 
 
-def chain(first: int, last: int, *, phase: timedelta = timedelta(0), starting_at: int | None = 0) -> list[Span]:
+def chain(
+    first: int, last: int, *, phase: timedelta = timedelta(0), starting_at: int | None = 0
+) -> list[Span]:
     """Valid hourly digests for hours FIRST..LAST (hour n covers T0+n h .. T0+n+1 h, shifted by PHASE), each
     linked to the one before, the one at STARTING_AT a starting digest."""
     spans = []
@@ -160,7 +163,7 @@ def test_the_timeline_tiles_the_window_exactly() -> None:
     since, until = T0 + timedelta(minutes=30), T0 + 10 * H + timedelta(minutes=15)
     periods = timeline(since, until, spans, now=LATER)
     assert periods[0].start == since and periods[-1].end == until
-    assert all(a.end == b.start for a, b in zip(periods, periods[1:], strict=False))
+    assert all(a.end == b.start for a, b in itertools.pairwise(periods))
     assert [p.row()["coverage"] for p in periods] == [
         "covered",
         "covered",

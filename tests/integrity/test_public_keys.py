@@ -67,8 +67,10 @@ def test_no_keys_for_a_region_is_bad_input_not_forgery(tmp_path, two_regions):
         verify_logs(FolderStore(two_regions), keys, START, UNTIL, now=LATER)
     result = CliRunner().invoke(
         app,
-        ["verify", "--folder", str(two_regions), "--public-keys", str(tmp_path / "keys-us-east-1.json")]
-        + ["--since", "2026-11-20T21:00Z", "--until", "2026-11-21T00:00Z"],
+        [
+            *("verify", "--folder", str(two_regions), "--public-keys", str(tmp_path / "keys-us-east-1.json")),
+            *("--since", "2026-11-20T21:00Z", "--until", "2026-11-21T00:00Z"),
+        ],
         env=WIDE,
     )
     assert result.exit_code == 2
@@ -114,7 +116,11 @@ def test_list_public_keys_forms_of_validity(signers):
     epoch = {**entry, "ValidityStartTime": "1436317441.0", "ValidityEndTime": "1438909441.0"}
     (key,) = keys_from_list([epoch]).values()
     assert key.valid_from == datetime(2015, 7, 8, 1, 4, 1, tzinfo=UTC)
-    boto = {**entry, "ValidityStartTime": datetime(2026, 1, 1, tzinfo=UTC), "Value": signers["us-east-1"].public_der}
+    boto = {
+        **entry,
+        "ValidityStartTime": datetime(2026, 1, 1, tzinfo=UTC),
+        "Value": signers["us-east-1"].public_der,
+    }
     assert next(iter(keys_from_list([boto]).values())).valid_at(datetime(2026, 6, 1, tzinfo=UTC))
     with pytest.raises(ValueError, match="lacks Fingerprint, ValidityStartTime or ValidityEndTime"):
         keys_from_list([{k: v for k, v in entry.items() if k != "ValidityEndTime"}])

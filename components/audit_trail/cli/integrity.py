@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated
@@ -41,7 +42,8 @@ def verify(
             metavar="[REGION=]FILE|FOLDER",
             help="Saved `aws cloudtrail list-public-keys --region REGION --output json`, one per region: "
             "REGION=FILE, a FILE named for its region (keys-eu-west-1.json), or a FOLDER of such files "
-            "(repeatable). Needed with --folder; with a bucket, CloudTrail's ListPublicKeys is asked instead.",
+            "(repeatable). Needed with --folder; with a bucket, CloudTrail's ListPublicKeys is asked "
+            "instead.",
         ),
     ] = None,
     since: Annotated[str, typer.Option("--since", help=f"Window start: {ACCEPTED_FORMS}.")] = "24h",
@@ -105,7 +107,10 @@ def verify(
 def doctor(
     stack: StackOption = None,
     trail: Annotated[str | None, typer.Option("--trail", help="Trail name or ARN (without --stack).")] = None,
-    region: Annotated[str | None, typer.Option("--region", help="The trail's home region.")] = None,
+    region: Annotated[
+        str | None,
+        typer.Option("--region", help="The trail's home region (default: an ARN's own, else AWS_REGION)."),
+    ] = None,
     retention_days: Annotated[
         int | None,
         typer.Option("--retention-days", min=1, help="Expected log expiry (default: the stack's)."),
@@ -117,10 +122,11 @@ def doctor(
     strict: Annotated[bool, typer.Option("--strict", help="Exit with code 1 on a WARN too.")] = False,
     fmt: FormatOption = OutputFormat.table,
 ) -> None:
-    """Check the live trail: logging, deliveries, validation, selectors, bucket policy and settings, KMS.
+    """Check the live trail: logging, deliveries, validation, selectors, the bucket, its policy (who outside
+    the account may touch the logs) and settings, lifecycle rules that delete logs early, KMS.
 
     One row per check with PASS / WARN / FAIL and a fix. Exit code 1 on any FAIL (and on a WARN with
-    --strict), 0 otherwise.
+    --strict), 0 otherwise, 2 on bad input, 3 when AWS cannot be asked (credentials, network, access).
 
     Example: audit-trail doctor --stack prod
     Example: audit-trail doctor --trail account-activity-trail --region eu-west-1 --retention-days 365
@@ -139,10 +145,10 @@ def doctor(
     accepted = [t.value for t in ReadWriteType]
     if read_write_type is not None and read_write_type not in accepted:
         raise UserError(f"--read-write-type {read_write_type!r}: accepted values are {', '.join(accepted)}.")
-    expect = Expectations(
+    expect = replace(
+        expect,
         retention_days=retention_days or expect.retention_days,
         read_write_type=read_write_type or expect.read_write_type,
-        multi_region=expect.multi_region,
     )
     checks = run_doctor(trail_name, home_region, expect)
     render([c.row() for c in checks], fmt, title=f"Trail health: {trail_name}")

@@ -152,7 +152,9 @@ def _log_entries(value: Any) -> tuple[LogEntry, ...]:
             and bucket
             and key
         ):
-            raise DigestError(f"logFiles[{n}] is not a log file entry (s3Bucket, s3Object, hashValue as text)")
+            raise DigestError(
+                f"logFiles[{n}] is not a log file entry (s3Bucket, s3Object, hashValue as text)"
+            )
         entries.append(LogEntry(bucket, key, value, algorithm))
     return tuple(entries)
 
