@@ -465,11 +465,12 @@ class _Run:
 
     def verify_region(self, folder: _Folder, asked: bool) -> None:
         account, region = folder.account, folder.region
+        result = self.results[(account, region)] = RegionResult(account, region)
         listed = self.list_digests(folder)
         log_keys = self.list_logs(folder)
-        if not listed and not asked and not log_keys:
-            return  # a log folder with nothing in the window and no digests ever: nothing to verify
-        result = self.results[(account, region)] = RegionResult(account, region)
+        if not listed and not asked and not log_keys and not result.counts:
+            del self.results[(account, region)]  # a log folder with nothing in the window, and no digests
+            return
         with ThreadPoolExecutor(self.workers) as pool:
             loaded: dict[str, Loaded] = dict(
                 zip(
