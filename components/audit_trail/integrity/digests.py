@@ -5,7 +5,9 @@ The algorithm follows two pages of the AWS CloudTrail User Guide: "Custom implem
 file integrity validation" (string to sign, SHA256withRSA verification, public key chosen by fingerprint among
 the region's keys for the digest's time, hashes of the uncompressed files, walking the chain through the
 previous digest) and "CloudTrail digest file structure" (field meanings, the starting digest whose
-previous-digest fields are null, digests with no logs, backfill digests).
+previous-digest fields are null, digests with no logs, backfill digests). A backfill digest carries its
+generation time in its S3 metadata (`backfill-generation-timestamp`) and is signed with the key valid then,
+as `aws cloudtrail validate-logs` reads it.
 """
 
 from __future__ import annotations

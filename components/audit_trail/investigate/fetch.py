@@ -22,6 +22,9 @@ from ..store import s3_client
 from ..window import Window
 from .sources import LogFile, list_log_files
 
+DIGEST_METADATA = ("signature", "signature-algorithm", "backfill-generation-timestamp")
+"""The S3 user metadata of a digest that `verify` needs: its signature, and a backfill's generation time."""
+
 
 @dataclass
 class FetchReport:
@@ -54,9 +57,7 @@ def _download(client: Any, bucket: str, key: str, path: Path, digest: bool) -> i
         meta = obj.get("Metadata", {})
         meta_path = path.with_name(path.name + META_SUFFIX)
         tmp_meta = meta_path.with_name(meta_path.name + ".part")
-        tmp_meta.write_text(
-            json.dumps({k: meta[k] for k in ("signature", "signature-algorithm") if k in meta})
-        )
+        tmp_meta.write_text(json.dumps({k: meta[k] for k in DIGEST_METADATA if k in meta}))
         os.replace(tmp_meta, meta_path)
     tmp = path.with_name(path.name + ".part")
     tmp.write_bytes(body)
