@@ -280,6 +280,8 @@ def test_delivery_errors_and_late_deliveries(healthy):
     )
     assert checks["digest delivery error"].status is Status.FAIL
     assert checks["last digest delivery"].status is Status.FAIL
+    assert checks["log file validation"].status is Status.FAIL
+    assert "cannot deliver digest files (AccessDenied)" in checks["log file validation"].detail
 
 
 def test_cloudwatch_delivery(healthy):

@@ -8,6 +8,7 @@ one line naming the call, the resource and the region (exit code 3).
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -98,6 +99,7 @@ class Doctor:
         self.cloudtrail = self.session.client("cloudtrail", region_name=region)
         self.s3 = self.session.client("s3", region_name=region)
         self.has_bucket = False
+        self.digest_error: str | None = None
 
     def run(self) -> list[Check]:
         try:
@@ -175,7 +177,7 @@ class Doctor:
         )
         checks.append(self._recent("last log delivery", status.get("LatestDeliveryTime"), DELIVERY_WARN))
         if self.trail.get("LogFileValidationEnabled"):
-            digest_error = status.get("LatestDigestDeliveryError")
+            digest_error = self.digest_error = status.get("LatestDigestDeliveryError")
             checks.append(
                 Check(
                     "digest delivery error",
@@ -253,7 +255,17 @@ class Doctor:
                     "Set audit-trail:logFileValidation true and `pulumi up`; then `audit-trail verify`.",
                 )
             ]
-        # On is only worth something if the digests arrive: the check says what the last delivery says.
+        # On is only worth something if the digests arrive: the check says what the deliveries say.
+        if self.digest_error:
+            return [
+                Check(
+                    "log file validation",
+                    Status.FAIL,
+                    f"on, but CloudTrail cannot deliver digest files ({self.digest_error}): the logs "
+                    "since are unproven",
+                    "Fix the digest delivery error above; then `audit-trail verify` the window.",
+                )
+            ]
         delivered = self.digest_delivery
         if delivered.status is Status.PASS:
             return [
@@ -321,7 +333,9 @@ class Doctor:
         org = self.expect.organization_id
         return [account_prefix(prefix, self.account)] + ([account_prefix(prefix, org)] if org else [])
 
-    def _policy(self) -> Any:
+    @functools.cached_property
+    def policy(self) -> Any:
+        """The bucket policy (read once for the checks that look at it); an empty one when there is none."""
         try:
             text = self.s3.get_bucket_policy(Bucket=self.bucket)["Policy"]
         except AWS_ERRORS as exc:
@@ -335,7 +349,7 @@ class Doctor:
 
     def bucket_policy(self) -> list[Check]:
         """bucket policy"""
-        policy = self._policy()
+        policy = self.policy
         found = list(statements(policy))
         trail_arn = self.trail["TrailARN"]
         grants = [s for s in found if s.get("Effect") == "Allow" and _is_cloudtrail(s.get("Principal"))]
@@ -379,7 +393,7 @@ class Doctor:
 
     def outside_access(self) -> list[Check]:
         """bucket policy: outside access"""
-        grants = outside_grants(self._policy(), self.account)
+        grants = outside_grants(self.policy, self.account)
         failing = [g for g in grants if g.status == "FAIL"]
         if failing:
             return [
