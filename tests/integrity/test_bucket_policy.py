@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from audit_trail.arns import bucket_arn, trail_arn
 from audit_trail.component.policies.log_bucket import log_bucket_policy
@@ -113,6 +115,7 @@ def test_the_stacks_own_policies_pass_account_and_organization_trails():
 
 
 def test_hostile_shapes_do_not_crash():
+    policy: Any
     for policy in ({}, [], {"Statement": "x"}, {"Statement": [1, None, {"Effect": "Allow", "Principal": 5}]},
                    {"Statement": [{"Effect": "Allow", "Principal": {"AWS": [None]}, "Action": [3],
                                    "Condition": {"StringEquals": "x"}}]}):  # fmt: skip

@@ -501,7 +501,7 @@ def test_rules_that_delete_no_log_file_early_pass(healthy):
 # --- who outside the account the bucket policy lets at the logs --------------------------------------------
 
 OTHER = "999999999999"
-OUTSIDE_WRITERS = {
+OUTSIDE_WRITERS: dict[str, dict[str, Any]] = {
     "DeleteByAnotherAccount": {
         "Principal": {"AWS": f"arn:aws:iam::{OTHER}:root"},
         "Action": "s3:DeleteObject",

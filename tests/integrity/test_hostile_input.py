@@ -227,3 +227,19 @@ def saved_keys_for(signer: Signer) -> dict[str, Any]:
     from audit_trail.integrity.public_keys import keys_from_list
 
     return keys_from_list(signer.list_public_keys_json()["PublicKeyList"])
+
+
+def test_files_filed_under_another_day_are_unexpected(trail):
+    """A planted file named for a time outside the window, in a folder of the window, is still seen."""
+    root, digests, logs = trail
+    day = (root / logs[0].key).parent
+    old_log = f"{ACCOUNT}_CloudTrail_us-east-1_20200101T0000Z_old.json.gz"
+    old_digest = f"{ACCOUNT}_CloudTrail-Digest_us-east-1_t_us-east-1_20200101T000000Z.json.gz"
+    (day / old_log).write_bytes((root / logs[0].key).read_bytes())
+    ((root / digests[0].key).parent / old_digest).write_bytes((root / digests[0].key).read_bytes())
+    report = run(root)
+    assert found(report) == {(Problem.UNEXPECTED, old_log), (Problem.UNEXPECTED, old_digest)}
+    assert {f.detail for f in report.findings} == {
+        "named for 2020-01-01T00:00:00Z, filed under 2026/11/24",
+        "a digest ending 2020-01-01T00:00:00Z, filed under 2026/11/24",
+    }

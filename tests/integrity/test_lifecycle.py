@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from audit_trail.integrity.lifecycle import covers, early_deletions, expiry_days, scope
 
 FOLDERS = ["AWSLogs/123456789012/"]
@@ -43,7 +45,7 @@ def test_a_size_bounded_rule_deletes_early_but_does_not_set_the_retention() -> N
 
 
 def test_malformed_rules_do_not_crash() -> None:
-    rules = [
+    rules: list[dict[str, Any]] = [
         {"Status": "Enabled", "Filter": "x", "Expiration": {"Days": "1"}},
         {"Status": "Enabled", "Filter": {"And": []}, "Expiration": None},
     ]

@@ -212,3 +212,9 @@ def test_fetched_folder_verifies_offline(bucket, signer, tmp_path):
     offline = verify_logs(FolderStore(tmp_path / "evidence"), keys, SINCE, UNTIL, prefix=PREFIX, now=LATER)
     assert offline.ok, offline.findings
     assert (offline.regions[0].digests_valid, offline.regions[0].log_files_valid) == (len(digests), len(logs))
+    # The folder `fetch --prefix prod` wrote holds prod/AWSLogs/...: verify finds the prefix by itself.
+    keys_file = str(tmp_path / "keys-us-east-1.json")
+    args = ["verify", "--folder", str(tmp_path / "evidence"), "--public-keys", keys_file, "-f", "json"]
+    result = CliRunner().invoke(app, [*args, "--since", "2026-11-20T22:00Z", "--until", "2026-11-21T02:00Z"])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.output)["source"] == str(tmp_path / "evidence")

@@ -13,6 +13,7 @@ the digest that would list it is due. The steps are those of the AWS pages named
 
 from __future__ import annotations
 
+import bisect
 import functools
 from collections import defaultdict
 from collections.abc import Callable, Collection, Iterator, Mapping
@@ -23,6 +24,8 @@ from enum import StrEnum
 from typing import Any
 
 from ..cloudtrail_layout import (
+    DIGEST_FOLDER,
+    LOG_FOLDER,
     DigestName,
     digest_name,
     find_accounts,
@@ -414,8 +417,8 @@ class _Run:
 
     def run(self, accounts: list[tuple[str, str]], regions: Collection[str] | None) -> None:
         for account, account_path in accounts:
-            digest_root = join_key(account_path, "CloudTrail-Digest")
-            log_root = join_key(account_path, "CloudTrail")
+            digest_root = join_key(account_path, DIGEST_FOLDER)
+            log_root = join_key(account_path, LOG_FOLDER)
             with_digests = set(self.store.listdir(digest_root)[0])
             found = with_digests | set(self.store.listdir(log_root)[0])
             for region in sorted(found if regions is None else regions):
@@ -429,7 +432,7 @@ class _Run:
                 "-",
                 "-",
                 self.store.describe(),
-                "no CloudTrail-Digest folder for the accounts/regions asked",
+                f"no {DIGEST_FOLDER} folder for the accounts/regions asked",
             )
 
     def list_digests(self, folder: _Folder) -> list[tuple[datetime, str, DigestName]]:
@@ -449,15 +452,23 @@ class _Run:
                         key,
                         "not a CloudTrail digest file name of this account and region",
                     )
+                elif utc_day(name.end) != day:  # CloudTrail files a digest under the day its hour ends
+                    self.flag(
+                        Problem.UNEXPECTED,
+                        folder.account,
+                        folder.region,
+                        key,
+                        f"a digest ending {iso(name.end)}, filed under {day:%Y/%m/%d}",
+                    )
                 elif self.since < name.end <= self.until + DIGEST_PERIOD:
                     listed.append((name.end, key, name))
         return sorted(listed)
 
-    def list_logs(self, folder: _Folder) -> list[str]:
-        """Every file in the log folders of the window's days."""
+    def list_logs(self, folder: _Folder) -> list[tuple[str, date]]:
+        """Every file in the log folders of the window's days, with the day of its folder."""
         last = utc_day(max(self.since, self.until - timedelta(microseconds=1)))
         return [
-            f"{path}/{entry.name}"
+            (f"{path}/{entry.name}", day)
             for day in _days(utc_day(self.since), last)
             for path in [_day_path(folder.logs, day)]
             for entry in self.store.listdir(path)[1]
@@ -597,22 +608,36 @@ class _Run:
                     "unproven",
                 )
 
-    def find_unlisted(self, folder: _Folder, result: RegionResult, keys: list[str], listed: set[str]) -> None:
+    def find_unlisted(
+        self, folder: _Folder, result: RegionResult, files: list[tuple[str, date]], listed: set[str]
+    ) -> None:
         """Files in the window's log folders that no valid digest lists: planted, or their digest is gone."""
         account, region = folder.account, folder.region
-        for key in keys:
+        starts = [p.start for p in result.timeline]
+        for key, day in files:
             if key in listed:
                 continue
             t = log_file_time(key)
             if t is None:
                 self.flag(Problem.UNEXPECTED, account, region, key, "not a CloudTrail log file name")
                 continue
+            if utc_day(t) != day:  # CloudTrail files a log file under the day it delivered it
+                self.flag(
+                    Problem.UNEXPECTED,
+                    account,
+                    region,
+                    key,
+                    f"named for {iso(t)}, filed under {day:%Y/%m/%d}",
+                )
+                continue
             if not self.since <= t < self.until:
                 continue
             if t + DIGEST_PERIOD + self.delay > self.now:
                 result.pending += 1  # the digest that will list it is not due yet
                 continue
-            period = next((p for p in result.timeline if p.start <= t < p.end), None)
+            period = (
+                result.timeline[bisect.bisect_right(starts, t) - 1] if starts and starts[0] <= t else None
+            )
             if period is not None and period.coverage is Coverage.COVERED:
                 self.flag(
                     Problem.UNEXPECTED,
