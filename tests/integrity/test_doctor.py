@@ -508,6 +508,7 @@ OUTSIDE_WRITERS: dict[str, dict[str, Any]] = {
     },
     "LifecycleByAnyone": {"Principal": "*", "Action": "s3:PutLifecycleConfiguration"},
     "PolicyByAnyAws": {"Principal": {"AWS": "*"}, "Action": "s3:PutBucketPolicy"},
+    "WriteByAnotherAccount": {"Principal": {"AWS": f"arn:aws:iam::{OTHER}:role/x"}, "Action": "s3:PutObject"},
     "CloudTrailDeletes": {"Principal": {"Service": "cloudtrail.amazonaws.com"}, "Action": "s3:DeleteObject"},
 }
 

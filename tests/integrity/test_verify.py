@@ -330,9 +330,21 @@ def test_log_files_delivered_while_validation_was_off_are_undigested(tmp_path, s
 
 def test_no_digests_in_window_fails(trail):
     root, _, _ = trail
-    report = run(root, since=datetime(2026, 12, 1, tzinfo=UTC), until=datetime(2026, 12, 2, tzinfo=UTC))
+    since, until = datetime(2026, 12, 1, tzinfo=UTC), datetime(2026, 12, 2, tzinfo=UTC)
+    report = run(root, since=since, until=until, now=until + timedelta(days=1))
     assert not report.ok
     assert {f.problem for f in report.findings} == {Problem.NO_DIGESTS}
+
+
+def test_a_window_too_recent_for_any_digest_is_pending_not_failed(trail):
+    root, _, _ = trail
+    since = datetime(2026, 11, 21, 3, 0, tzinfo=UTC)  # after the last digest: only the last half hour
+    report = run(root, since=since, until=since + timedelta(minutes=30), now=since + timedelta(minutes=30))
+    assert report.ok and report.findings == []
+    assert report.regions[0].hours(Coverage.PENDING) == 0.5
+    assert "Not yet due" in report.summary()
+    later = run(root, since=since, until=since + timedelta(minutes=30), now=since + timedelta(hours=2))
+    assert {f.problem for f in later.findings} == {Problem.NO_DIGESTS}
 
 
 def test_a_region_asked_for_that_has_nothing_fails(trail):
