@@ -31,8 +31,7 @@ def _invocations() -> Iterator[str]:
             line = line.strip()
             if line.startswith("audit-trail "):
                 yield line.split("  #")[0].split(" # ")[0].strip()
-    for span in re.findall(r"`(audit-trail [^`]+)`", README):
-        yield span
+    yield from re.findall(r"`(audit-trail [^`]+)`", README)
 
 
 def _words(line: str) -> list[str]:

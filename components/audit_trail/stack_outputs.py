@@ -34,3 +34,9 @@ def read_stack_outputs(stack: str, cwd: Path | None = None) -> dict[str, Any]:
             f"--stack {stack}: the stack has no `bucketName` output; was it deployed with audit-trail?"
         )
     return outputs
+
+
+def stack_account(outputs: dict[str, Any]) -> str | None:
+    """The account a stack's trail logs, from its ARN (arn:<partition>:cloudtrail:<region>:<account>:...)."""
+    parts = str(outputs.get("trailArn", "")).split(":")
+    return parts[4] if len(parts) > 5 and parts[4].isdigit() and len(parts[4]) == 12 else None

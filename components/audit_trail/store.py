@@ -16,6 +16,7 @@ from typing import Any, Protocol
 
 import orjson
 
+from .aws_errors import explain, is_aws_error
 from .cloudtrail_layout import META_SUFFIX, join_key
 from .errors import CannotRunError
 
@@ -28,20 +29,14 @@ class Entry:
     size: int
     version: str = ""
     """Local: mtime and ctime in ns (a user can set mtime back, not ctime); S3: the ETag."""
+    problem: str = ""
+    """Why it cannot be read as a file (a FIFO, a dangling or looping symlink), or empty."""
 
 
 @dataclass(frozen=True)
 class Blob:
     body: bytes
     metadata: dict[str, str]
-
-
-class TooLarge(Exception):
-    """An object larger than the caller's limit: none of it is kept."""
-
-
-META_LIMIT = 64 * 1024
-"""A digest's S3 user metadata is a 512-character hex signature and a few short values."""
 
 
 class Store(Protocol):
@@ -62,10 +57,45 @@ class Store(Protocol):
         """Every file at any depth under PREFIX, as Entry(key, size), in key order."""
         ...
 
-    def get(self, key: str, limit: int) -> Blob | None:
-        """The object at KEY, or None if there is none (or, in a folder, it is no regular file inside the
-        folder). TooLarge past LIMIT bytes: a hostile object can never be read whole."""
+    def get(self, key: str, bucket: str | None = None, *, limit: int = ...) -> Blob | None:
+        """The object at KEY (in BUCKET if it differs), or None if there is none.
+
+        TooLarge when it holds more than LIMIT bytes."""
         ...
+
+
+class TooLarge(CannotRunError):
+    """A file over the size a caller allows: named, and never read into memory whole."""
+
+
+def read_file(path: str | os.PathLike[str], limit: int) -> bytes:
+    """A local file's bytes, at most LIMIT: a FIFO, a device or a directory is refused without blocking
+    (opened non-blocking, checked to be a regular file), and a larger file raises TooLarge."""
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+    try:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            raise OSError(f"{os.fspath(path)}: not a regular file")
+        if info.st_size > limit:
+            raise TooLarge(f"{os.fspath(path)}: {info.st_size} bytes, more than the {limit} allowed")
+        chunks = []
+        left = limit + 1
+        while left > 0:
+            chunk = os.read(fd, min(left, 1 << 20))
+            if not chunk:
+                break
+            chunks.append(chunk)
+            left -= len(chunk)
+        data = b"".join(chunks)
+    finally:
+        os.close(fd)
+    if len(data) > limit:  # grew while read
+        raise TooLarge(f"{os.fspath(path)}: more than the {limit} bytes allowed")
+    return data
+
+
+MAX_READ_BYTES = 256 << 20
+"""What `Store.get` reads of one object at most (callers that know a tighter bound pass it)."""
 
 
 def s3_client() -> Any:
@@ -78,6 +108,8 @@ def s3_client() -> Any:
 class FolderStore:
     root: Path
     bucket: str | None = field(default=None, init=False)
+    problems: list[tuple[str, str]] = field(default_factory=list, init=False)
+    """Folders that could not be listed (unreadable, looping), with why: callers report them."""
 
     def describe(self) -> str:
         return str(self.root)
@@ -91,64 +123,69 @@ class FolderStore:
                 return list(it)
         except (FileNotFoundError, NotADirectoryError):
             return []
+        except OSError as exc:  # unreadable, a symlink loop: named, never fatal
+            self.problems.append((self.location(prefix), f"cannot list it ({exc.strerror or exc})"))
+            return []
 
     def listdir(self, prefix: str) -> tuple[list[str], list[Entry]]:
         dirs: list[str] = []
         files: list[Entry] = []
         for e in self._entries(prefix):
-            if e.is_dir():
-                dirs.append(e.name)
-            elif e.is_file() and not e.name.endswith(META_SUFFIX):
-                st = e.stat()
-                files.append(Entry(e.name, st.st_size, f"{st.st_mtime_ns}:{st.st_ctime_ns}"))
+            if e.name.endswith(META_SUFFIX):
+                continue
+            try:
+                if e.is_dir():
+                    dirs.append(e.name)
+                    continue
+                if e.is_file():
+                    st = e.stat()
+                    files.append(Entry(e.name, st.st_size, f"{st.st_mtime_ns}:{st.st_ctime_ns}"))
+                    continue
+                problem = "a dangling symlink" if e.is_symlink() else "not a regular file (a FIFO or device)"
+            except OSError as exc:
+                problem = f"cannot read it ({exc.strerror or exc})"
+            files.append(Entry(e.name, 0, problem=problem))
         return sorted(dirs), sorted(files, key=lambda f: f.name)
 
     def walk(self, prefix: str) -> Iterator[Entry]:
         dirs, files = self.listdir(prefix)
         for f in files:
-            yield Entry(join_key(prefix, f.name), f.size, f.version)
+            yield Entry(join_key(prefix, f.name), f.size, f.version, f.problem)
         for d in dirs:
             yield from self.walk(join_key(prefix, d))
 
-    def _read(self, key: str, limit: int) -> bytes | None:
-        """KEY's bytes if it names a regular file inside the folder. Symlinks leading out of it, devices
-        and FIFOs (which would read forever, or block) count as absent."""
+    def _inside(self, key: str) -> Path | None:
+        """The path of KEY if it is one inside the folder: a key of `..` or `.` segments, absolute, or
+        leading through a symlink out of the folder (a planted previous-digest reference, say) is none."""
         parts = key.split("/")
         if not key or key.startswith("/") or any(p in ("", ".", "..") for p in parts):
             return None
         path = self.root.joinpath(*parts)
         root = os.path.realpath(self.root)
-        if os.path.commonpath([root, os.path.realpath(path)]) != root:
+        return path if os.path.commonpath([root, os.path.realpath(path)]) == root else None
+
+    def get(self, key: str, bucket: str | None = None, *, limit: int = MAX_READ_BYTES) -> Blob | None:
+        """A folder holds one bucket: BUCKET is not used. None also when KEY is no regular file inside the
+        folder (a FIFO, a device, a link out of it): such a file is never opened for reading."""
+        path = self._inside(key)
+        if path is None:
             return None
         try:
-            fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
-        except (FileNotFoundError, NotADirectoryError):
+            body = read_file(path, limit)
+        except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
             return None
-        except OSError as exc:
+        except PermissionError as exc:
             raise CannotRunError(
                 f"{path}: cannot read it ({exc.strerror}). Give the folder read access, then run again."
             ) from exc
-        with os.fdopen(fd, "rb") as f:
-            if not stat.S_ISREG(os.fstat(fd).st_mode):
-                return None
-            body = f.read(limit + 1)
-        if len(body) > limit:
-            raise TooLarge(f"{self.location(key)} is larger than {limit:,} bytes")
-        return body
-
-    def get(self, key: str, limit: int) -> Blob | None:
-        body = self._read(key, limit)
-        if body is None:
+        except OSError:  # not a regular file
             return None
+        meta_path = path.with_name(path.name + META_SUFFIX)
         metadata: dict[str, str] = {}
-        try:
-            sidecar = self._read(key + META_SUFFIX, META_LIMIT)
-        except TooLarge:
-            sidecar = None
-        if sidecar is not None:
+        if meta_path.is_file():
             try:
-                loaded = orjson.loads(sidecar)
-            except orjson.JSONDecodeError:
+                loaded = orjson.loads(read_file(meta_path, 64 << 10))
+            except (OSError, orjson.JSONDecodeError):
                 loaded = {}
             if isinstance(loaded, dict):
                 metadata = {str(k): str(v) for k, v in loaded.items()}
@@ -170,7 +207,16 @@ class S3Store:
         kwargs: dict[str, Any] = {"Bucket": self.bucket, "Prefix": prefix}
         if delimiter:
             kwargs["Delimiter"] = "/"
-        yield from self.client.get_paginator("list_objects_v2").paginate(**kwargs)
+        try:
+            yield from self.client.get_paginator("list_objects_v2").paginate(**kwargs)
+        except Exception as exc:
+            if not is_aws_error(exc):
+                raise
+            region = getattr(getattr(self.client, "meta", None), "region_name", None)
+            resource = f"s3://{self.bucket}/{prefix}"
+            raise explain(
+                exc, action="listing", resource=resource, region=region, need="s3:ListBucket"
+            ) from None
 
     def listdir(self, prefix: str) -> tuple[list[str], list[Entry]]:
         p = f"{prefix}/" if prefix else ""
@@ -188,24 +234,26 @@ class S3Store:
             for o in page.get("Contents", ()):
                 yield Entry(o["Key"], o["Size"], str(o.get("ETag", "")))
 
-    def get(self, key: str, limit: int) -> Blob | None:
-        from botocore.exceptions import ClientError  # type: ignore[import-untyped]
-
+    def get(self, key: str, bucket: str | None = None, *, limit: int = MAX_READ_BYTES) -> Blob | None:
         try:
-            response = self.client.get_object(Bucket=self.bucket, Key=key)
-        except ClientError as exc:
-            error = exc.response.get("Error", {})
-            if error.get("Code") in ("NoSuchKey", "404"):
+            response = self.client.get_object(Bucket=bucket or self.bucket, Key=key)
+        except Exception as exc:
+            if not is_aws_error(exc):
+                raise
+            code = getattr(exc, "response", {}).get("Error", {}).get("Code")
+            if code in ("NoSuchKey", "404"):
                 return None
-            raise CannotRunError(
-                f"s3://{self.bucket}/{key}: cannot read it ({error.get('Code')}: "
-                f"{error.get('Message')}). Reading needs s3:GetObject on the trail's bucket (and "
-                "kms:Decrypt on its key if the logs are SSE-KMS encrypted)."
-            ) from exc
-        with response["Body"] as stream:
-            if int(response.get("ContentLength") or 0) > limit:
-                raise TooLarge(f"{self.location(key)} is larger than {limit:,} bytes")
-            body = stream.read(limit + 1)
-        if len(body) > limit:
-            raise TooLarge(f"{self.location(key)} is larger than {limit:,} bytes")
+            raise explain(
+                exc,
+                action="reading",
+                resource=f"s3://{bucket or self.bucket}/{key}",
+                need="s3:GetObject on the trail's bucket, and kms:Decrypt on its key if the logs are SSE-KMS",
+            ) from None
+        size = int(response.get("ContentLength") or 0)
+        if size > limit:
+            response["Body"].close()
+            raise TooLarge(f"s3://{bucket or self.bucket}/{key}: {size} bytes, more than the {limit} allowed")
+        body = response["Body"].read(limit + 1)
+        if len(body) > limit:  # more than its announced length
+            raise TooLarge(f"s3://{bucket or self.bucket}/{key}: more than the {limit} bytes allowed")
         return Blob(body, dict(response.get("Metadata") or {}))

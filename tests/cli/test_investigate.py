@@ -72,7 +72,8 @@ def test_query_csv_has_every_column_and_the_filters_apply(trail) -> None:
     assert [r["action"] for r in rows] == ["ec2:RunInstances"] * 3 + ["ec2:TerminateInstances"]
     assert list(rows[0]) == [
         "event_time", "actor", "identity_type", "principal_arn", "session_issuer_arn", "action", "resource",
-        "aws_region", "source_ip", "user_agent", "error_code", "error_message", "event_id", "tactics",
+        "aws_region", "source_ip", "user_agent", "error_code", "error_message", "request_parameters",
+        "response_elements", "event_id", "tactics",
     ]  # fmt: skip
     assert rows[0]["event_time"].endswith("Z") and rows[0]["source_ip"] == known.intruder_ip
     # ATT&CK tactics from TrailDiscover's catalogue, always present in CSV/JSON (JSON text in a CSV field)
@@ -188,3 +189,50 @@ def test_fetch_command(aws: str, tmp_path: Path) -> None:
     assert sorted(p.relative_to(dest) for p in dest.rglob("*.json.gz")) == sorted(
         p.relative_to(src) for p in src.rglob("*.json.gz")
     )
+
+
+def test_who_changed_shows_what_was_changed(trail) -> None:
+    source, known = trail
+    code, out, _ = run("who-changed", known.target_group, source, "-f", "json")
+    assert code == 0
+    opened = next(r for r in json.loads(out) if r["action"] == "ec2:AuthorizeSecurityGroupIngress")
+    # JSON documents are JSON values, not escaped text: port 22 is there to read.
+    assert opened["request_parameters"]["ipPermissions"]["items"][0]["fromPort"] == 22
+    assert opened["response_elements"] == {"_return": True}
+    code, out, _ = run("who-changed", known.target_group, source)
+    line = next(line for line in out.splitlines() if "AuthorizeSecurityGroupIngress" in line)
+    assert "ipPermissions[0].fromPort=22" in line  # the table's `change` column
+
+
+def test_raw_prints_the_records_as_cloudtrail_wrote_them(trail) -> None:
+    source, known = trail
+    code, out, _ = run("query", source, "--actor", "mallory", "--raw", "-f", "json")
+    assert code == 0
+    records = json.loads(out)
+    originals = {
+        r["eventID"]: r
+        for path in Path(source).glob("AWSLogs/*/CloudTrail/*/*/*/*/*.json.gz")
+        if "broken" not in path.name
+        for r in json.loads(gzip.decompress(path.read_bytes()))["Records"]
+    }
+    assert {r["eventID"] for r in records} == known.intruder_events
+    assert all(r == originals[r["eventID"]] for r in records)  # equal as JSON values
+    code, lines, _ = run("query", source, "--actor", "mallory", "--raw")
+    assert code == 0 and [json.loads(line) for line in lines.splitlines()] == records  # JSON lines
+    code, _, err = run("query", source, "--raw", "-f", "csv")
+    assert code == 2 and "--raw prints whole records" in err
+
+
+def test_lists_are_lists_in_json_and_summarised_in_tables(trail) -> None:
+    source, _ = trail
+    code, out, _ = run("activity", "alice", source, "-f", "json")
+    rows = json.loads(out)
+    assert code == 0 and all(
+        isinstance(r["source_ips"], list) and isinstance(r["regions"], list) for r in rows
+    )
+    code, out, _ = run("activity", "alice", source)
+    title = out.splitlines()[0]
+    assert title.startswith("Activity of alice: ") and "more)" in title and len(title) < 250
+    code, out, _ = run("unusual-regions", source, "--expected", "eu-west-1", "--expected", "us-east-1")
+    body = [line for line in out.splitlines()[2:] if line.strip()]
+    assert body[0].split()[:2] == ["ap-northeast-1", "mallory"]  # the rare region first

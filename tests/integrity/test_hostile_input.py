@@ -55,9 +55,9 @@ class SpyStore(FolderStore):
         super().__init__(root)
         self.read: list[str] = []
 
-    def get(self, key: str, limit: int) -> Any:
+    def get(self, key: str, bucket: str | None = None, *, limit: int = 1 << 20) -> Any:
         self.read.append(key)
-        return super().get(key, limit)
+        return super().get(key, bucket, limit=limit)
 
 
 def run(root: Path, store: Any = None) -> VerifyReport:

@@ -19,7 +19,7 @@ import requests
 import typer
 from audit_trail.cli.app import app
 from audit_trail.component.resources.athena import REGIONS, glue_name, table_parameters
-from audit_trail.errors import UserError
+from audit_trail.errors import CannotRunError, UserError
 from audit_trail.investigate import athena
 from audit_trail.investigate.ask import AthenaTarget, Engine, ask
 from audit_trail.investigate.local import answer, run_sql
@@ -302,7 +302,7 @@ class _FailingAthena:
 
 
 def test_a_failed_athena_query_is_reported_with_its_reason() -> None:
-    with pytest.raises(UserError, match=r"Athena query q-1 failed: TABLE_NOT_FOUND"):
+    with pytest.raises(CannotRunError, match=r"Athena query q-1 failed: TABLE_NOT_FOUND"):
         athena.run_query("SELECT 1", client=_FailingAthena())
 
 

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import gzip
 import json
 from datetime import UTC, datetime
 from pathlib import Path
 
 import boto3  # type: ignore[import-untyped]
 import pytest
-from audit_trail.errors import UserError
+from audit_trail.errors import CannotRunError, UserError
 from audit_trail.investigate.fetch import fetch, local_path
 from audit_trail.investigate.local import answer
 from audit_trail.investigate.sample_logs import KnownAnswers
@@ -95,3 +96,51 @@ def test_fetch_reads_only_the_window(bucket, tmp_path: Path) -> None:
 def test_fetch_refuses_keys_that_escape_the_folder(tmp_path: Path) -> None:
     with pytest.raises(UserError, match="cannot be mirrored safely"):
         local_path(tmp_path, "AWSLogs/../../etc/passwd")
+
+
+def test_planted_keys_are_skipped_and_named_the_rest_fetched(bucket, tmp_path: Path) -> None:
+    s3 = boto3.client("s3")
+    trail = f"{PREFIX}/AWSLogs/123456789012/CloudTrail"
+    day = f"{trail}/eu-west-1/2026/03/02"
+    body = gzip.compress(b'{"Records": []}')
+    # `..` as a region folder: listed like one, and it would escape the destination.
+    for key in (f"{trail}/../2026/03/02/evil.json.gz", f"{trail}/./2026/03/02/dot.json.gz"):
+        s3.put_object(Bucket=BUCKET, Key=key, Body=body)
+    s3.put_object(Bucket=BUCKET, Key=f"{day}/Case.json.gz", Body=body)
+    s3.put_object(Bucket=BUCKET, Key=f"{day}/case.json.gz", Body=body)
+    dest = tmp_path / "fetched"
+    report = fetch(BUCKET, PREFIX, dest, Window())
+    refused = dict(report.refused)
+    assert any(k.endswith("/../2026/03/02/evil.json.gz") for k in refused)
+    assert any("would overwrite" in why for why in refused.values())  # one of Case/case, on any file system
+    assert report.downloaded > 10 and not report.failed
+    assert not (tmp_path / "evil.json.gz").exists() and not list(tmp_path.rglob("evil.json.gz"))
+
+
+def test_a_wrong_prefix_says_where_the_logs_are(bucket, tmp_path: Path) -> None:
+    with pytest.raises(
+        CannotRunError, match=r"s3://trail-logs/wrong: no CloudTrail logs.*--prefix org/trail"
+    ):
+        fetch(BUCKET, "wrong", tmp_path / "f", Window())
+
+
+def test_prefixes_that_look_like_the_layout(aws: str, tmp_path: Path) -> None:
+    """`s3KeyPrefix` values `plan` accepts that contain `AWSLogs` or an account id still fetch their logs."""
+    s3 = boto3.client("s3")
+    s3.create_bucket(Bucket="tricky")
+    for prefix in ("AWSLogs", "x/AWSLogs/123456789012"):
+        src = tmp_path / prefix.replace("/", "_")
+        write_generated(src, events=60, days=1, prefix=prefix)
+        for path in (p for p in src.rglob("*.json.gz")):
+            s3.put_object(Bucket="tricky", Key=path.relative_to(src).as_posix(), Body=path.read_bytes())
+        report = fetch("tricky", prefix, tmp_path / f"out-{prefix.replace('/', '_')}", Window())
+        assert report.downloaded > 0 and not report.failed, prefix
+        result = answer(f"s3://tricky/{prefix}", q.events(), Window())
+        assert len(result.rows) > 60, prefix
+
+
+def test_an_unwritable_destination_is_one_error(bucket, tmp_path: Path) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    with pytest.raises(CannotRunError, match="cannot write there"):
+        fetch(BUCKET, PREFIX, blocker / "logs", Window())

@@ -60,8 +60,8 @@ def test_activity_finds_every_event_of_the_actor_by_any_identifier(generated, wh
     # One row per instance launched: grouped by the resource each call created.
     runs = [r for r in result.rows if r["action"] == "ec2:RunInstances"]
     assert sorted(r["resource"] for r in runs) == [f"i-0mallory{m:08d}" for m in (6, 7, 8)]
-    assert {(r["events"], r["regions"], r["source_ips"]) for r in runs} == {
-        (1, "ap-northeast-1", known.intruder_ip)
+    assert {(r["events"], tuple(r["regions"]), tuple(r["source_ips"])) for r in runs} == {
+        (1, ("ap-northeast-1",), (known.intruder_ip,))
     }
     assert min(r["first_seen"] for r in result.rows) < max(r["last_seen"] for r in result.rows)
     denied = [r for r in result.rows if r["errors"]]
@@ -152,7 +152,10 @@ def test_events_late_in_a_day_are_found_in_the_next_days_folder(tmp_path: Path) 
 def test_every_real_record_becomes_one_row(real) -> None:
     source, records = real
     result = ask(source, q.events())
-    assert sorted(r["event_id"] for r in result.rows) == sorted(r["eventID"] for r in records)
+    # TrailDiscover repeats some records exactly, as CloudTrail's at-least-once delivery can: one row each.
+    distinct = {json.dumps(r, sort_keys=True): r for r in records}.values()
+    assert sorted(r["event_id"] for r in result.rows) == sorted(r["eventID"] for r in distinct)
+    assert report_of(result).duplicates == len(records) - len(distinct) > 0
     assert report_of(result).records_without_identity == 1
     lost = next(
         r

@@ -11,14 +11,10 @@ from typing import Annotated, Any
 import typer
 from typer.core import TyperGroup
 
+from ..aws_errors import is_aws_error
 from ..errors import AuditTrailError, ExitCode
 from .options import EXIT_CODES_HELP
 from .output import show_error
-
-
-def _is_aws_error(exc: BaseException) -> bool:
-    """botocore's errors, told apart without importing botocore (commands that never call AWS skip it)."""
-    return any(cls.__module__.startswith("botocore") for cls in type(exc).__mro__)
 
 
 def _quiet_stdout() -> None:
@@ -48,7 +44,7 @@ class Group(TyperGroup):
                 raise typer.Exit(ExitCode.CANNOT_RUN) from None
             raise
         except Exception as exc:
-            if not _is_aws_error(exc):
+            if not is_aws_error(exc):
                 raise
             show_error(
                 f"AWS request failed: {exc}. Check the credentials (AWS_PROFILE or AWS_ACCESS_KEY_ID), the "

@@ -13,7 +13,7 @@ import typer
 
 from ..errors import ExitCode, UserError
 from ..investigate.ask import Engine
-from ..stack_outputs import read_stack_outputs
+from ..stack_outputs import read_stack_outputs, stack_account
 from .options import (
     INVESTIGATE_PANEL,
     AccountOpt,
@@ -25,7 +25,7 @@ from .options import (
     parse_window,
     question_command,
 )
-from .output import OutputFormat, render, stderr
+from .output import LIST_ITEMS, OutputFormat, json_list, note, render, stderr
 
 if TYPE_CHECKING:
     from ..investigate.answer import Answer
@@ -52,10 +52,22 @@ def follow_in_scope(
     return following_in(scope.source, scope.window, actor, sessions=sessions)
 
 
-def _show(answer: Any, fmt: OutputFormat, title: str, table_columns: Sequence[str] | None = None) -> None:
+def _show(
+    answer: Any,
+    fmt: OutputFormat,
+    title: str,
+    table_columns: Sequence[str] | None = None,
+    *,
+    limit: int | None = None,
+) -> None:
     """Rows to stdout; then, on stderr, what the scan read and every file or record it had to skip."""
     columns = table_columns if fmt is OutputFormat.table and table_columns else answer.columns
-    render(answer.rows, fmt, columns=columns, title=f"{title} — {len(answer.rows)} rows")
+    rows = answer.stream()
+    if "change" in columns:  # a table's short reading of what each call asked for
+        from ..investigate.events import change_summary
+
+        rows = ({**r, "change": change_summary(r.get("request_parameters"))} for r in rows)
+    render(rows, fmt, columns=columns, title=title, count="rows", limit=limit)
     if answer.report is not None:  # None from Athena: nothing scanned here
         show_scan_report(answer.report)
 
@@ -63,16 +75,37 @@ def _show(answer: Any, fmt: OutputFormat, title: str, table_columns: Sequence[st
 def show_scan_report(report: Any) -> None:
     """On stderr: what the scan read, then every file or record it had to skip."""
     if report.files_listed == 0:
-        stderr.print("[yellow]No log files in SOURCE for this window.[/yellow]", highlight=False)
+        note("No log files in SOURCE for this window.", style="yellow")
         return
     first, *rest = report.summary()
-    stderr.print(f"[dim]{first}[/dim]", highlight=False, soft_wrap=True)
+    note(first, style="dim")
     for line in rest:
-        stderr.print(f"[yellow]{line}[/yellow]", highlight=False, soft_wrap=True)
+        note(line, style="yellow")
 
 
 def _ask_and_show(question: Any, scope: Scope, fmt: OutputFormat) -> None:
-    _show(_answer(question, scope), fmt, question.title, question.table_columns)
+    answer = _answer(question.limited(scope.limit), scope)
+    _show(answer, fmt, question.title, question.table_columns, limit=scope.limit)
+
+
+def _show_records(question: Any, scope: Scope, fmt: OutputFormat, sql: str | None) -> None:
+    """`query --raw`: each matching record exactly as CloudTrail wrote it."""
+    import orjson
+
+    if fmt is OutputFormat.csv or sql is not None or scope.engine is not Engine.local:
+        raise UserError(
+            "--raw prints whole records: as JSON lines, or a JSON list with -f json, from the local engine; "
+            "not with -f csv, --sql or --engine athena."
+        )
+    answer = _answer(question, scope)
+    records = (row["raw"] for row in answer.stream())
+    if fmt is OutputFormat.json:
+        json_list(records)
+    else:
+        for record in records:
+            typer.echo(orjson.dumps(record).decode())
+    if answer.report is not None:
+        show_scan_report(answer.report)
 
 
 def show_session_tree(node: Any) -> None:
@@ -93,6 +126,14 @@ def show_session_tree(node: Any) -> None:
     Console().print(root)
 
 
+def _some(values: Sequence[str], what: str) -> str:
+    """At most a few of VALUES, and how many more there are: a title stays one line."""
+    if not values:
+        return f"no {what}"
+    shown = ", ".join(values[:LIST_ITEMS])
+    return shown + (f" (+{len(values) - LIST_ITEMS} more)" if len(values) > LIST_ITEMS else "")
+
+
 def activity_title(actor: str, rows: Sequence[dict[str, Any]]) -> str:
     """One line a responder reads first: how much, when, from where."""
     if not rows:
@@ -100,11 +141,11 @@ def activity_title(actor: str, rows: Sequence[dict[str, Any]]) -> str:
     total = sum(r["events"] for r in rows)
     first = min(r["first_seen"] for r in rows)
     last = max(r["last_seen"] for r in rows)
-    ips = sorted({ip for r in rows for ip in (r["source_ips"] or "").split(", ") if ip})
-    regions = sorted({x for r in rows for x in (r["regions"] or "").split(", ") if x})
+    ips = sorted({ip for r in rows for ip in r["source_ips"] or ()})
+    regions = sorted({x for r in rows for x in r["regions"] or ()})
     return (
         f"Activity of {actor}: {total} events, {first} to {last}, "
-        f"from {', '.join(ips) or 'no IP'} in {', '.join(regions) or 'no region'}"
+        f"from {_some(ips, 'IP')} in {_some(regions, 'region')}"
     )
 
 
@@ -112,7 +153,8 @@ def register(app: typer.Typer) -> None:
     @command(app, panel=INVESTIGATE_PANEL)
     def fetch(
         dest: Annotated[
-            Path, typer.Argument(help="Local folder to mirror the logs into (created if missing).")
+            Path,
+            typer.Argument(metavar="DEST", help="Local folder to mirror the logs into (created if missing)."),
         ],
         stack: Annotated[
             str | None, typer.Option("--stack", help="Read the bucket and prefix from this stack's outputs.")
@@ -142,6 +184,9 @@ def register(app: typer.Typer) -> None:
         if stack:
             outputs = read_stack_outputs(stack)
             bucket, prefix = outputs["bucketName"], outputs.get("s3KeyPrefix") or ""
+            # The stack's own account, not every member of an organization trail's bucket.
+            own = stack_account(outputs)
+            account = account or ([own] if own else None)
         if not bucket:
             raise UserError("No bucket: give --stack STACK (a deployed audit-trail stack) or --bucket NAME.")
         window = parse_window(since, until, region, account)
@@ -155,13 +200,14 @@ def register(app: typer.Typer) -> None:
                 on_total=lambda n: progress.update(task, total=n),
                 on_file=lambda: progress.advance(task),
             )
-        stderr.print(
+        note(
             f"{report.downloaded} files downloaded ({report.bytes / 1e6:.1f} MB), "
-            f"{report.skipped} already present, {len(report.failed)} failed, into {dest}",
-            highlight=False,
+            f"{report.skipped} already present, {len(report.failed)} failed, into {dest}"
         )
+        for key, reason in report.refused:
+            note(f"not fetched {key}: {reason}", style="yellow")
         for key, reason in report.failed:
-            stderr.print(f"[yellow]failed {key}: {reason}[/yellow]", highlight=False)
+            note(f"failed {key}: {reason}", style="yellow")
         if report.failed:
             raise typer.Exit(ExitCode.CANNOT_RUN)
 
@@ -200,7 +246,14 @@ def register(app: typer.Typer) -> None:
             str | None,
             typer.Option("--sql", help="Raw SQL over the `events` view (the records the filters keep)."),
         ] = None,
-        limit: Annotated[int | None, typer.Option("--limit", min=1, help="At most this many rows.")] = None,
+        raw: Annotated[
+            bool,
+            typer.Option(
+                "--raw",
+                help="The complete records as CloudTrail wrote them, instead of rows: a JSON list with -f "
+                "json, else one record per line (JSON lines). Local engine; not with -f csv.",
+            ),
+        ] = False,
         *,
         scope: Scope,
         fmt: OutputFormat,
@@ -228,13 +281,15 @@ def register(app: typer.Typer) -> None:
             *([f.Errors()] if errors else []),
             *([f.WriteOnly()] if write_only else []),
         ]
-        if sql:
-            _show(_answer(None, scope, sql=sql, row_filters=chosen), fmt, "Query")
+        if raw:
+            _show_records(q.records().limited(scope.limit).with_filters(*chosen), scope, fmt, sql)
+        elif sql is not None:
+            _show(_answer(None, scope, sql=sql, row_filters=chosen), fmt, "Query", limit=scope.limit)
         else:
-            question = q.events(limit).with_filters(*chosen)
+            question = q.events().limited(scope.limit).with_filters(*chosen)
             answer = enriched(_answer(question, scope), following)  # tactics / via_* columns
             columns = (*(question.table_columns or ()), *(["via_chain"] if following else []))
-            _show(answer, fmt, question.title, columns)
+            _show(answer, fmt, question.title, columns, limit=scope.limit)
 
     @command(app, "who-changed", panel=INVESTIGATE_PANEL)
     @question_command()
@@ -301,8 +356,8 @@ def register(app: typer.Typer) -> None:
         question = q.activity(actor)
         if follow_sessions and following is not None:
             question = replace(question, filters=(following.filter,))
-        answer = _answer(question, scope)
-        _show(answer, fmt, activity_title(actor, answer.rows))
+        answer = _answer(question.limited(scope.limit), scope)
+        _show(answer, fmt, activity_title(actor, answer.rows), limit=scope.limit)
         if following is not None and fmt is OutputFormat.table:
             render(following.tactics(), fmt, columns=TACTIC_COLUMNS, title="By ATT&CK tactic (TrailDiscover)")
             if follow_sessions:

@@ -5,18 +5,20 @@ from __future__ import annotations
 
 import functools
 import inspect
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Annotated, Any
 
 import typer
+from typer.core import TyperArgument, TyperCommand
 
 from ..errors import EXIT_CODE_MEANINGS, UserError
 from ..investigate.ask import AthenaTarget, Engine
 from ..queries.glue_table import DEFAULT_DATABASE, DEFAULT_TABLE, DEFAULT_WORKGROUP
 from ..times import ACCEPTED_FORMS, parse_time
 from ..window import Window
-from .output import FormatOption, OutputFormat
+from .output import FormatOption, LimitOption, OutputFormat, note
 
 EXIT_CODES_HELP = "Exit codes, the same for every command: " + "; ".join(
     f"{code.value} {meaning.split(':')[0]}" for code, meaning in EXIT_CODE_MEANINGS.items()
@@ -24,20 +26,52 @@ EXIT_CODES_HELP = "Exit codes, the same for every command: " + "; ".join(
 INVESTIGATE_PANEL = "Investigate"
 
 
+def _shown_type(option: Any, ctx: Any) -> str | None:
+    """What --help shows after an option: nothing for a flag (it takes no value), `<str>` for a repeatable
+    text option (not Python's `<list[str]>`), `<int>` for a bounded number (the bound is printed beside
+    it)."""
+    if getattr(option, "is_flag", False):
+        return None
+    shown = type(option).display_type_rich(option, ctx)
+    if shown is None:
+        return None
+    return re.sub(r"<(\w+) range>", r"<\1>", re.sub(r"<list\[(.+)\]>", r"<\1>", shown))
+
+
+class Command(TyperCommand):
+    """A command whose --help names value types as a user reads them."""
+
+    def get_params(self, ctx: Any) -> list[Any]:
+        params = super().get_params(ctx)
+        for param in params:
+            if hasattr(param, "display_type_rich") and not isinstance(param, TyperArgument):
+                param.display_type_rich = functools.partial(_shown_type, param)
+        return params
+
+
 def command(app: typer.Typer, name: str | None = None, *, panel: str | None = None) -> Callable[[Any], Any]:
     """`app.command`, so that every command's --help ends with the exit-code table."""
-    return app.command(name, epilog=EXIT_CODES_HELP, rich_help_panel=panel)
+    return app.command(name, cls=Command, epilog=EXIT_CODES_HELP, rich_help_panel=panel)
 
 
 SourceArg = Annotated[
     str | None,
     typer.Argument(
-        help="A folder of CloudTrail logs (as fetched, or any export) or an s3:// prefix "
-        "(e.g. s3://my-trail-bucket/AWSLogs/). Not used with --engine athena.",
+        metavar="SOURCE",
+        help="A folder of CloudTrail logs (as fetched, or any export), one log file (.json.gz, .json, "
+        ".jsonl, lookup-events output) or an s3:// prefix (e.g. s3://my-trail-bucket/AWSLogs/). Not used "
+        "with --engine athena.",
         show_default=False,
     ),
 ]
 SinceOpt = Annotated[str | None, typer.Option("--since", help=f"Start of the window: {ACCEPTED_FORMS}.")]
+QuestionSinceOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--since",
+        help=f"Start of the window: {ACCEPTED_FORMS}. Default: the whole source (every day it holds).",
+    ),
+]
 UntilOpt = Annotated[
     str | None, typer.Option("--until", help="End of the window (exclusive); same forms as --since.")
 ]
@@ -86,6 +120,16 @@ def parse_window(
     )
 
 
+def warn_if_unbounded(source: str | None, window: Window) -> None:
+    """Reading a whole bucket costs requests and time: say so, once, before doing it."""
+    if source and source.startswith("s3://") and window.since is None:
+        note(
+            f"No --since: every day folder under {source} will be listed and read. Narrow it with --since "
+            "(e.g. --since 7d) to read less.",
+            style="yellow",
+        )
+
+
 @dataclass(frozen=True)
 class Scope:
     """What a question reads: SOURCE and the window, or the Athena table."""
@@ -94,6 +138,8 @@ class Scope:
     window: Window
     engine: Engine = Engine.local
     target: AthenaTarget = field(default_factory=AthenaTarget)
+    limit: int | None = None
+    """--limit: at most this many rows of the answer (None: every row; 0 is no limit too)."""
 
 
 def _shared(name: str, annotation: Any, default: Any) -> inspect.Parameter:
@@ -104,13 +150,14 @@ def _shared(name: str, annotation: Any, default: Any) -> inspect.Parameter:
 # command's own arguments, the output format and the engine's options after its own options.
 SCOPE_PARAMETERS = (
     _shared("source", SourceArg, None),
-    _shared("since", SinceOpt, None),
+    _shared("since", QuestionSinceOpt, None),
     _shared("until", UntilOpt, None),
     _shared("region", RegionOpt, None),
     _shared("account", AccountOpt, None),
 )
 OUTPUT_PARAMETERS = (
     _shared("fmt", FormatOption, OutputFormat.table),
+    _shared("limit", LimitOption, None),
     _shared("engine", EngineOpt, Engine.local.value),
     _shared("database", DatabaseOpt, DEFAULT_DATABASE),
     _shared("table", TableOpt, DEFAULT_TABLE),
@@ -133,16 +180,18 @@ def _scope(
     database: str,
     table: str,
     workgroup: str,
+    limit: int | None = None,
     region: Sequence[str] | None = None,
 ) -> Scope:
     window = parse_window(since, until, region, account)
+    warn_if_unbounded(source, window)
     try:
         chosen = Engine(engine)
     except ValueError:
         raise UserError(
             f"--engine {engine!r}: use `local` (scan SOURCE) or `athena` (the Athena table)."
         ) from None
-    return Scope(source, window, chosen, AthenaTarget(database, table, workgroup))
+    return Scope(source, window, chosen, AthenaTarget(database, table, workgroup), limit or None)
 
 
 def question_command(*, region: bool = True) -> Callable[[Callable[..., None]], Callable[..., None]]:

@@ -1,17 +1,50 @@
-"""One output layer for every command: a Rich table, JSON or CSV from the same rows."""
+"""One output layer for every command: a table, JSON or CSV from the same rows, safe for hostile text.
+
+Values come from the logs, and the logs are written by whoever called AWS: a user agent, a resource name or
+an error message can hold terminal escape codes, Rich markup or a spreadsheet formula. So:
+- tables and CSV show every value as plain text with control characters made visible (`\\x1b`); nothing is
+  parsed as markup; CSV cells a spreadsheet would evaluate (`=`, `+`, `-`, `@`, tab, CR first) get a
+  leading `'` (OWASP, "CSV Injection");
+- JSON is exact (its own escaping makes control characters inert);
+- identifiers (ARNs, keys, event ids, IPs, times) are never broken across lines: on a terminal only
+  free-text columns wrap, and into a pipe or file a table is plain aligned text at full width;
+- tables show at most `TABLE_ROWS` rows unless `--limit` says otherwise, and say how many there were;
+  JSON and CSV are never capped unless `--limit` is given, and stream in bounded memory.
+"""
 
 from __future__ import annotations
 
 import csv
+import itertools
 import sys
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from enum import StrEnum
 from typing import Annotated, Any, TextIO
 
 import orjson
 import typer
-from rich.console import Console
-from rich.table import Table
+
+TABLE_ROWS = 200
+"""Rows a table shows by default: enough to read, few enough that an unfiltered question cannot flood a
+terminal."""
+LIST_ITEMS = 5
+"""Items of a list shown in a table cell before `(+N more)`."""
+
+# Columns of prose, which may wrap on a terminal; every other column holds identifiers and never wraps.
+FREE_TEXT = frozenset(
+    {
+        "user_agent",
+        "error_message",
+        "detail",
+        "fix",
+        "title",
+        "note",
+        "message",
+        "reason",
+        "change",
+        "actions",
+    }
+)
 
 
 class OutputFormat(StrEnum):
@@ -22,18 +55,46 @@ class OutputFormat(StrEnum):
 
 FormatOption = Annotated[
     OutputFormat,
-    typer.Option("--format", "-f", help="Output format: a readable table, JSON (a list of rows) or CSV."),
+    typer.Option(
+        "--format",
+        "-f",
+        help="table (readable; at most 200 rows unless --limit), json (a list of rows, exact values) or csv "
+        "(control characters shown as \\xNN, spreadsheet formulas neutralised with a leading ').",
+    ),
+]
+LimitOption = Annotated[
+    int | None,
+    typer.Option(
+        "--limit",
+        min=0,
+        metavar="N",
+        help=f"At most N rows (0: no limit). Default: {TABLE_ROWS} in a table, every row in JSON and CSV.",
+        show_default=False,
+    ),
 ]
 
-stderr = Console(stderr=True)
+
+def __getattr__(name: str) -> Any:
+    if name == "stderr":  # a Rich console on stderr, for progress bars only (text goes through `note`)
+        from rich.console import Console
+
+        return Console(stderr=True)
+    raise AttributeError(name)
+
 
 _CONTROL = {c: f"\\x{c:02x}" for c in (*range(0x20), 0x7F, *range(0x80, 0xA0))}
+_CONTROL_BUT_NEWLINE = {k: v for k, v in _CONTROL.items() if k != 0x0A}
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
 def visible(text: str, *, keep_newlines: bool = False) -> str:
     """TEXT with every control character shown as an escape (`\\x1b`), so none can act on a terminal."""
-    table = {k: v for k, v in _CONTROL.items() if not (keep_newlines and k == 0x0A)}
-    return text.translate(table)
+    return text.translate(_CONTROL_BUT_NEWLINE if keep_newlines else _CONTROL)
+
+
+def _is_terminal(stream: TextIO) -> bool:
+    isatty = getattr(stream, "isatty", None)
+    return bool(isatty and isatty())
 
 
 def show_error(message: str) -> None:
@@ -42,43 +103,174 @@ def show_error(message: str) -> None:
     sys.stderr.flush()
 
 
-def _cell(value: Any) -> str:
-    """Flatten a value for a table cell or a CSV field: nested values stay machine-readable JSON."""
-    if value is None:
-        return ""
-    if isinstance(value, str):
-        return value
-    if isinstance(value, (list, dict)):
-        return orjson.dumps(value).decode()
-    return str(value)
+def note(message: str, *, style: str = "") -> None:
+    """A line on stderr about the run (what was read, skipped, capped): plain text, coloured on a terminal."""
+    text = visible(message)
+    if style and _is_terminal(sys.stderr):
+        from rich.console import Console
+        from rich.text import Text
+
+        Console(stderr=True, highlight=False, soft_wrap=True).print(Text(text, style=style))
+    else:
+        sys.stderr.write(text + "\n")
+        sys.stderr.flush()
 
 
 def to_json(value: Any) -> str:
     return orjson.dumps(value, option=orjson.OPT_INDENT_2 | orjson.OPT_NON_STR_KEYS, default=str).decode()
 
 
+def _text(value: Any) -> str:
+    """A value as the text of a table cell or CSV field (nested values as compact JSON)."""
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (list, tuple, dict)):
+        return orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS, default=str).decode()
+    return str(value)
+
+
+def table_cell(value: Any) -> str:
+    """A table cell: plain visible text; a long list shows its first items and how many more there are."""
+    if isinstance(value, (list, tuple)) and all(not isinstance(v, (list, dict)) for v in value):
+        shown = ", ".join(_text(v) for v in value[:LIST_ITEMS])
+        more = len(value) - LIST_ITEMS
+        return visible(shown + (f" (+{more} more)" if more > 0 else ""))
+    return visible(_text(value))
+
+
+def csv_cell(value: Any) -> Any:
+    """A CSV field: numbers as they are; text visible, and never a formula a spreadsheet would run."""
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return value
+    text = visible(_text(value))
+    return "'" + text if text.startswith(_FORMULA_START) else text
+
+
+class Shown:
+    """How many rows a render wrote, of how many it was given."""
+
+    def __init__(self, written: int, total: int) -> None:
+        self.written = written
+        self.total = total
+
+    @property
+    def capped(self) -> bool:
+        return self.written < self.total
+
+
 def render(
-    rows: Sequence[Mapping[str, Any]],
+    rows: Iterable[Mapping[str, Any]],
     fmt: OutputFormat = OutputFormat.table,
     *,
     columns: Sequence[str] | None = None,
     title: str | None = None,
+    count: str | None = None,
+    limit: int | None = None,
     out: TextIO | None = None,
-) -> None:
-    """Write rows in the chosen format; columns default to the keys of the first row, in order."""
+) -> Shown:
+    """Write ROWS in the chosen format; columns default to the keys of the first row, in order.
+
+    COUNT names what a row is ("rows", "hits"): a table's title then ends with how many there were. LIMIT
+    caps the
+    rows written (0: none); a table is capped at TABLE_ROWS by default and says so on stderr.
+    """
     out = out or sys.stdout
-    cols = list(columns) if columns is not None else (list(rows[0].keys()) if rows else [])
-    if fmt is OutputFormat.json:
-        out.write(to_json([{c: row.get(c) for c in cols} for row in rows]) + "\n")
-    elif fmt is OutputFormat.csv:
-        writer = csv.writer(out, lineterminator="\n")
-        writer.writerow(cols)
-        for row in rows:
-            writer.writerow([_cell(row.get(c)) for c in cols])
+    cap = (TABLE_ROWS if fmt is OutputFormat.table else None) if limit is None else (limit or None)
+    iterator = iter(rows)
+    first = next(iterator, None)
+    cols = list(columns) if columns is not None else (list(first.keys()) if first is not None else [])
+    every = iterator if first is None else itertools.chain([first], iterator)
+    if fmt is OutputFormat.table:
+        shown = _table(every, cols, title, count, cap, out)
+        if shown.capped:
+            note(
+                f"showing {shown.written} of {shown.total} rows - use --limit 0 for all, or -f json / -f csv",
+                style="yellow",
+            )
+        return shown
+    kept = itertools.islice(every, cap) if cap is not None else every
+    written = _json(kept, cols, out) if fmt is OutputFormat.json else _csv(kept, cols, out)
+    return Shown(written, written)
+
+
+def json_list(values: Iterable[Any], out: TextIO | None = None) -> int:
+    """VALUES as one indented JSON list, written as they come (bounded memory); how many there were."""
+    out = out or sys.stdout
+    written = 0
+    out.write("[")
+    for value in values:
+        out.write(("," if written else "") + "\n  " + to_json(value).replace("\n", "\n  "))
+        written += 1
+    out.write("\n]\n" if written else "]\n")
+    return written
+
+
+def _json(rows: Iterator[Mapping[str, Any]], cols: list[str], out: TextIO) -> int:
+    return json_list(({c: row.get(c) for c in cols} for row in rows), out)
+
+
+def _csv(rows: Iterator[Mapping[str, Any]], cols: list[str], out: TextIO) -> int:
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow([csv_cell(c) for c in cols])
+    written = 0
+    for row in rows:
+        writer.writerow([csv_cell(row.get(c)) for c in cols])
+        written += 1
+    return written
+
+
+def _table(
+    rows: Iterator[Mapping[str, Any]],
+    cols: list[str],
+    title: str | None,
+    count: str | None,
+    cap: int | None,
+    out: TextIO,
+) -> Shown:
+    kept = [[table_cell(row.get(c)) for c in cols] for row in itertools.islice(rows, cap)]
+    total = len(kept) + sum(1 for _ in rows)  # the rest is only counted
+    heading = visible(title) if title else ""
+    if count is not None:
+        heading = f"{heading} — {total} {count}" if heading else f"{total} {count}"
+    if _is_terminal(out):
+        _rich_table(kept, cols, heading, out)
     else:
-        table = Table(title=title, show_lines=False, header_style="bold")
-        for c in cols:
-            table.add_column(c, overflow="fold")
-        for row in rows:
-            table.add_row(*(_cell(row.get(c)) for c in cols))
-        Console(file=out, width=None if out is sys.stdout else 200).print(table)
+        _plain_table(kept, cols, heading, out)
+    return Shown(len(kept), total)
+
+
+def _plain_table(cells: list[list[str]], cols: list[str], heading: str, out: TextIO) -> None:
+    """Aligned columns at full width, nothing wrapped or cut: what a pipe, a file or `grep` wants."""
+    widths = [max([len(c), *(len(r[i]) for r in cells)]) for i, c in enumerate(cols)]
+    if heading:
+        out.write(heading + "\n")
+    for line in [cols, *cells]:
+        out.write("  ".join(v.ljust(w) for v, w in zip(line, widths, strict=True)).rstrip() + "\n")
+
+
+def _rich_table(cells: list[list[str]], cols: list[str], heading: str, out: TextIO) -> None:
+    from rich.console import Console
+    from rich.table import Table
+    from rich.text import Text
+
+    table = Table(title=Text(heading) if heading else None, header_style="bold", show_lines=False)
+    needed = 1  # the left border; each column adds its padding (2) and a border (1)
+    for i, column in enumerate(cols):
+        widest = max([len(column), *(len(r[i]) for r in cells)])
+        if column in FREE_TEXT:
+            least = min(widest, max(len(column), 24))
+            table.add_column(column, overflow="fold", min_width=least)
+        else:
+            least = widest
+            table.add_column(column, no_wrap=True, min_width=least)
+        needed += least + 3
+    for row in cells:
+        table.add_row(*(Text(v) for v in row))
+    console = Console(file=out, highlight=False, markup=False, emoji=False)
+    if needed > console.width:  # wider than the terminal: let lines run long rather than cut an identifier
+        console = Console(file=out, highlight=False, markup=False, emoji=False, width=needed)
+    console.print(table)

@@ -179,13 +179,14 @@ def following_in(source: str, window: Window, actor: str, *, sessions: bool = Tr
 def enriched(answer: Answer, following: Following | None) -> Answer:
     """The answer's event rows with their ATT&CK tactics and, when following sessions, how each was
     reached."""
-    columns, rows = list(answer.columns), answer.rows
+    columns: list[str] = list(answer.columns)
+    rows: Iterable[dict[str, Any]] = answer.stream()
     if "action" in columns:  # the column is there even with no rows: CSV headers stay the same
-        rows = [{**row, "tactics": action_tactics(row.get("action"))} for row in rows]
+        rows = ({**row, "tactics": action_tactics(row.get("action"))} for row in rows)
         columns.append("tactics")
     if following is not None:
         via = following.via()
-        rows = [{**row, **_via_columns(via.get(row.get("event_id") or "", {}))} for row in rows]
+        rows = ({**row, **_via_columns(via.get(row.get("event_id") or "", {}))} for row in rows)
         columns.extend(VIA_COLUMNS)
     return Answer(columns, rows, answer.report)
 

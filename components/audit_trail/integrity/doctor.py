@@ -16,9 +16,11 @@ from datetime import UTC, datetime, timedelta
 from enum import IntEnum
 from typing import Any
 
+from botocore.exceptions import ClientError  # type: ignore[import-untyped]
+
+from ..aws_errors import error_code, explain, is_aws_error
 from ..cloudtrail_layout import account_prefix
 from ..errors import UserError
-from .aws_errors import AWS_ERRORS, aws_failure, error_code
 from .bucket_policy import outside_grants, statements
 from .lifecycle import early_deletions, expiry_days, noncurrent_days
 
@@ -104,10 +106,17 @@ class Doctor:
     def run(self) -> list[Check]:
         try:
             self.trail = self.cloudtrail.get_trail(Name=self.trail_name)["Trail"]
-        except AWS_ERRORS as exc:
+        except Exception as exc:
+            if not is_aws_error(exc):
+                raise
             if error_code(exc) != "TrailNotFoundException":
-                what = f"CloudTrail GetTrail for {self.trail_name}"
-                raise aws_failure(exc, what, self.region, PERMISSIONS) from exc
+                raise explain(
+                    exc,
+                    action="CloudTrail GetTrail of",
+                    resource=self.trail_name,
+                    region=self.region,
+                    need=PERMISSIONS,
+                ) from None
             return [
                 Check(
                     "trail exists",
@@ -122,15 +131,17 @@ class Doctor:
         for produce in self.checks():
             try:
                 checks.extend(produce())
-            except AWS_ERRORS as exc:
-                call = getattr(exc, "operation_name", "") or "AWS"
-                raise aws_failure(
+            except Exception as exc:
+                if not is_aws_error(exc):
+                    raise
+                call = getattr(exc, "operation_name", "") or "an AWS call"
+                raise explain(
                     exc,
-                    f"doctor's {produce.__doc__} check ({call} for trail {self.trail['TrailARN']}, bucket "
-                    f"s3://{self.bucket})",
-                    self.region,
-                    PERMISSIONS,
-                ) from exc
+                    action=f"the {produce.__doc__} check: {call} of",
+                    resource=f"trail {self.trail['TrailARN']}, bucket s3://{self.bucket}",
+                    region=self.region,
+                    need=PERMISSIONS,
+                ) from None
         return checks
 
     def checks(self) -> Iterator[Callable[[], list[Check]]]:
@@ -308,7 +319,7 @@ class Doctor:
         """log bucket"""
         try:
             self.s3.head_bucket(Bucket=self.bucket)
-        except AWS_ERRORS as exc:
+        except ClientError as exc:
             if error_code(exc) not in ("404", "NoSuchBucket", "NotFound"):
                 raise
             self.has_bucket = False
@@ -338,7 +349,7 @@ class Doctor:
         """The bucket policy (read once for the checks that look at it); an empty one when there is none."""
         try:
             text = self.s3.get_bucket_policy(Bucket=self.bucket)["Policy"]
-        except AWS_ERRORS as exc:
+        except ClientError as exc:
             if error_code(exc) != "NoSuchBucketPolicy":
                 raise
             return {"Statement": []}
@@ -426,7 +437,7 @@ class Doctor:
         """public access block"""
         try:
             config = self.s3.get_public_access_block(Bucket=self.bucket)["PublicAccessBlockConfiguration"]
-        except AWS_ERRORS as exc:
+        except ClientError as exc:
             if error_code(exc) != "NoSuchPublicAccessBlockConfiguration":
                 raise
             config = {}
@@ -461,7 +472,7 @@ class Doctor:
         """lifecycle"""
         try:
             rules = self.s3.get_bucket_lifecycle_configuration(Bucket=self.bucket)["Rules"]
-        except AWS_ERRORS as exc:
+        except ClientError as exc:
             if error_code(exc) != "NoSuchLifecycleConfiguration":
                 raise
             rules = []

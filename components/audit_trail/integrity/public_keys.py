@@ -21,9 +21,9 @@ from typing import Any
 import orjson
 from cryptography.hazmat.primitives.asymmetric import rsa
 
+from ..aws_errors import explain, is_aws_error
 from ..errors import CannotRunError, UserError
-from ..times import parse_instant, utc
-from .aws_errors import AWS_ERRORS, aws_failure
+from ..times import iso, parse_instant, utc
 from .digests import load_public_key
 
 EXPORT_HINT = (
@@ -187,11 +187,14 @@ class CloudTrailKeys:
                 raise CannotRunError(
                     f"CloudTrail ListPublicKeys in {region} answered what is not a public key ({exc})."
                 ) from exc
-            except AWS_ERRORS as exc:
-                raise aws_failure(
+            except Exception as exc:
+                if not is_aws_error(exc):
+                    raise
+                raise explain(
                     exc,
-                    f"CloudTrail ListPublicKeys in {region}",
-                    region,
-                    f"allow cloudtrail:ListPublicKeys, or verify offline with {self.flag}. {EXPORT_HINT}",
-                ) from exc
+                    action="CloudTrail ListPublicKeys for",
+                    resource=f"{iso(start)} to {iso(end)}",
+                    region=region,
+                    need=f"cloudtrail:ListPublicKeys; or verify offline with {self.flag}",
+                ) from None
         return self.cache[(region, start, end)]

@@ -7,9 +7,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from ..aws_errors import error_code, explain, is_aws_error
 from ..errors import CannotRunError, UserError
 from ..store import FolderStore, S3Store, Store
-from .aws_errors import AWS_ERRORS, aws_failure, error_code
 
 
 def open_bucket(bucket: str, client: Any) -> S3Store:
@@ -17,18 +17,21 @@ def open_bucket(bucket: str, client: Any) -> S3Store:
     region = client.meta.region_name
     try:
         client.list_objects_v2(Bucket=bucket, MaxKeys=1)
-    except AWS_ERRORS as exc:
+    except Exception as exc:
+        if not is_aws_error(exc):
+            raise
         if error_code(exc) == "NoSuchBucket":
             raise CannotRunError(
                 f"s3://{bucket} does not exist (asked in region {region}). Check the bucket name (--bucket, "
                 "or the stack's bucketName output): a trail whose bucket is gone delivers nothing."
-            ) from exc
-        raise aws_failure(
+            ) from None
+        raise explain(
             exc,
-            f"S3 ListObjectsV2 on s3://{bucket}",
-            region,
-            "Use credentials that may s3:ListBucket and s3:GetObject on it.",
-        ) from exc
+            action="listing",
+            resource=f"s3://{bucket}",
+            region=region,
+            need="s3:ListBucket and s3:GetObject",
+        ) from None
     return S3Store(bucket, client)
 
 

@@ -23,6 +23,7 @@ from datetime import UTC, date, datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
+from ..aws_errors import explain, is_aws_error
 from ..cloudtrail_layout import (
     DIGEST_FOLDER,
     LOG_FOLDER,
@@ -36,7 +37,6 @@ from ..cloudtrail_layout import (
 from ..errors import CannotRunError, UserError
 from ..store import Store, TooLarge
 from ..times import iso, utc_day
-from .aws_errors import AWS_ERRORS, aws_failure
 from .continuity import DELIVERY_DELAY, DIGEST_PERIOD, Coverage, Gap, Period, Span, gaps, timeline
 from .digests import (
     HASH_ALGORITHM,
@@ -300,7 +300,7 @@ class _Run:
     def load(self, key: str, backfill: bool) -> Loaded:
         """The digest at KEY, read with a bound: None if absent, DigestError if it is not a digest."""
         try:
-            blob = self.store.get(key, MAX_DIGEST_BYTES)
+            blob = self.store.get(key, limit=MAX_DIGEST_BYTES)
         except TooLarge:
             return DigestError(f"larger than {MAX_DIGEST_BYTES >> 20} MiB: not a digest CloudTrail wrote")
         if blob is None:
@@ -395,7 +395,7 @@ class _Run:
 
     def check_log(self, entry: LogEntry) -> tuple[Problem, str] | None:
         try:
-            blob = self.store.get(entry.key, MAX_LOG_READ_BYTES)
+            blob = self.store.get(entry.key, limit=MAX_LOG_READ_BYTES)
         except TooLarge:
             return Problem.LOG_MODIFIED, (
                 f"larger than the {MAX_LOG_READ_BYTES >> 20} MiB verify reads of a log file; CloudTrail "
@@ -708,16 +708,17 @@ def verify_logs(
     run = _Run(store, keys, since, until, now, delay, workers)
     try:
         run.run(_account_paths(store, prefix.strip("/"), accounts), regions)
-    except AWS_ERRORS as exc:
-        client = getattr(store, "client", None)
-        region = getattr(getattr(client, "meta", None), "region_name", None)
-        raise aws_failure(
+    except Exception as exc:
+        if not is_aws_error(exc):
+            raise
+        region = getattr(getattr(getattr(store, "client", None), "meta", None), "region_name", None)
+        raise explain(
             exc,
-            f"reading {store.describe()}",
-            region,
-            "Reading needs s3:ListBucket and s3:GetObject on the trail's bucket (and kms:Decrypt on its key "
-            "for SSE-KMS logs).",
-        ) from exc
+            action="reading",
+            resource=store.describe(),
+            region=region,
+            need="s3:ListBucket and s3:GetObject on the bucket, kms:Decrypt on its key for SSE-KMS logs",
+        ) from None
     ordered = sorted(run.results.values(), key=lambda r: (r.account, r.region))
     return VerifyReport(
         store.describe() + (f"/{prefix.strip('/')}" if prefix.strip("/") else ""),

@@ -7,6 +7,7 @@ table).
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping
+from datetime import datetime
 from typing import Any
 
 import orjson
@@ -31,8 +32,16 @@ def main_resource(record: Mapping[str, Any]) -> str | None:
     return None
 
 
-def _session_name(identity_type: str | None, arn: str | None) -> str | None:
-    if identity_type == "AssumedRole" and arn and "/" in arn:
+def _str(value: Any) -> str | None:
+    """A text field as text: records are attacker-written, so any field may hold any JSON type; a value that
+    is not text becomes its JSON text (a column of the view is VARCHAR whatever the record holds)."""
+    if value is None or type(value) is str:
+        return value
+    return _json_text(value)
+
+
+def _session_name(identity_type: Any, arn: Any) -> str | None:
+    if identity_type == "AssumedRole" and isinstance(arn, str) and "/" in arn:
         return arn.rsplit("/", 1)[1]
     return None
 
@@ -47,11 +56,11 @@ def actor_of(identity: Mapping[str, Any]) -> str | None:
         issuer = context.get("sessionIssuer") if isinstance(context, Mapping) else None
         session = _session_name(kind, identity.get("arn"))
         role = issuer.get("userName") if isinstance(issuer, Mapping) else None
-        if role and session:
+        if isinstance(role, str) and role and session:
             return f"{role}/{session}"
     if kind == "AWSService":
-        return identity.get("invokedBy")
-    return (
+        return _str(identity.get("invokedBy"))
+    return _str(
         identity.get("userName")
         or identity.get("arn")
         or identity.get("principalId")
@@ -60,13 +69,7 @@ def actor_of(identity: Mapping[str, Any]) -> str | None:
 
 
 def _json_text(value: Any) -> str | None:
-    return None if value is None else orjson.dumps(value).decode()
-
-
-def _text(value: Any) -> str | None:
-    if value is None or isinstance(value, str):
-        return value
-    return _json_text(value)
+    return None if value is None else orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS).decode()
 
 
 def _identity(record: Mapping[str, Any]) -> Mapping[str, Any]:
@@ -74,10 +77,10 @@ def _identity(record: Mapping[str, Any]) -> Mapping[str, Any]:
     return ident if isinstance(ident, Mapping) else {}
 
 
-def _issuer_arn(ident: Mapping[str, Any]) -> Any:
+def _issuer_arn(ident: Mapping[str, Any]) -> str | None:
     context = ident.get("sessionContext") or {}
     issuer = (context.get("sessionIssuer") or {}) if isinstance(context, Mapping) else {}
-    return issuer.get("arn") if isinstance(issuer, Mapping) else None
+    return _str(issuer.get("arn")) if isinstance(issuer, Mapping) else None
 
 
 def _action(record: Mapping[str, Any]) -> str:
@@ -89,38 +92,45 @@ def _read_only(value: Any) -> bool | None:
     return value if isinstance(value, bool) else (None if value is None else value == "true")
 
 
-def flatten(record: Mapping[str, Any], source_file: str) -> dict[str, Any]:
-    """One `events` row of a record (which has at least eventTime, eventSource and eventName)."""
+def event_time_text(moment: datetime) -> str:
+    """An event's instant as the view holds it: `2026-03-02T09:12:00Z`, fractions of a second kept."""
+    text = moment.strftime("%Y-%m-%dT%H:%M:%S")
+    return f"{text}.{moment.microsecond:06d}Z" if moment.microsecond else f"{text}Z"
+
+
+def flatten(record: Mapping[str, Any], source_file: str, moment: datetime | None = None) -> dict[str, Any]:
+    """One `events` row of a record (which has at least eventTime, eventSource and eventName); MOMENT is its
+    eventTime as an instant, parsed once by the scanner (else the record's own text is kept)."""
     ident = _identity(record)
     request = record.get("requestParameters")
     response = record.get("responseElements")
     additional = record.get("additionalEventData")
     return {
-        "event_time": record["eventTime"],
-        "event_id": record.get("eventID"),
+        "event_time": event_time_text(moment) if moment is not None else record["eventTime"],
+        "event_id": _str(record.get("eventID")),
         "event_source": record["eventSource"],
         "event_name": record["eventName"],
         "action": _action(record),
-        "aws_region": record.get("awsRegion"),
-        "source_ip": record.get("sourceIPAddress"),
-        "user_agent": record.get("userAgent"),
-        "identity_type": ident.get("type"),
+        "aws_region": _str(record.get("awsRegion")),
+        "source_ip": _str(record.get("sourceIPAddress")),
+        "user_agent": _str(record.get("userAgent")),
+        "identity_type": _str(ident.get("type")),
         "actor": actor_of(ident),
-        "principal_arn": ident.get("arn"),
-        "account_id": ident.get("accountId"),
-        "principal_id": ident.get("principalId"),
-        "user_name": ident.get("userName"),
-        "access_key_id": ident.get("accessKeyId"),
+        "principal_arn": _str(ident.get("arn")),
+        "account_id": _str(ident.get("accountId")),
+        "principal_id": _str(ident.get("principalId")),
+        "user_name": _str(ident.get("userName")),
+        "access_key_id": _str(ident.get("accessKeyId")),
         "session_issuer_arn": _issuer_arn(ident),
         "session_name": _session_name(ident.get("type"), ident.get("arn")),
-        "invoked_by": ident.get("invokedBy"),
-        "mfa_used": _text(additional.get("MFAUsed")) if isinstance(additional, Mapping) else None,
-        "console_login": _text(response.get("ConsoleLogin")) if isinstance(response, Mapping) else None,
-        "error_code": record.get("errorCode"),
-        "error_message": record.get("errorMessage"),
+        "invoked_by": _str(ident.get("invokedBy")),
+        "mfa_used": _str(additional.get("MFAUsed")) if isinstance(additional, Mapping) else None,
+        "console_login": _str(response.get("ConsoleLogin")) if isinstance(response, Mapping) else None,
+        "error_code": _str(record.get("errorCode")),
+        "error_message": _str(record.get("errorMessage")),
         "read_only": _read_only(record.get("readOnly")),
-        "event_type": record.get("eventType"),
-        "recipient_account_id": record.get("recipientAccountId"),
+        "event_type": _str(record.get("eventType")),
+        "recipient_account_id": _str(record.get("recipientAccountId")),
         "resource": main_resource(record),
         "resources": _json_text(record.get("resources")),
         "request_parameters": _json_text(request),
@@ -133,29 +143,28 @@ def flatten(record: Mapping[str, Any], source_file: str) -> dict[str, Any]:
 # The columns an EventRow reads straight from the record, without building the whole row: what the
 # window and actor filters, the hunt's hit rows and the session timeline ask of every record.
 _CHEAP: dict[str, Callable[[Mapping[str, Any]], Any]] = {
-    "event_time": lambda r: r["eventTime"],
-    "event_id": lambda r: r.get("eventID"),
+    "event_id": lambda r: _str(r.get("eventID")),
     "event_source": lambda r: r["eventSource"],
     "event_name": lambda r: r["eventName"],
     "action": _action,
-    "aws_region": lambda r: r.get("awsRegion"),
-    "source_ip": lambda r: r.get("sourceIPAddress"),
-    "user_agent": lambda r: r.get("userAgent"),
-    "identity_type": lambda r: _identity(r).get("type"),
+    "aws_region": lambda r: _str(r.get("awsRegion")),
+    "source_ip": lambda r: _str(r.get("sourceIPAddress")),
+    "user_agent": lambda r: _str(r.get("userAgent")),
+    "identity_type": lambda r: _str(_identity(r).get("type")),
     "actor": lambda r: actor_of(_identity(r)),
-    "principal_arn": lambda r: _identity(r).get("arn"),
-    "account_id": lambda r: _identity(r).get("accountId"),
-    "principal_id": lambda r: _identity(r).get("principalId"),
-    "user_name": lambda r: _identity(r).get("userName"),
-    "access_key_id": lambda r: _identity(r).get("accessKeyId"),
+    "principal_arn": lambda r: _str(_identity(r).get("arn")),
+    "account_id": lambda r: _str(_identity(r).get("accountId")),
+    "principal_id": lambda r: _str(_identity(r).get("principalId")),
+    "user_name": lambda r: _str(_identity(r).get("userName")),
+    "access_key_id": lambda r: _str(_identity(r).get("accessKeyId")),
     "session_issuer_arn": lambda r: _issuer_arn(_identity(r)),
     "session_name": lambda r: _session_name(_identity(r).get("type"), _identity(r).get("arn")),
-    "invoked_by": lambda r: _identity(r).get("invokedBy"),
-    "error_code": lambda r: r.get("errorCode"),
-    "error_message": lambda r: r.get("errorMessage"),
+    "invoked_by": lambda r: _str(_identity(r).get("invokedBy")),
+    "error_code": lambda r: _str(r.get("errorCode")),
+    "error_message": lambda r: _str(r.get("errorMessage")),
     "read_only": lambda r: _read_only(r.get("readOnly")),
-    "event_type": lambda r: r.get("eventType"),
-    "recipient_account_id": lambda r: r.get("recipientAccountId"),
+    "event_type": lambda r: _str(r.get("eventType")),
+    "recipient_account_id": lambda r: _str(r.get("recipientAccountId")),
     "raw": lambda r: r,
 }
 
@@ -165,19 +174,22 @@ class EventRow(Mapping[str, Any]):
     columns of every record (a hunt, the window) do not pay for the whole row; `flatten` runs only when a
     column needs it (the JSON texts, the main resource) or the row is kept whole (`full`)."""
 
-    __slots__ = ("_full", "record", "source_file")
+    __slots__ = ("_full", "moment", "record", "source_file")
 
-    def __init__(self, record: Mapping[str, Any], source_file: str) -> None:
+    def __init__(self, record: Mapping[str, Any], source_file: str, moment: datetime | None = None) -> None:
         self.record = record
         self.source_file = source_file
+        self.moment = moment
         self._full: dict[str, Any] | None = None
 
     def full(self) -> dict[str, Any]:
         if self._full is None:
-            self._full = flatten(self.record, self.source_file)
+            self._full = flatten(self.record, self.source_file, self.moment)
         return self._full
 
     def __getitem__(self, column: str) -> Any:
+        if column == "event_time":
+            return event_time_text(self.moment) if self.moment is not None else self.record["eventTime"]
         if self._full is None:
             cheap = _CHEAP.get(column)
             if cheap is not None:
@@ -192,3 +204,32 @@ class EventRow(Mapping[str, Any]):
 
     def __len__(self) -> int:
         return len(COLUMN_NAMES)
+
+
+CHANGE_CHARS = 100
+"""How much of a request a table shows in its `change` column (JSON and CSV carry the whole request)."""
+
+
+def _leaves(value: Any, path: str = "") -> Iterator[tuple[str, Any]]:
+    if isinstance(value, Mapping):
+        for key, inner in value.items():
+            yield from _leaves(inner, f"{path}.{key}" if path else str(key))
+    elif isinstance(value, list):
+        for i, inner in enumerate(value):
+            yield from _leaves(inner, f"{path}[{i}]")
+    elif value not in (None, "", [], {}):
+        yield path, value
+
+
+def change_summary(request_parameters: Any) -> str:
+    """What a call asked for, readably: `groupId=sg-1, ipPermissions.items[0].fromPort=22, ...`, shortened."""
+    if request_parameters is None:
+        return ""
+    if isinstance(request_parameters, str):
+        text = request_parameters
+    else:
+        text = ", ".join(
+            f"{path.replace('.items[', '[')}={value}" if path else str(value)
+            for path, value in _leaves(request_parameters)
+        )
+    return text if len(text) <= CHANGE_CHARS else text[: CHANGE_CHARS - 1] + "…"

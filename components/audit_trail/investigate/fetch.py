@@ -10,16 +10,18 @@ from __future__ import annotations
 
 import json
 import os
+import tempfile
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 from typing import Any
 
-from ..cloudtrail_layout import META_SUFFIX, parse_s3_url
-from ..errors import UserError
-from ..store import s3_client
+from ..cloudtrail_layout import AWSLOGS, META_SUFFIX, find_accounts, parse_s3_url
+from ..errors import CannotRunError, UserError
+from ..store import S3Store, s3_client
 from ..window import Window
+from .scanner import MAX_COMPRESSED_BYTES
 from .sources import LogFile, list_log_files
 
 DIGEST_METADATA = ("signature", "signature-algorithm", "backfill-generation-timestamp")
@@ -33,12 +35,15 @@ class FetchReport:
     skipped: int = 0
     bytes: int = 0
     failed: list[tuple[str, str]] = field(default_factory=list)
+    refused: list[tuple[str, str]] = field(default_factory=list)
+    """Keys not mirrored because no local path can hold them safely (`..`, `//`, a clash): named, skipped."""
 
 
 def local_path(dest: Path, key: str) -> Path:
-    """Where KEY goes under DEST; refuses keys that would escape it (`..`, absolute)."""
-    parts = PurePosixPath(key).parts
-    if not parts or key.startswith("/") or any(p in ("..", ".") for p in parts):
+    """Where KEY goes under DEST; refuses keys no local path can mirror exactly: `..` or `.` segments,
+    an absolute key, empty segments (`a//b` would land on `a/b`)."""
+    parts = key.split("/")
+    if not key or key.startswith("/") or any(p in ("", ".", "..") for p in parts) or "\0" in key:
         raise UserError(f"S3 key {key!r} cannot be mirrored safely under {dest}; it was not downloaded.")
     return dest.joinpath(*parts)
 
@@ -49,9 +54,11 @@ def _is_present(path: Path, size: int, digest: bool) -> bool:
     return not digest or path.with_name(path.name + META_SUFFIX).is_file()
 
 
-def _download(client: Any, bucket: str, key: str, path: Path, digest: bool) -> int:
+def _download(client: Any, bucket: str, key: str, path: Path, digest: bool, size: int) -> int:
     obj = client.get_object(Bucket=bucket, Key=key)
-    body: bytes = obj["Body"].read()
+    body: bytes = obj["Body"].read(MAX_COMPRESSED_BYTES + 1)
+    if len(body) != size:  # replaced between listing and download, or larger than a log file can be
+        raise ValueError(f"its size changed from {size} to {len(body)} bytes while fetching; fetch again")
     path.parent.mkdir(parents=True, exist_ok=True)
     if digest:
         meta = obj.get("Metadata", {})
@@ -63,6 +70,29 @@ def _download(client: Any, bucket: str, key: str, path: Path, digest: bool) -> i
     tmp.write_bytes(body)
     os.replace(tmp, path)
     return len(body)
+
+
+def _layout_or_explain(client: Any, bucket: str, prefix: str) -> None:
+    """CannotRunError unless s3://BUCKET/PREFIX holds CloudTrail's layout, saying where the bucket does."""
+    store = S3Store(bucket, client)
+
+    def dirs(path: str) -> list[str]:
+        return store.listdir(path)[0]
+
+    if find_accounts(dirs, prefix) is not None:
+        return
+    found = find_accounts(dirs, "") if prefix else None
+    if found:
+        roots = sorted({path.split(f"/{AWSLOGS}/")[0] for _, path in found if f"/{AWSLOGS}/" in path})
+        where = ", ".join(f"--prefix {r}" for r in roots) or "no --prefix"
+        hint = f"it holds CloudTrail's layout elsewhere: use {where}"
+    else:
+        top = dirs("")
+        hint = f"its top-level folders: {', '.join(top[:10]) or 'none'}" + (" ..." if len(top) > 10 else "")
+    raise CannotRunError(
+        f"s3://{bucket}/{prefix}: no CloudTrail logs (AWSLogs/<account>/CloudTrail/...) there or below; "
+        f"{hint}."
+    )
 
 
 def fetch(
@@ -78,27 +108,45 @@ def fetch(
 ) -> FetchReport:
     """Download the log and digest files of WINDOW from s3://BUCKET/PREFIX into DEST (same key layout)."""
     client = client or s3_client()
-    source = f"s3://{bucket}/{prefix.strip('/')}"
+    prefix = prefix.strip("/")
+    _layout_or_explain(client, bucket, prefix)
+    try:  # one clear error for a read-only or missing destination, not one per file
+        dest.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=dest, prefix=".audit-trail-"):
+            pass
+    except OSError as exc:
+        why = exc.strerror or exc
+        raise CannotRunError(f"{dest}: cannot write there ({why}); choose another folder.") from None
+    source = f"s3://{bucket}/{prefix}"
     files: list[tuple[LogFile, bool]] = [(f, False) for f in list_log_files(source, window, client=client)]
     files += [(f, True) for f in list_log_files(source, window, client=client, digests=True)]
     report = FetchReport(listed=len(files))
     if on_total:
         on_total(len(files))
-    todo: list[tuple[str, Path, bool]] = []
+    todo: list[tuple[str, Path, bool, int]] = []
+    claimed: dict[str, str] = {}  # local path, case-folded -> the key that has it
     for file, digest in files:
         key = parse_s3_url(file.location)[1]
-        path = local_path(dest, key)
+        try:
+            path = local_path(dest, key)
+        except UserError:
+            report.refused.append((key, "cannot be mirrored as a local path (`..`, `.` or an empty segment)"))
+            continue
+        first = claimed.setdefault(str(path).casefold(), key)
+        if first != key:
+            report.refused.append((key, f"would overwrite {first} (same local path)"))
+            continue
         if _is_present(path, file.size, digest):
             report.skipped += 1
             if on_file:
                 on_file()
         else:
-            todo.append((key, path, digest))
+            todo.append((key, path, digest, file.size))
 
-    def one(item: tuple[str, Path, bool]) -> tuple[str, int | Exception]:
-        key, path, digest = item
+    def one(item: tuple[str, Path, bool, int]) -> tuple[str, int | Exception]:
+        key, path, digest, size = item
         try:
-            return key, _download(client, bucket, key, path, digest)
+            return key, _download(client, bucket, key, path, digest, size)
         except Exception as exc:  # reported per file; the rest still downloads
             return key, exc
 

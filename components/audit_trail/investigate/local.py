@@ -1,66 +1,152 @@
-"""The local engine: scan a folder or s3:// prefix, then answer with DuckDB over the `events` view."""
+"""The local engine: scan a folder or s3:// prefix, then answer with DuckDB over the `events` view.
+
+DuckDB runs in a sandbox, because `--sql` may come from a pasted runbook: once the view is built it may read
+only the scan's own scratch folder, load no extension, change no setting, and only one read-only SELECT runs.
+Results stream from DuckDB in batches, so an answer of any size is written in bounded memory.
+"""
 
 from __future__ import annotations
 
+import contextlib
 import tempfile
-from collections.abc import Sequence
+import threading
+from collections.abc import Iterator, Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from ..errors import UserError
+import orjson
+
+from ..errors import CannotRunError, UserError
 from ..queries.events_view import COLUMNS
 from ..queries.filters import Filter, sql_str, window_filters
 from ..queries.questions import Question
 from ..times import iso_time
 from ..window import Window
 from .answer import Answer
-from .scanner import ScanPlan, scan
+from .scanner import MAX_ROW_BYTES, ScanPlan, ScanReport, scan
 from .sources import list_log_files
 
-# DuckDB lacks this Trino function the shared question SQL uses.
+# Trino names the shared SQL may use that DuckDB spells otherwise (a user's --sql may use them too).
 _MACROS = ("CREATE MACRO array_join(l, sep) AS array_to_string(l, sep)",)
 _TIME_COLUMNS = frozenset({"event_time", "first_seen", "last_seen"})
+JSON_COLUMNS = frozenset({"raw", "resources", "request_parameters", "response_elements"})
+"""Columns holding a JSON document: an answer gives them as JSON values, not as escaped text."""
+MEMORY_LIMIT = "512MB"
+"""DuckDB's own ceiling; larger intermediate results spill to the scratch folder."""
+QUERY_SECONDS = 600
+"""How long one query may run before it is stopped: a pasted query must not hang a responder's shell."""
+_BATCH = 2048
 
 
 def _connect(files: Sequence[Path], scratch: Path) -> Any:
     import duckdb
 
     con = duckdb.connect()
-    # Bounded memory: larger intermediate results spill to the scratch folder instead of growing the process.
-    con.execute("SET memory_limit = '512MB'")
+    con.execute(f"SET memory_limit = '{MEMORY_LIMIT}'")
     con.execute(f"SET temp_directory = {sql_str(str(scratch / 'spill'))}")
     con.execute("SET threads = 2")
     for macro in _MACROS:
         con.execute(macro)
+    columns = [*((name, kind) for name, kind, _ in COLUMNS), ("dedup_key", "VARCHAR")]
     if files:
-        cols = ", ".join(f"'{name}': '{kind}'" for name, kind, _ in COLUMNS)
+        cols = ", ".join(f"'{name}': '{kind}'" for name, kind in columns)
         paths = ", ".join(sql_str(str(p)) for p in files)
         con.execute(
-            f"CREATE VIEW events AS SELECT * FROM read_json([{paths}], columns={{{cols}}}, "
-            "format='newline_delimited')"
+            f"CREATE VIEW scanned AS SELECT * FROM read_json([{paths}], columns={{{cols}}}, "
+            f"format='newline_delimited', maximum_object_size={2 * MAX_ROW_BYTES})"
         )
     else:
-        con.execute(f"CREATE TABLE events ({', '.join(f'{n} {k}' for n, k, _ in COLUMNS)})")
+        con.execute(f"CREATE TABLE scanned ({', '.join(f'{n} {k}' for n, k in columns)})")
     return con
 
 
-def run_sql(con: Any, sql: str, *, flag: str = "--sql") -> tuple[list[str], list[dict[str, Any]]]:
+def _events_view(con: Any) -> int:
+    """Create `events` over the scanned rows, each event once; how many repeated deliveries were dropped."""
+    total, distinct = con.execute("SELECT count(*), count(DISTINCT dedup_key) FROM scanned").fetchone()
+    duplicates = int(total) - int(distinct)
+    once = "QUALIFY row_number() OVER (PARTITION BY dedup_key ORDER BY source_file) = 1"
+    once = once if duplicates else ""
+    con.execute(f"CREATE VIEW events AS SELECT * EXCLUDE (dedup_key) FROM scanned {once}")
+    return duplicates
+
+
+def _sandbox(con: Any, scratch: Path) -> None:
+    """From here on, SQL reads only the scratch folder, loads nothing, and cannot change these settings."""
+    con.execute(f"SET allowed_directories = [{sql_str(str(scratch) + '/')}]")
+    con.execute("SET enable_external_access = false")
+    con.execute("SET autoinstall_known_extensions = false")
+    con.execute("SET autoload_known_extensions = false")
+    con.execute("SET lock_configuration = true")
+
+
+def check_select(sql: str, flag: str = "--sql") -> None:
+    """SQL must be one read-only SELECT (WITH ... SELECT, FROM ..., VALUES): UserError otherwise."""
     import duckdb
 
     try:
-        cur = con.execute(sql)
+        statements = duckdb.extract_statements(sql)
     except duckdb.Error as exc:
         raise UserError(f"{flag}: DuckDB rejected the query: {exc}".strip()) from None
+    kinds = [s.type.name for s in statements]
+    if kinds != ["SELECT"]:
+        what = "no statement" if not kinds else ", ".join(k for k in kinds)
+        raise UserError(
+            f"{flag}: runs one read-only SELECT (or WITH ... SELECT) over the `events` view; this is "
+            f"{what}. Statements that write, attach, load or configure are refused."
+        )
+
+
+def _convert(columns: list[str], kinds: list[str], row: tuple[Any, ...]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for c, kind, v in zip(columns, kinds, row, strict=True):
+        if isinstance(v, datetime) or (c in _TIME_COLUMNS and v is not None):
+            v = iso_time(v)
+        elif isinstance(v, str) and (kind == "JSON" or c in JSON_COLUMNS):
+            with contextlib.suppress(orjson.JSONDecodeError):  # a user's text column named like ours
+                v = orjson.loads(v)
+        out[c] = v
+    return out
+
+
+def _execute(con: Any, sql: str, flag: str) -> Any:
+    import duckdb
+
+    timer = threading.Timer(QUERY_SECONDS, con.interrupt)
+    timer.start()
+    try:
+        return con.execute(sql)
+    except duckdb.InterruptException:
+        raise CannotRunError(
+            f"{flag}: stopped after {QUERY_SECONDS} s. Narrow the window (--since/--until, --region) or the "
+            "query."
+        ) from None
+    except duckdb.Error as exc:
+        raise UserError(f"{flag}: DuckDB rejected the query: {exc}".strip()) from None
+    finally:
+        timer.cancel()
+
+
+def run_sql(con: Any, sql: str, *, flag: str = "--sql") -> tuple[list[str], list[dict[str, Any]]]:
+    """Run SQL on CON and return every row (for small answers and tests; `answer` streams)."""
+    cur = _execute(con, sql, flag)
     columns = [d[0] for d in cur.description or ()]
-    rows = [
-        {
-            c: (iso_time(v) if c in _TIME_COLUMNS or isinstance(v, datetime) else v)
-            for c, v in zip(columns, r, strict=True)
-        }
-        for r in cur.fetchall()
-    ]
-    return columns, rows
+    kinds = [str(d[1]) for d in cur.description or ()]
+    return columns, [_convert(columns, kinds, r) for r in cur.fetchall()]
+
+
+def _stream(
+    cur: Any, columns: list[str], con: Any, scratch: tempfile.TemporaryDirectory[str]
+) -> Iterator[dict[str, Any]]:
+    """The rows of an executed query in batches; the connection and scratch folder go when the rows do."""
+    kinds = [str(d[1]) for d in cur.description or ()]
+    try:
+        while batch := cur.fetchmany(_BATCH):
+            for row in batch:
+                yield _convert(columns, kinds, row)
+    finally:
+        con.close()
+        scratch.cleanup()
 
 
 def answer(
@@ -74,8 +160,12 @@ def answer(
 ) -> Answer:
     """Answer QUESTION (or the raw SQL over `events`) from the logs of SOURCE within WINDOW.
 
-    For raw SQL, ROW_FILTERS decide which records make up the `events` view.
+    For raw SQL, ROW_FILTERS decide which records make up the `events` view. The rows stream: read them
+    once.
     """
+    if question is None:
+        sql = "SELECT * FROM events" if sql is None else sql
+        check_select(sql)
     files = list_log_files(source, window)
     base = window_filters(window)
     if question is not None:
@@ -83,14 +173,34 @@ def answer(
         plan = ScanPlan(question.filters)
     else:
         plan = ScanPlan((*base, *row_filters))
-    with tempfile.TemporaryDirectory(prefix="audit-trail-") as scratch:
-        report, written = scan(files, plan, Path(scratch), workers=workers)
-        con = _connect(written, Path(scratch))
-        try:
-            if question is not None:
-                columns, rows = run_sql(con, "WITH " + question.sql(), flag=question.name)
-            else:
-                columns, rows = run_sql(con, sql or "SELECT * FROM events")
-        finally:
-            con.close()
-    return Answer(columns, rows, report)
+    scratch = tempfile.TemporaryDirectory(prefix="audit-trail-")
+    try:
+        report, cur, con = _run(files, plan, Path(scratch.name), question, sql, workers)
+    except BaseException:
+        scratch.cleanup()
+        raise
+    columns = [d[0] for d in cur.description or ()]
+    return Answer(columns, _stream(cur, columns, con, scratch), report)
+
+
+def _run(
+    files: Sequence[Any],
+    plan: ScanPlan,
+    scratch: Path,
+    question: Question | None,
+    sql: str | None,
+    workers: int | None,
+) -> tuple[ScanReport, Any, Any]:
+    report, written = scan(files, plan, scratch, workers=workers)
+    con = _connect(written, scratch)
+    try:
+        report.duplicates = _events_view(con)
+        _sandbox(con, scratch)
+        if question is not None:
+            cur = _execute(con, "WITH " + question.sql(), question.name)
+        else:
+            cur = _execute(con, sql or "", "--sql")
+    except BaseException:
+        con.close()
+        raise
+    return report, cur, con

@@ -1,23 +1,28 @@
 """The scanner: read log files in parallel, decompress, prefilter, parse and filter their records.
 
 CloudTrail writes many small gzip files, so per-file cost dominates: files are shared out in chunks to
-worker processes, each file is decompressed once, files that lack every needle of a filter are dropped
+worker processes, each file is decompressed once, files that provably cannot hold a match are dropped
 before parsing, and records are parsed with orjson. Filters and row mappers see each record as a lazy
 `EventRow`, so the whole `events` row is built only for the records kept (or a column that needs it).
-Matching rows are written by the workers as JSON lines into a scratch folder (nothing large crosses process
-boundaries) for DuckDB to read with an explicit schema.
+Matching rows are written by the workers as JSON lines into a scratch folder (nothing large crosses
+process boundaries) for DuckDB to read with an explicit schema.
 
-One bad file never stops a scan: unreadable gzip, non-JSON, a file without `Records`, a record without the
-fields every question needs — each is skipped and counted in the `ScanReport`.
+The files and records are attacker-written, so nothing in them may stop a scan: an unreadable or
+oversized file, a FIFO, a file that is not CloudTrail's, a record whose fields have the wrong JSON types,
+a record nested too deeply or too large for the engine, a time that names no moment - each is skipped,
+counted and named in the `ScanReport`, and the rest is answered. A worker that dies (as under the OOM
+killer) ends the scan with an error, never a hang.
 """
 
 from __future__ import annotations
 
+import hashlib
 import multiprocessing
 import os
 from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -27,15 +32,25 @@ import orjson
 
 from ..cloudtrail_layout import parse_s3_url
 from ..compressed import GzipError, gunzip
+from ..errors import CannotRunError
 from ..queries.filters import Filter, TimeRange, accepts
-from ..store import s3_client
-from ..times import iso
+from ..store import TooLarge, read_file, s3_client
+from ..times import parse_instant, utc
 from .events import EventRow
 from .sources import LogFile
 
 REQUIRED_FIELDS = ("eventTime", "eventSource", "eventName")
-MAX_FILE_BYTES = 1 << 30
-"""What one log file may inflate to (the bound is revisited with the hostile-input limits)."""
+MAX_FILE_BYTES = 128 << 20
+"""What one log file may inflate to. CloudTrail delivers a file per region about every five minutes, and
+an event holds at most 256 KB (CloudTrail User Guide, "CloudTrail record contents"): a real file is
+kilobytes to a few megabytes. 128 MiB is far above that and still bounded (a worker holds one at a time)."""
+MAX_COMPRESSED_BYTES = 64 << 20
+"""What one log file may occupy before inflating: read with that bound, so a huge planted object is
+refused."""
+MAX_ROW_BYTES = 8 << 20
+"""What one record's row may take as JSON: far above CloudTrail's 256 KB events, and below DuckDB's 16 MiB
+`maximum_object_size`, so one oversized record is skipped and counted instead of failing the whole answer."""
+_FLUSH_BYTES = 4 << 20
 _IN_PROCESS_BELOW = 64  # files; fewer than this are not worth starting worker processes for
 
 
@@ -59,6 +74,10 @@ class ScanReport:
     bad_records: int = 0
     records_without_identity: int = 0
     bad_record_files: Counter[str] = field(default_factory=Counter)
+    unreadable_records: Counter[str] = field(default_factory=Counter)
+    """Records with the required fields that still could not be read, by why (nesting, size, types)."""
+    duplicates: int = 0
+    """Records CloudTrail delivered more than once (same eventID, identical record), counted once."""
 
     def merge(self, other: ScanReport) -> None:
         self.files_read += other.files_read
@@ -70,6 +89,8 @@ class ScanReport:
         self.bad_records += other.bad_records
         self.records_without_identity += other.records_without_identity
         self.bad_record_files.update(other.bad_record_files)
+        self.unreadable_records.update(other.unreadable_records)
+        self.duplicates += other.duplicates
 
     def summary(self) -> list[str]:
         """Lines for the end of a report: what was read and everything that was skipped."""
@@ -86,6 +107,13 @@ class ScanReport:
             where = ", ".join(f"{loc} ({n})" for loc, n in sorted(self.bad_record_files.items()))
             lines.append(
                 f"skipped {self.bad_records} records without a valid {'/'.join(REQUIRED_FIELDS)}: {where}"
+            )
+        for why, n in sorted(self.unreadable_records.items()):
+            lines.append(f"skipped {n} records that could not be read: {why}")
+        if self.duplicates:
+            lines.append(
+                f"{self.duplicates} duplicate records dropped (CloudTrail delivers at least once: same "
+                "eventID, identical record)."
             )
         if self.records_without_identity:
             lines.append(
@@ -114,11 +142,15 @@ class ScanPlan:
     def needle_groups(self) -> tuple[tuple[bytes, ...], ...]:
         return tuple(n for n in (f.needles() for f in self.filters) if n)
 
-    def time_bounds(self) -> tuple[str | None, str | None]:
-        """The tightest eventTime bounds among the filters, as strings comparable with eventTime."""
-        lo = [iso(f.since) for f in self.filters if isinstance(f, TimeRange) and f.since]
-        hi = [iso(f.until) for f in self.filters if isinstance(f, TimeRange) and f.until]
+    def time_bounds(self) -> tuple[datetime | None, datetime | None]:
+        """The tightest eventTime bounds among the filters, as UTC instants."""
+        lo = [utc(f.since) for f in self.filters if isinstance(f, TimeRange) and f.since]
+        hi = [utc(f.until) for f in self.filters if isinstance(f, TimeRange) and f.until]
         return (max(lo) if lo else None), (min(hi) if hi else None)
+
+    def row_filters(self) -> tuple[Filter, ...]:
+        """The filters tested per row: the time range is already checked, on the parsed instant."""
+        return tuple(f for f in self.filters if not isinstance(f, TimeRange))
 
 
 # --- reading bytes ---
@@ -133,29 +165,33 @@ def _s3() -> Any:
     return _client
 
 
-def _read(location: str) -> bytes:
-    if location.startswith("s3://"):
-        bucket, key = parse_s3_url(location)
-        body: bytes = _s3().get_object(Bucket=bucket, Key=key)["Body"].read()
+def _read(file: LogFile) -> bytes:
+    if file.location.startswith("s3://"):
+        if file.size > MAX_COMPRESSED_BYTES:
+            raise TooLarge(f"{file.size} bytes, more than the {MAX_COMPRESSED_BYTES} allowed")
+        bucket, key = parse_s3_url(file.location)
+        body: bytes = _s3().get_object(Bucket=bucket, Key=key)["Body"].read(MAX_COMPRESSED_BYTES + 1)
+        if len(body) > MAX_COMPRESSED_BYTES:
+            raise TooLarge(f"more than the {MAX_COMPRESSED_BYTES} bytes allowed")
         return body
-    return Path(location).read_bytes()
+    return read_file(file.location, MAX_COMPRESSED_BYTES)
 
 
-def _fetch_all(locations: Sequence[str]) -> Iterator[tuple[str, bytes | Exception]]:
-    """Bytes of each location, S3 objects fetched concurrently (network latency, not CPU, bounds them)."""
+def _fetch_all(files: Sequence[LogFile]) -> Iterator[tuple[LogFile, bytes | Exception]]:
+    """Bytes of each file, S3 objects fetched concurrently (network latency, not CPU, bounds them)."""
 
-    def one(loc: str) -> tuple[str, bytes | Exception]:
+    def one(file: LogFile) -> tuple[LogFile, bytes | Exception]:
         try:
-            return loc, _read(loc)
+            return file, _read(file)
         except Exception as exc:  # any read failure is reported per file, never fatal
-            return loc, exc
+            return file, exc
 
-    if locations and locations[0].startswith("s3://"):
+    if files and files[0].location.startswith("s3://"):
         with ThreadPoolExecutor(max_workers=16) as pool:
-            yield from pool.map(one, locations)
+            yield from pool.map(one, files)
     else:
-        for loc in locations:
-            yield one(loc)
+        for file in files:
+            yield one(file)
 
 
 # --- one chunk of files (runs in a worker) ---
@@ -178,31 +214,108 @@ def _decode(loc: str, data: bytes) -> tuple[bytes | None, str | None]:
     return data, None
 
 
-def _valid_time(text: str) -> bool:
-    try:
-        datetime.fromisoformat(text)
-    except ValueError:
-        return False
-    return True
+def _lines(data: bytes) -> tuple[list[Any], int]:
+    """The records of a JSON-lines file (one record per line), and how many lines were not JSON objects."""
+    records: list[Any] = []
+    bad = 0
+    for line in data.splitlines():
+        if not line.strip():
+            continue
+        try:
+            records.append(orjson.loads(line))
+        except orjson.JSONDecodeError:
+            bad += 1
+    return records, bad
 
 
-def _classify(doc: Any) -> str | None:
-    """Why a parsed document is not a log file, or None if it is."""
-    if isinstance(doc, dict) and isinstance(doc.get("Records"), list):
+def _lookup_events(doc: dict[str, Any]) -> list[Any] | None:
+    """The records of `aws cloudtrail lookup-events` output (each `CloudTrailEvent` is a JSON string)."""
+    events = doc.get("Events")
+    if not isinstance(events, list) or not all(
+        isinstance(e, dict) and "CloudTrailEvent" in e for e in events
+    ):
         return None
-    if isinstance(doc, dict) and "digestStartTime" in doc:
-        return "digest"
-    return "no Records list: not a CloudTrail log file"
+    records: list[Any] = []
+    for event in events:
+        text = event["CloudTrailEvent"]
+        try:
+            records.append(orjson.loads(text) if isinstance(text, str) else text)
+        except orjson.JSONDecodeError:
+            records.append(None)  # counted as a bad record
+    return records
 
 
-def scan_chunk(locations: Sequence[str], plan: ScanPlan, out_path: str | None) -> ScanReport:
+def _records(doc: Any) -> tuple[list[Any] | None, str]:
+    """The records of a parsed file, or None and why it is not a log file ("digest" for a digest)."""
+    if isinstance(doc, dict):
+        records = doc.get("Records")
+        if isinstance(records, list):
+            return records, ""
+        if "digestStartTime" in doc:
+            return None, "digest"
+        from_lookup = _lookup_events(doc)
+        if from_lookup is not None:
+            return from_lookup, ""
+    elif isinstance(doc, list) and all(isinstance(r, dict) for r in doc):
+        return doc, ""  # a plain list of records, as some exports write them
+    return None, "no Records list: not a CloudTrail log file"
+
+
+def _cannot_match(data: bytes, groups: tuple[tuple[bytes, ...], ...]) -> bool:
+    """Whether a file provably holds no match: a group none of whose needles occurs in its bytes.
+
+    A needle is a literal that a match's JSON must contain - unless the writer escaped one of its
+    characters: `\\uXXXX` can stand for any character and `\\/` for `/`. So a file using those escapes is
+    never skipped on a needle they could hide (some exporters escape `/` or `<`; CloudTrail does not).
+    """
+    unicode_escapes = b"\\u" in data
+    slash_escapes = b"\\/" in data
+    for group in groups:
+        if unicode_escapes or (slash_escapes and any(b"/" in n for n in group)):
+            continue
+        if not any(n in data for n in group):
+            return True
+    return False
+
+
+def _dedup_key(record: dict[str, Any]) -> str:
+    """Same eventID, identical record: one event delivered twice (CloudTrail delivers at least once)."""
+    digest = hashlib.blake2b(orjson.dumps(record, option=orjson.OPT_SORT_KEYS), digest_size=10).hexdigest()
+    return f"{record.get('eventID')}|{digest}"
+
+
+class _Writer:
+    """Rows to a JSON-lines file, flushed in batches so a broad answer never sits in a worker's memory."""
+
+    def __init__(self, path: str | None) -> None:
+        self.path = path
+        self.pending: list[bytes] = []
+        self.size = 0
+
+    def add(self, line: bytes) -> None:
+        if self.path is None:
+            return
+        self.pending.append(line)
+        self.size += len(line)
+        if self.size >= _FLUSH_BYTES:
+            self.flush()
+
+    def flush(self) -> None:
+        if self.pending and self.path is not None:
+            with open(self.path, "ab") as fh:
+                fh.write(b"\n".join(self.pending) + b"\n")
+        self.pending, self.size = [], 0
+
+
+def scan_chunk(files: Sequence[LogFile], plan: ScanPlan, out_path: str | None) -> ScanReport:
     """Scan some files; append matching rows as JSON lines to OUT_PATH (None: count only)."""
     report = ScanReport()
     groups = plan.needle_groups()
     lo, hi = plan.time_bounds()
-    filters = plan.filters
-    lines: list[bytes] = []
-    for loc, payload in _fetch_all(locations):
+    filters = plan.row_filters()
+    out = _Writer(out_path)
+    for file, payload in _fetch_all([f for f in files if not f.problem]):
+        loc = file.location
         if isinstance(payload, Exception):
             report.bad_files.append(BadFile(loc, f"cannot read ({payload})"))
             continue
@@ -210,50 +323,90 @@ def scan_chunk(locations: Sequence[str], plan: ScanPlan, out_path: str | None) -
         if data is None:
             report.bad_files.append(BadFile(loc, problem or "unreadable"))
             continue
-        if groups and not all(any(n in data for n in g) for g in groups) and _looks_whole(data):
+        if groups and _looks_whole(data) and _cannot_match(data, groups):
             report.files_prefiltered += 1
             continue
-        try:
-            doc = orjson.loads(data)
-        except orjson.JSONDecodeError as exc:
-            report.bad_files.append(BadFile(loc, f"not JSON ({exc})"))
-            continue
-        kind = _classify(doc)
-        if kind == "digest":
-            report.digest_files += 1
-            continue
-        if kind:
-            report.bad_files.append(BadFile(loc, kind))
+        bad_lines = 0
+        records: list[Any] | None
+        if loc.endswith((".jsonl", ".jsonl.gz")):
+            records, bad_lines = _lines(data)
+            kind = ""
+        else:
+            try:
+                doc = orjson.loads(data)
+            except orjson.JSONDecodeError as exc:
+                report.bad_files.append(BadFile(loc, f"not JSON ({exc})"))
+                continue
+            records, kind = _records(doc)
+        if records is None:
+            if kind == "digest":
+                report.digest_files += 1
+            else:
+                report.bad_files.append(BadFile(loc, kind))
             continue
         report.files_read += 1
-        for rec in doc["Records"]:
+        if bad_lines:
+            report.bad_records += bad_lines
+            report.bad_record_files[loc] += bad_lines
+        for rec in records:
             # REQUIRED_FIELDS, spelled out: this loop runs for every record of every file read
-            t = rec.get("eventTime") if isinstance(rec, dict) else None
+            moment = parse_instant(rec.get("eventTime")) if type(rec) is dict else None
             if not (
-                isinstance(t, str)
+                moment is not None
                 and isinstance(rec.get("eventSource"), str)
                 and isinstance(rec.get("eventName"), str)
-                and _valid_time(t)
             ):
                 report.bad_records += 1
                 report.bad_record_files[loc] += 1
                 continue
             report.records += 1
-            if (lo is not None and t < lo) or (hi is not None and t >= hi):
+            if (lo is not None and moment < lo) or (hi is not None and moment >= hi):
                 continue
-            if not isinstance(rec.get("userIdentity"), dict):
-                report.records_without_identity += 1
-            row = EventRow(rec, loc)
-            if filters and not accepts(filters, row):
-                continue
-            for out in (row.full(),) if plan.mapper is None else plan.mapper(rec, row):
-                report.rows += 1
-                if out_path is not None:
-                    lines.append(orjson.dumps(out))
-    if lines and out_path is not None:
-        with open(out_path, "ab") as fh:
-            fh.write(b"\n".join(lines) + b"\n")
+            try:
+                _keep(rec, moment, loc, filters, plan.mapper, report, out)
+            except Exception as exc:  # one record, whatever its shape, never stops the scan
+                report.unreadable_records[_why(exc)] += 1
+    out.flush()
     return report
+
+
+def _keep(
+    rec: dict[str, Any],
+    moment: datetime,
+    loc: str,
+    filters: tuple[Filter, ...],
+    mapper: RowMapper | None,
+    report: ScanReport,
+    out: _Writer,
+) -> None:
+    row = EventRow(rec, loc, moment)
+    if filters and not accepts(filters, row):
+        return
+    if not isinstance(rec.get("userIdentity"), dict):
+        report.records_without_identity += 1
+    if mapper is None:
+        rows: Iterable[dict[str, Any]] = ({**row.full(), "dedup_key": _dedup_key(rec)},)
+    else:
+        rows = mapper(rec, row)
+    lines = [orjson.dumps(r, option=orjson.OPT_NON_STR_KEYS) for r in rows]  # all or nothing per record
+    for line in lines:
+        if len(line) > MAX_ROW_BYTES:
+            raise _TooLargeRecord
+    for line in lines:
+        report.rows += 1
+        out.add(line)
+
+
+class _TooLargeRecord(Exception):
+    pass
+
+
+def _why(exc: Exception) -> str:
+    if isinstance(exc, _TooLargeRecord):
+        return f"larger than {MAX_ROW_BYTES >> 20} MiB as a row"
+    if isinstance(exc, (orjson.JSONEncodeError, RecursionError)):
+        return "nested too deeply (over 255 levels)"
+    return f"fields of an unexpected type ({type(exc).__name__})"
 
 
 def _fresh_worker() -> None:
@@ -261,16 +414,15 @@ def _fresh_worker() -> None:
     _client = None
 
 
-def _chunk_task(args: tuple[Sequence[str], ScanPlan, str | None]) -> ScanReport:
+def _chunk_task(args: tuple[Sequence[LogFile], ScanPlan, str | None]) -> ScanReport:
     return scan_chunk(*args)
 
 
-def _chunks(files: Sequence[LogFile], workers: int) -> list[list[str]]:
+def _chunks(files: Sequence[LogFile], workers: int) -> list[list[LogFile]]:
     # Threads fetch the S3 objects of a chunk, so S3 chunks are large; local ones balance the workers.
     remote = bool(files) and files[0].location.startswith("s3://")
     size = 64 if remote else max(1, min(64, len(files) // (workers * 8)))
-    locs = [f.location for f in files]
-    return [locs[i : i + size] for i in range(0, len(locs), size)]
+    return [list(files[i : i + size]) for i in range(0, len(files), size)]
 
 
 def scan(
@@ -279,6 +431,7 @@ def scan(
     """Scan FILES with PLAN; rows go to JSON-lines files in OUT_DIR (returned). Parallel unless few files."""
     workers = workers or os.cpu_count() or 1
     report = ScanReport(files_listed=len(files))
+    report.bad_files.extend(BadFile(f.location, f.problem) for f in files if f.problem)
     chunks = _chunks(files, workers)
     outputs = [None if out_dir is None else str(out_dir / f"rows-{i:05d}.jsonl") for i in range(len(chunks))]
     tasks = [(chunk, plan, out) for chunk, out in zip(chunks, outputs, strict=True)]
@@ -287,9 +440,17 @@ def scan(
             report.merge(part)
     else:
         method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
-        with multiprocessing.get_context(method).Pool(workers, initializer=_fresh_worker) as pool:
-            for part in pool.imap_unordered(_chunk_task, tasks):
-                report.merge(part)
+        context = multiprocessing.get_context(method)
+        try:
+            with ProcessPoolExecutor(workers, mp_context=context, initializer=_fresh_worker) as pool:
+                for part in pool.map(_chunk_task, tasks):
+                    report.merge(part)
+        except BrokenProcessPool:
+            raise CannotRunError(
+                "a scanner worker process died (killed by the system, perhaps for memory): the answer "
+                "would be incomplete, so there is none. Narrow the window or --region, or free memory, and "
+                "ask again."
+            ) from None
     written = [Path(p) for p in outputs if p is not None and Path(p).exists()]
     return report, written
 

@@ -19,7 +19,7 @@ from ..errors import UserError
 from ..store import FolderStore, S3Store, Store
 from ..window import Window
 
-LOG_SUFFIXES = (".json.gz", ".json")
+LOG_SUFFIXES = (".json.gz", ".json", ".jsonl", ".jsonl.gz")
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,6 +31,8 @@ class LogFile:
     account: str | None = None
     region: str | None = None
     day: date | None = None
+    problem: str = ""
+    """Why the file cannot be read (listed so the scan names it), or empty."""
 
 
 def _in_range(value: int, lo: int | None, hi: int | None) -> bool:
@@ -76,13 +78,12 @@ def _layout_files(
             for day_path, day in _days(store, join_key(trail, region), window):
                 for f in store.listdir(day_path)[1]:
                     if f.name.endswith(LOG_SUFFIXES):
-                        yield LogFile(
-                            store.location(join_key(day_path, f.name)), f.size, account, region, day
-                        )
+                        location = store.location(join_key(day_path, f.name))
+                        yield LogFile(location, f.size, account, region, day, f.problem)
 
 
 def open_store(source: str, client: Any = None) -> tuple[Store, str]:
-    """The store SOURCE (a folder or an s3:// URL) is in, and the key of SOURCE inside it."""
+    """The store SOURCE (a folder, a file or an s3:// URL) is in, and the key of SOURCE inside it."""
     if source.startswith("s3://"):
         try:
             bucket, base = parse_s3_url(source)
@@ -92,9 +93,11 @@ def open_store(source: str, client: Any = None) -> tuple[Store, str]:
             ) from None
         return S3Store(bucket, client), base
     root = Path(source).expanduser()
+    if root.is_file():  # one exported file: the store is its folder
+        return FolderStore(root.parent), root.name
     if not root.is_dir():
         raise UserError(
-            f"SOURCE {source!r}: no such folder. Give a folder of CloudTrail logs "
+            f"SOURCE {source!r}: no such folder or file. Give a folder of CloudTrail logs "
             "(as written by `audit-trail fetch`) or an s3:// prefix, e.g. s3://my-trail-bucket/AWSLogs/."
         )
     # Inside the layout (e.g. .../AWSLogs/<account>): list from the folder holding AWSLogs.
@@ -115,15 +118,21 @@ def list_log_files(
     """Log files of SOURCE (folder or s3:// URL) the window needs; with DIGESTS, the digest files instead."""
     window = window or Window()
     store, base = open_store(source, client)
+    if isinstance(store, FolderStore) and (store.root / base).is_file():
+        return [LogFile(store.location(base), (store.root / base).stat().st_size)]
     accounts = find_accounts(lambda path: store.listdir(path)[0], base)
     if accounts is not None:
         folder = DIGEST_FOLDER if digests else LOG_FOLDER
-        return list(_layout_files(store, accounts, window, folder))
-    if digests:
-        return []
-    # Not the CloudTrail layout: any export; the scanner applies the window to the records themselves.
-    return [
-        LogFile(store.location(f.name), f.size)
-        for f in store.walk(base)
-        if f.name.endswith(LOG_SUFFIXES) and not _is_trail_folder(f.name)
-    ]
+        files = list(_layout_files(store, accounts, window, folder))
+    elif digests:
+        files = []
+    else:
+        # Not the CloudTrail layout: any export; the scanner applies the window to the records themselves.
+        files = [
+            LogFile(store.location(f.name), f.size, problem=f.problem)
+            for f in store.walk(base)
+            if f.name.endswith(LOG_SUFFIXES) and not _is_trail_folder(f.name)
+        ]
+    if isinstance(store, FolderStore):  # folders that could not be listed are named in the scan report
+        files += [LogFile(path, 0, problem=why) for path, why in store.problems]
+    return files

@@ -12,7 +12,7 @@ from datetime import UTC
 
 from ..window import DELIVERY_DELAY, Window
 from . import questions as q
-from .events_view import athena_events_select
+from .events_view import COLUMN_NAMES, athena_events_select
 from .filters import Filter, sql_list, sql_str, where_sql, window_filters
 from .glue_table import DEFAULT_TABLE
 
@@ -34,11 +34,22 @@ def partition_where(window: Window) -> str:
     return " AND ".join(parts) or "true"
 
 
+# CloudTrail delivers at least once: a re-delivered event has the same eventID and the same content. The local
+# engine compares whole records; Athena compares what identifies one (the view has no raw record there).
+_SAME_EVENT = ("event_id", "event_time", "action", "principal_arn", "request_parameters", "response_elements",
+               "error_code")  # fmt: skip
+
+
 def _with_events(table: str, partitions: str, where: str = "true") -> str:
     select = athena_events_select(table, partitions)
+    once = (
+        f"SELECT {', '.join(COLUMN_NAMES)} FROM (\n  SELECT *, row_number() OVER (PARTITION BY "
+        f"{', '.join(_SAME_EVENT)} ORDER BY source_file) AS delivery\n  FROM (\n{select}\n  )\n) "
+        "WHERE delivery = 1"
+    )
     if where != "true":
-        select = f"SELECT * FROM (\n{select}\n) WHERE {where}"
-    return "WITH events AS (\n  " + select.replace("\n", "\n  ") + "\n)"
+        once = f"SELECT * FROM (\n{once}\n) WHERE {where}"
+    return "WITH events AS (\n  " + once.replace("\n", "\n  ") + "\n)"
 
 
 def question_sql(question: q.Question, window: Window, table: str = DEFAULT_TABLE) -> str:

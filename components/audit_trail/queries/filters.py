@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from ..times import iso
+from ..times import parse_instant, utc
 from ..window import Window
 
 Row = Mapping[str, Any]
@@ -76,8 +76,10 @@ class TimeRange(Filter):
         return " AND ".join(parts) or "true"
 
     def test(self, row: Row) -> bool:
-        t = row["event_time"]
-        return (self.since is None or t >= iso(self.since)) and (self.until is None or t < iso(self.until))
+        t = parse_instant(row["event_time"])
+        if t is None:
+            return False
+        return (self.since is None or t >= utc(self.since)) and (self.until is None or t < utc(self.until))
 
 
 _ACTOR_COLUMNS = (

@@ -2,8 +2,7 @@
 
 A question is row filters (rendered into the `matched` CTE, and applied early by the scanner) plus a body that
 selects from `matched`. The SQL sticks to what both dialects share (standard SQL, `strpos`, `count_if`,
-`array_agg`, `array_distinct`, `array_sort`, `array_join`); the DuckDB engine defines the one Trino name it
-lacks (`array_join`) as a macro.
+`array_agg` with `FILTER`, `array_distinct`, `array_sort`). Lists come back as lists from both engines.
 """
 
 from __future__ import annotations
@@ -26,9 +25,11 @@ EVENT_COLUMNS = (
     "user_agent",
     "error_code",
     "error_message",
+    "request_parameters",
+    "response_elements",
     "event_id",
 )
-# What fits a terminal table; json/csv carry all EVENT_COLUMNS.
+# What fits a terminal table (`change`: a short reading of the request); json/csv carry all EVENT_COLUMNS.
 EVENT_TABLE_COLUMNS = (
     "event_time",
     "actor",
@@ -38,6 +39,7 @@ EVENT_TABLE_COLUMNS = (
     "aws_region",
     "source_ip",
     "error_code",
+    "change",
 )
 
 _EVENTS_BODY = f"SELECT {', '.join(EVENT_COLUMNS)}\nFROM matched\nORDER BY event_time, event_id"
@@ -55,6 +57,10 @@ class Question:
     def with_filters(self, *extra: f.Filter) -> Question:
         return replace(self, filters=(*self.filters, *extra))
 
+    def limited(self, rows: int | None) -> Question:
+        """The question answering with at most ROWS rows (None: every row)."""
+        return replace(self, body=f"{self.body}\nLIMIT {int(rows)}") if rows else self
+
     def sql(self) -> str:
         """`matched AS (...) <body>`; engines prefix `WITH events AS (...),` (Athena) or `WITH` (DuckDB)."""
         matched = f"matched AS (\n  SELECT * FROM events WHERE {f.where_sql(self.filters)}\n)"
@@ -64,6 +70,11 @@ class Question:
 def events(limit: int | None = None) -> Question:
     body = _EVENTS_BODY + (f"\nLIMIT {int(limit)}" if limit else "")
     return Question("query", "Events", body, table_columns=EVENT_TABLE_COLUMNS)
+
+
+def records() -> Question:
+    """The matching events as CloudTrail wrote them: the whole record, oldest first (local engine only)."""
+    return Question("query", "Records", "SELECT raw\nFROM matched\nORDER BY event_time, event_id")
 
 
 def who_changed(resource: str) -> Question:
@@ -85,8 +96,8 @@ def activity(actor: str) -> Question:
   count_if(error_code IS NOT NULL) AS errors,
   min(event_time) AS first_seen,
   max(event_time) AS last_seen,
-  array_join(array_sort(array_distinct(array_agg(source_ip))), ', ') AS source_ips,
-  array_join(array_sort(array_distinct(array_agg(aws_region))), ', ') AS regions
+  array_sort(array_distinct(array_agg(source_ip) FILTER (WHERE source_ip IS NOT NULL))) AS source_ips,
+  array_sort(array_distinct(array_agg(aws_region) FILTER (WHERE aws_region IS NOT NULL))) AS regions
 FROM matched
 GROUP BY split_part(action, ':', 1), action, resource
 ORDER BY service, first_seen, action, resource"""
@@ -135,11 +146,11 @@ def unusual_regions(expected: tuple[str, ...] = (), min_share: float = 0.01) -> 
   count(*) AS events,
   min(event_time) AS first_seen,
   max(event_time) AS last_seen,
-  array_join(array_sort(array_distinct(array_agg(action))), ', ') AS actions,
-  array_join(array_sort(array_distinct(array_agg(source_ip))), ', ') AS source_ips
+  array_sort(array_distinct(array_agg(action) FILTER (WHERE action IS NOT NULL))) AS actions,
+  array_sort(array_distinct(array_agg(source_ip) FILTER (WHERE source_ip IS NOT NULL))) AS source_ips
 FROM {source}
 GROUP BY aws_region, actor
-ORDER BY first_seen, aws_region, actor"""
+ORDER BY events, first_seen, aws_region, actor"""
     if expected:
         title = f"Activity outside {', '.join(expected)}"
         return Question(

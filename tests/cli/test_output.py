@@ -1,0 +1,127 @@
+"""The output layer against attacker-written values: nothing from a log restyles a terminal, runs in a
+spreadsheet, or is cut; JSON stays exact; tables are capped and say so."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+
+import pytest
+from audit_trail.cli.output import TABLE_ROWS, OutputFormat, csv_cell, render, table_cell
+
+HOSTILE = {
+    "markup": "[white on white]mallory was here[/] [bold green]nothing to see",
+    "closing_tag": "[/bold]",
+    "escapes": "\x1b]8;;http://evil\x1b\\link\x1b]8;;\x1b\\ \x1b[2J\x1b[31mFAKE",
+    "c1": "a\x9b31mb",
+    "carriage_return": "evil\rGood",
+    "formula": '=HYPERLINK("http://evil","click")',
+    "dde": "=cmd|' /C calc'!A0",
+}
+
+
+class _Terminal(io.StringIO):
+    """A stream that says it is a terminal, as a TTY does."""
+
+    def isatty(self) -> bool:
+        return True
+
+
+def _render(rows: list[dict], fmt: OutputFormat, *, terminal: bool = False, **kw) -> str:
+    out = _Terminal() if terminal else io.StringIO()
+    render(rows, fmt, out=out, **kw)
+    return out.getvalue()
+
+
+@pytest.mark.parametrize("terminal", [False, True])
+def test_log_text_in_a_table_is_plain_and_visible(terminal: bool) -> None:
+    text = _render([HOSTILE], OutputFormat.table, terminal=terminal)
+    # On a terminal the table is styled (bold headers); nothing of the log's own escape codes gets through.
+    for raw in ("\x1b]8;;", "\x1b[2J", "\x1b[31m", "\x9b", "\r"):
+        assert raw not in text
+    assert "\\x1b]8;;http://evil" in text and "\\x1b[2J" in text and "\\x9b" in text
+    assert "[white on white]mallory was here[/]" in text  # markup is shown, not obeyed
+    assert "[/bold]" in text
+
+
+def test_csv_neutralises_formulas_and_shows_control_characters() -> None:
+    text = _render([HOSTILE, {"markup": -5, "formula": "+1", "dde": "@SUM(A1)"}], OutputFormat.csv)
+    rows = list(csv.DictReader(io.StringIO(text)))
+    assert rows[0]["formula"].startswith("'=HYPERLINK(")
+    assert rows[0]["dde"] == "'=cmd|' /C calc'!A0"
+    assert rows[0]["escapes"].startswith("\\x1b]8;;")
+    assert "\x1b" not in text and "\r" not in text
+    assert rows[1] == {
+        **rows[1],
+        "markup": "-5",
+        "formula": "'+1",
+        "dde": "'@SUM(A1)",
+    }  # numbers stay numbers
+    assert csv_cell(-5) == -5 and csv_cell("-5") == "'-5"
+
+
+def test_json_is_exact() -> None:
+    text = _render([HOSTILE, {"nested": {"a": [1, "x\x00y"]}}], OutputFormat.json)
+    assert json.loads(text) == [
+        {k: HOSTILE.get(k) for k in HOSTILE},
+        {k: None for k in HOSTILE},  # columns are the first row's
+    ]
+    assert "\x1b" not in text  # JSON escapes control characters itself
+
+
+def test_identifiers_are_never_broken_in_a_pipe() -> None:
+    arn = "arn:aws:cloudtrail:eu-west-1:111122223333:trail/prod-account-activity-with-a-long-name"
+    key = "AWSLogs/111122223333/CloudTrail/eu-west-1/2026/11/24/111122223333_CloudTrail_eu-west-1_x.json.gz"
+    rows = [
+        {
+            "account": "111122223333",
+            "arn": arn,
+            "key": key,
+            "event_id": "57ee05cd-e009-42c7-bebf-f20686734721",
+        }
+    ]
+    text = _render(rows, OutputFormat.table, title="Findings")
+    lines = text.splitlines()
+    assert lines[0] == "Findings"
+    assert any(arn in line and key in line and "111122223333" in line for line in lines)
+    assert all(line == line.rstrip() for line in lines)
+
+
+def test_identifiers_are_never_broken_on_a_narrow_terminal(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("COLUMNS", "60")
+    arn = "arn:aws:cloudtrail:eu-west-1:111122223333:trail/prod-account-activity-with-a-long-name"
+    rows = [{"arn": arn, "user_agent": "aws-cli/2.17.32 Python/3.11.9 Linux/6.8 exe/x86_64.ubuntu.24 " * 3}]
+    text = _render(rows, OutputFormat.table, terminal=True)
+    assert any(arn in line for line in text.splitlines())  # the line runs long; the ARN stays whole
+
+
+def test_a_table_is_capped_and_says_how_many_there_were(capsys: pytest.CaptureFixture[str]) -> None:
+    rows = ({"n": i} for i in range(TABLE_ROWS + 50))
+    text = _render(list(rows), OutputFormat.table, title="Events", count="rows")
+    assert text.splitlines()[0] == f"Events — {TABLE_ROWS + 50} rows"
+    assert len(text.splitlines()) == 2 + TABLE_ROWS
+    assert f"showing {TABLE_ROWS} of {TABLE_ROWS + 50} rows" in capsys.readouterr().err
+    # JSON and CSV are never capped unless asked; --limit caps every format, 0 removes the cap.
+    assert len(json.loads(_render([{"n": i} for i in range(TABLE_ROWS + 50)], OutputFormat.json))) == 250
+    assert len(json.loads(_render([{"n": i} for i in range(10)], OutputFormat.json, limit=3))) == 3
+    assert len(
+        _render([{"n": i} for i in range(TABLE_ROWS + 5)], OutputFormat.table, limit=0).splitlines()
+    ) == (1 + TABLE_ROWS + 5)
+
+
+def test_json_and_csv_stream_an_iterator() -> None:
+    def rows():
+        for i in range(3):
+            yield {"n": i}
+
+    assert json.loads(_render(rows(), OutputFormat.json)) == [{"n": 0}, {"n": 1}, {"n": 2}]
+    assert _render(iter([]), OutputFormat.json) == "[]\n"  # type: ignore[arg-type]
+
+
+def test_long_lists_in_a_cell_are_summarised() -> None:
+    ips = [f"198.51.100.{i}" for i in range(240)]
+    assert (
+        table_cell(ips) == "198.51.100.0, 198.51.100.1, 198.51.100.2, 198.51.100.3, 198.51.100.4 (+235 more)"
+    )
+    assert table_cell(["a", "b"]) == "a, b"

@@ -1,0 +1,120 @@
+"""The local engine's `--sql` is one read-only SELECT over the `events` view: every escape of a pasted query
+is refused (exit 2) or finds nothing outside the scan's own scratch folder."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+from audit_trail.cli.app import app
+from audit_trail.errors import UserError
+from audit_trail.investigate.local import answer
+from audit_trail.window import Window
+from support.logs import write_generated
+from typer.testing import CliRunner
+
+
+@pytest.fixture(scope="module")
+def trail(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = tmp_path_factory.mktemp("sandbox")
+    write_generated(root, events=300, days=1)
+    return root
+
+
+def sql(trail: Path, text: str) -> list[dict]:
+    return answer(str(trail), None, Window(), sql=text).rows
+
+
+def test_the_documented_view_answers(trail: Path) -> None:
+    (row,) = sql(trail, "SELECT count(*) AS n FROM events")
+    assert row["n"] > 300
+    assert sql(trail, "WITH w AS (SELECT action FROM events) SELECT count(*) AS n FROM w")[0]["n"] == row["n"]
+
+
+@pytest.mark.parametrize(
+    ("query", "why"),
+    [
+        ("COPY (SELECT 'x' AS l) TO '{target}' (FORMAT csv)", "this is COPY"),
+        ("ATTACH '{target}' AS p", "this is ATTACH"),
+        ("SELECT 1; SELECT 2", "this is SELECT, SELECT"),
+        ("SELECT 1; COPY (SELECT 1) TO '{target}'", "this is SELECT, COPY"),
+        ("SET memory_limit = '100GB'", "this is SET"),
+        ("PRAGMA version", "this is PRAGMA"),
+        ("INSTALL httpfs", "this is"),
+        ("LOAD httpfs", "this is"),
+        ("CREATE TABLE t AS SELECT 1", "this is CREATE"),
+        ("CALL duckdb_settings()", "this is CALL"),
+        ("", "no statement"),
+    ],
+)
+def test_anything_but_one_select_is_refused(trail: Path, tmp_path: Path, query: str, why: str) -> None:
+    target = tmp_path / "written.sh"
+    with pytest.raises(UserError, match=f"--sql: runs one read-only SELECT.*{why}"):
+        sql(trail, query.format(target=target))
+    assert not target.exists()
+
+
+def test_a_select_cannot_read_or_list_files_outside_the_scan(trail: Path, tmp_path: Path) -> None:
+    secret = tmp_path / "secret.txt"
+    secret.write_text("password=hunter2\n")
+    for query in (
+        f"SELECT content FROM read_text('{secret}')",
+        f"SELECT * FROM read_csv('{secret}')",
+        f"SELECT file FROM glob('{Path.home()}/.*')",
+        f"SELECT * FROM read_json('{trail}/AWSLogs/**/*.json.gz')",  # the evidence itself, bypassing the view
+        "SELECT * FROM read_parquet('https://example.com/x.parquet')",
+    ):
+        with pytest.raises(UserError, match="DuckDB rejected the query"):
+            sql(trail, query)
+
+
+def test_settings_are_locked_and_extensions_stay_unloaded(trail: Path) -> None:
+    (row,) = sql(
+        trail,
+        "SELECT current_setting('enable_external_access') AS external, "
+        "current_setting('autoinstall_known_extensions') AS install, "
+        "current_setting('autoload_known_extensions') AS autoload, "
+        "current_setting('lock_configuration') AS locked, current_setting('memory_limit') AS memory",
+    )
+    assert row == {
+        "external": False,
+        "install": False,
+        "autoload": False,
+        "locked": True,
+        "memory": row["memory"],
+    }
+    assert row["memory"].startswith(("488", "512"))  # 512MB as DuckDB reports it
+
+
+def test_the_cli_refuses_an_escape_with_exit_2_and_writes_nothing(trail: Path, tmp_path: Path) -> None:
+    log = next(trail.rglob("*.json.gz"))
+    before = log.read_bytes()
+    script = tmp_path / "pwn.sh"
+    for query in (
+        f"COPY (SELECT '#!/bin/sh' AS l) TO '{script}' (FORMAT csv, HEADER false)",
+        f"COPY (SELECT 'gone' AS x) TO '{log}' (FORMAT csv, HEADER false)",
+    ):
+        result = CliRunner().invoke(app, ["query", str(trail), "--sql", query])
+        assert result.exit_code == 2, result.output
+        assert "runs one read-only SELECT" in result.stderr
+    assert not script.exists() and log.read_bytes() == before and os.access(log, os.R_OK)
+
+
+def test_json_documents_come_back_as_json(trail: Path) -> None:
+    result = CliRunner().invoke(
+        app,
+        [
+            "query",
+            str(trail),
+            "--sql",
+            "SELECT request_parameters, raw FROM events WHERE event_name = 'AuthorizeSecurityGroupIngress'",
+            "-f",
+            "json",
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    (row,) = json.loads(result.stdout)
+    assert row["request_parameters"]["ipPermissions"]["items"][0]["fromPort"] == 22
+    assert row["raw"]["eventName"] == "AuthorizeSecurityGroupIngress"
