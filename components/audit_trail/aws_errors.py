@@ -56,6 +56,12 @@ def explain(
     return CannotRunError(f"{action} {resource}{where} failed - {why}.")
 
 
+def error_code(exc: BaseException) -> str:
+    """The service's error code of an AWS failure (`NoSuchBucket`, `404`, ...), or empty."""
+    response = getattr(exc, "response", None)
+    return str(response.get("Error", {}).get("Code", "")) if isinstance(response, dict) else ""
+
+
 def is_aws_error(exc: BaseException) -> bool:
     """botocore's errors, told apart without importing botocore (commands that never call AWS skip it)."""
     return any(cls.__module__.startswith("botocore") for cls in type(exc).__mro__)

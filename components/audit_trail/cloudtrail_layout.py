@@ -3,8 +3,10 @@
 `[prefix/]AWSLogs/[o-<org id>/]<account>/CloudTrail[-Digest]/<region>/YYYY/MM/DD/<file>`: an organization
 trail adds the organization id (AWS CloudTrail User Guide, "Finding your CloudTrail log files"); log files are
 named `<account>_CloudTrail_<region>_<YYYYMMDDTHHmmZ>_<unique>.json.gz`, digests
-`<account>_CloudTrail-Digest_<region>_<trail>_<home region>_<YYYYMMDDTHHmmssZ>.json.gz` ("CloudTrail digest
-file structure"). Pure functions: no AWS SDK, no file access.
+`<account>_CloudTrail-Digest_<region>_<trail>_<home region>_<YYYYMMDDTHHmmssZ>.json.gz`, and a backfill
+digest (delivered when processing delays kept log files out of the hour's original digest) the same with a
+`_backfill` suffix before `.json.gz` ("CloudTrail digest file structure"). Pure functions: no AWS SDK, no
+file access.
 """
 
 from __future__ import annotations
@@ -28,7 +30,7 @@ LOG_NAME = re.compile(
 )
 DIGEST_NAME = re.compile(
     r"(?P<account>\d{12})_CloudTrail-Digest_(?P<region>[a-z0-9-]+)_(?P<trail>[.\w-]+)_"
-    r"(?P<home>[a-z0-9-]+)_(?P<end>\d{8}T\d{6}Z)\.json\.gz"
+    r"(?P<home>[a-z0-9-]+)_(?P<end>\d{8}T\d{6}Z)(?P<backfill>_backfill)?\.json\.gz"
 )
 
 
@@ -150,6 +152,8 @@ class DigestName:
     trail: str
     home_region: str
     end: datetime
+    backfill: bool = False
+    """A backfill digest (`..._backfill.json.gz`): log files the hour's original digest could not list."""
 
 
 def parse_digest_name(key: str) -> DigestName | None:
@@ -158,7 +162,16 @@ def parse_digest_name(key: str) -> DigestName | None:
     end = _utc(m["end"], "%Y%m%dT%H%M%SZ") if m else None
     if m is None or end is None:
         return None
-    return DigestName(m["account"], m["region"], m["trail"], m["home"], end)
+    return DigestName(m["account"], m["region"], m["trail"], m["home"], end, m["backfill"] is not None)
+
+
+def digest_name(name: DigestName) -> str:
+    """The file name CloudTrail gives the digest NAME describes (the inverse of `parse_digest_name`)."""
+    suffix = "_backfill" if name.backfill else ""
+    return (
+        f"{name.account}_{DIGEST_FOLDER}_{name.region}_{name.trail}_{name.home_region}_"
+        f"{name.end:%Y%m%dT%H%M%SZ}{suffix}.json.gz"
+    )
 
 
 def log_file_time(key: str) -> datetime | None:

@@ -7,6 +7,7 @@ inflated here with `max_length`, and the whole file stops at the caller's limit.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import cast
 
 from isal import isal_zlib
@@ -44,3 +45,32 @@ def gunzip(data: bytes, limit: int) -> bytes:
     if not members:
         raise GzipError("not gzip data")
     return bytes(out)
+
+
+CHUNK = 1 << 20
+
+
+def inflate_chunks(data: bytes, limit: int) -> Iterator[bytes]:
+    """The uncompressed content of DATA (every gzip member, as `gunzip`), a megabyte at a time, so that a
+    caller hashing it holds one chunk, never the whole file. GzipError as `gunzip`, TooLarge past LIMIT."""
+    total = 0
+    members = 0
+    while data[:2] == GZIP_MAGIC:
+        members += 1
+        inflater = isal_zlib.decompressobj(31)
+        pending = data
+        while not inflater.eof:
+            try:
+                chunk = inflater.decompress(pending, CHUNK)
+            except _INFLATE_ERROR as exc:
+                raise GzipError(f"corrupt gzip data ({exc})") from None
+            total += len(chunk)
+            if total > limit:
+                raise TooLarge(f"inflates to more than {limit // 2**20} MiB")
+            pending = inflater.unconsumed_tail
+            if not chunk and not pending and not inflater.eof:
+                raise GzipError("compressed file ended before the end-of-stream marker was reached")
+            yield chunk
+        data = inflater.unused_data
+    if not members:
+        raise GzipError("not gzip data")

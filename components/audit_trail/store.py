@@ -154,11 +154,31 @@ class FolderStore:
         for d in dirs:
             yield from self.walk(join_key(prefix, d))
 
+    def _inside(self, key: str) -> Path | None:
+        """The path of KEY if it is one inside the folder: a key of `..` or `.` segments, absolute, or
+        leading through a symlink out of the folder (a planted previous-digest reference, say) is none."""
+        parts = key.split("/")
+        if not key or key.startswith("/") or any(p in ("", ".", "..") for p in parts):
+            return None
+        path = self.root.joinpath(*parts)
+        root = os.path.realpath(self.root)
+        return path if os.path.commonpath([root, os.path.realpath(path)]) == root else None
+
     def get(self, key: str, bucket: str | None = None, *, limit: int = MAX_READ_BYTES) -> Blob | None:
-        path = self.root / key
+        """A folder holds one bucket: BUCKET is not used. None also when KEY is no regular file inside the
+        folder (a FIFO, a device, a link out of it): such a file is never opened for reading."""
+        path = self._inside(key)
+        if path is None:
+            return None
         try:
             body = read_file(path, limit)
         except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
+            return None
+        except PermissionError as exc:
+            raise CannotRunError(
+                f"{path}: cannot read it ({exc.strerror}). Give the folder read access, then run again."
+            ) from exc
+        except OSError:  # not a regular file
             return None
         meta_path = path.with_name(path.name + META_SUFFIX)
         metadata: dict[str, str] = {}
@@ -233,4 +253,7 @@ class S3Store:
         if size > limit:
             response["Body"].close()
             raise TooLarge(f"s3://{bucket or self.bucket}/{key}: {size} bytes, more than the {limit} allowed")
-        return Blob(response["Body"].read(limit + 1), dict(response.get("Metadata") or {}))
+        body = response["Body"].read(limit + 1)
+        if len(body) > limit:  # more than its announced length
+            raise TooLarge(f"s3://{bucket or self.bucket}/{key}: more than the {limit} bytes allowed")
+        return Blob(body, dict(response.get("Metadata") or {}))

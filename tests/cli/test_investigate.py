@@ -13,7 +13,7 @@ import pytest
 import typer
 from audit_trail.cli.app import app
 from audit_trail.investigate.sample_logs import KnownAnswers
-from support.logs import write_generated
+from support.logs import upload_folder, write_generated
 from typer.testing import CliRunner
 
 runner = CliRunner()
@@ -179,8 +179,7 @@ def test_fetch_command(aws: str, tmp_path: Path) -> None:
     write_generated(src, events=200, days=1)
     s3 = boto3.client("s3")
     s3.create_bucket(Bucket="logs")
-    for path in (p for p in src.rglob("*") if p.is_file()):
-        s3.put_object(Bucket="logs", Key=path.relative_to(src).as_posix(), Body=path.read_bytes())
+    upload_folder(s3, "logs", src)
     dest = tmp_path / "dest"
     code, _, err = run(
         "fetch", str(dest), "--bucket", "logs", "--since", "2026-03-02", "--until", "2026-03-03"

@@ -148,11 +148,14 @@ def test_healthy_trail_passes_every_check(healthy):
         "multi-region": "PASS",
         "log file validation": "PASS",
         "event selectors": "PASS",
+        "log bucket": "PASS",
         "bucket policy: source ARN": "PASS",
         "bucket policy: TLS only": "PASS",
+        "bucket policy: outside access": "PASS",
         "public access block": "PASS",
         "versioning": "PASS",
         "lifecycle": "PASS",
+        "lifecycle: early deletion": "PASS",
         "KMS key enabled": "PASS",
         "KMS key rotation": "PASS",
     }
@@ -277,6 +280,8 @@ def test_delivery_errors_and_late_deliveries(healthy):
     )
     assert checks["digest delivery error"].status is Status.FAIL
     assert checks["last digest delivery"].status is Status.FAIL
+    assert checks["log file validation"].status is Status.FAIL
+    assert "cannot deliver digest files (AccessDenied)" in checks["log file validation"].detail
 
 
 def test_cloudwatch_delivery(healthy):
@@ -332,13 +337,28 @@ def test_stack_expectations_come_from_outputs_and_config(tmp_path, monkeypatch):
     assert calls.read_text().split() == ["stack", "output", "--json", "--stack", "staging"]
     assert (stack.trail_name, stack.home_region) == ("staging-trail", "eu-west-1")
     assert stack.expectations() == Expectations(
-        retention_days=400, read_write_type="WriteOnly", multi_region=True
+        retention_days=400,
+        read_write_type="WriteOnly",
+        multi_region=True,
+        noncurrent_version_days=30,
+        s3_key_prefix="",
     )
     # Without the project's config file, the retention is unknown, so not compared.
     assert deployed_stack("staging", tmp_path).expectations().retention_days is None
     # A profile's preset retention is what the program deploys, so it is what doctor expects.
     (project / "Pulumi.staging.yaml").write_text("config:\n  audit-trail:profile: pci\n")
     assert deployed_stack("staging", project).expectations().retention_days == 365
+    # An organization trail writes under its organization's folder too, and the prefix is the stack's.
+    (project / "Pulumi.staging.yaml").write_text(
+        "config:\n  audit-trail:isOrganizationTrail: true\n  audit-trail:organizationId: o-abcdefghij\n"
+        "  audit-trail:s3KeyPrefix: audit\n  audit-trail:noncurrentVersionDays: 60\n"
+    )
+    org = deployed_stack("staging", project).expectations()
+    assert (org.organization_id, org.s3_key_prefix, org.noncurrent_version_days) == (
+        "o-abcdefghij",
+        "audit",
+        60,
+    )
 
 
 def test_stack_outputs_are_read_with_the_pulumi_cli(tmp_path, monkeypatch):
@@ -351,3 +371,208 @@ def test_stack_outputs_are_read_with_the_pulumi_cli(tmp_path, monkeypatch):
     monkeypatch.setenv("PATH", str(tmp_path / "empty"))
     with pytest.raises(UserError, match="needs the Pulumi CLI on PATH"):
         deployed_stack("any", tmp_path)
+
+
+# --- what would delete the logs early: hostile lifecycle rules (issue: a narrower prefix, a date, ...) -----
+
+STACK_RULES = [
+    {
+        "ID": "expire-logs",
+        "Status": "Enabled",
+        "Filter": {"Prefix": ""},
+        "Expiration": {"Days": 90},
+        "NoncurrentVersionExpiration": {"NoncurrentDays": 30},
+    }
+]
+STACK = Expectations(retention_days=90, noncurrent_version_days=30)
+
+
+def _with_rules(healthy: dict[str, Any], rules: dict[str, dict[str, Any]]) -> None:
+    added = [{"ID": rule_id, **rule} for rule_id, rule in rules.items()]
+    healthy["s3"].put_bucket_lifecycle_configuration(
+        Bucket=BUCKET, LifecycleConfiguration={"Rules": [*STACK_RULES, *added]}
+    )
+
+
+HOSTILE_RULES = {
+    "narrower-prefix": (
+        {
+            "Status": "Enabled",
+            "Filter": {"Prefix": f"AWSLogs/{ACCOUNT}/CloudTrail/"},
+            "Expiration": {"Days": 1},
+        },
+        f"prefix 'AWSLogs/{ACCOUNT}/CloudTrail/' after 1 days",
+    ),
+    "digest-folder": (
+        {
+            "Status": "Enabled",
+            "Filter": {"Prefix": f"AWSLogs/{ACCOUNT}/CloudTrail-Digest/"},
+            "Expiration": {"Days": 3},
+        },
+        "CloudTrail-Digest/' after 3 days",
+    ),
+    "a-date": (
+        {
+            "Status": "Enabled",
+            "Filter": {"Prefix": ""},
+            "Expiration": {"Date": datetime(2026, 12, 3, tzinfo=UTC)},
+        },
+        "on 2026-12-03",
+    ),
+    "short-noncurrent": (
+        {
+            "Status": "Enabled",
+            "Filter": {"Prefix": "AWSLogs/"},
+            "NoncurrentVersionExpiration": {"NoncurrentDays": 1},
+        },
+        "versions of prefix 'AWSLogs/' after 1 days, 30 configured",
+    ),
+    "by-tag": (
+        {"Status": "Enabled", "Filter": {"Tag": {"Key": "purge", "Value": "yes"}}, "Expiration": {"Days": 1}},
+        "every key, tag purge=yes after 1 days",
+    ),
+    # moto keeps no size filter: `test_lifecycle` checks how one is read.
+    "by-size": (
+        {"Status": "Enabled", "Filter": {"ObjectSizeGreaterThan": 200}, "Expiration": {"Days": 2}},
+        "after 2",
+    ),
+    "prefix-and-size": (
+        {
+            "Status": "Enabled",
+            "Filter": {"And": {"Prefix": "AWSLogs/", "ObjectSizeLessThan": 10_000_000}},
+            "Expiration": {"Days": 7},
+        },
+        "after 7 days",
+    ),
+}
+HARMLESS_RULES = {
+    "disabled": {"Status": "Disabled", "Filter": {"Prefix": ""}, "Expiration": {"Days": 1}},
+    "another-folder": {
+        "Status": "Enabled",
+        "Filter": {"Prefix": "athena-results/"},
+        "Expiration": {"Days": 1},
+    },
+    "another-account": {
+        "Status": "Enabled",
+        "Filter": {"Prefix": "AWSLogs/999999999999/"},
+        "Expiration": {"Days": 1},
+    },
+    "other-org": {
+        "Status": "Enabled",
+        "Filter": {"Prefix": "AWSLogs/o-abcdefghij/"},
+        "Expiration": {"Days": 1},
+    },
+    "delete-markers": {
+        "Status": "Enabled",
+        "Filter": {"Prefix": ""},
+        "Expiration": {"ExpiredObjectDeleteMarker": True},
+    },
+    "uploads": {
+        "Status": "Enabled",
+        "Filter": {"Prefix": ""},
+        "AbortIncompleteMultipartUpload": {"DaysAfterInitiation": 1},
+    },
+}
+
+
+def test_each_lifecycle_rule_deleting_logs_early_fails(healthy):
+    _with_rules(healthy, {rule_id: rule for rule_id, (rule, _) in HOSTILE_RULES.items()})
+    early = doctor(healthy, STACK)["lifecycle: early deletion"]
+    assert early.status is Status.FAIL
+    for rule_id, (_, why) in HOSTILE_RULES.items():
+        assert f"rule {rule_id!r} " in early.detail, rule_id
+        assert why in early.detail.split(f"rule {rule_id!r} ")[1].split("; rule ")[0], rule_id
+    assert "PutBucketLifecycleConfiguration" in early.fix
+
+
+def test_rules_that_delete_no_log_file_early_pass(healthy):
+    _with_rules(healthy, HARMLESS_RULES)
+    checks = doctor(healthy, STACK)
+    assert checks["lifecycle: early deletion"].status is Status.PASS
+    assert checks["lifecycle"].detail == "logs expire after 90 days, as configured"
+    # The organization's folder is the trail's own when it is an organization trail.
+    org = doctor(healthy, Expectations(retention_days=90, organization_id="o-abcdefghij"))
+    assert (
+        org["lifecycle: early deletion"].status is Status.FAIL
+        and "'other-org'" in org["lifecycle: early deletion"].detail
+    )
+
+
+# --- who outside the account the bucket policy lets at the logs --------------------------------------------
+
+OTHER = "999999999999"
+OUTSIDE_WRITERS: dict[str, dict[str, Any]] = {
+    "DeleteByAnotherAccount": {
+        "Principal": {"AWS": f"arn:aws:iam::{OTHER}:root"},
+        "Action": "s3:DeleteObject",
+    },
+    "LifecycleByAnyone": {"Principal": "*", "Action": "s3:PutLifecycleConfiguration"},
+    "PolicyByAnyAws": {"Principal": {"AWS": "*"}, "Action": "s3:PutBucketPolicy"},
+    "WriteByAnotherAccount": {"Principal": {"AWS": f"arn:aws:iam::{OTHER}:role/x"}, "Action": "s3:PutObject"},
+    "CloudTrailDeletes": {"Principal": {"Service": "cloudtrail.amazonaws.com"}, "Action": "s3:DeleteObject"},
+}
+
+
+def test_outside_principals_that_may_destroy_or_forge_logs_fail_with_each_statement(healthy):
+    policy = log_bucket_policy(bucket_arn=bucket_arn("aws", BUCKET), trail_arn=ARN, account=ACCOUNT)
+    policy["Statement"] += [
+        {"Sid": sid, "Effect": "Allow", "Resource": f"arn:aws:s3:::{BUCKET}/*", **statement}
+        for sid, statement in OUTSIDE_WRITERS.items()
+    ]
+    reader = f"arn:aws:iam::{OTHER}:role/auditor"
+    healthy["s3"].put_bucket_policy(Bucket=BUCKET, Policy=json.dumps(policy))
+    check = doctor(healthy)["bucket policy: outside access"]
+    assert check.status is Status.FAIL
+    for sid in OUTSIDE_WRITERS:
+        assert f'"Sid":"{sid}"' in check.detail  # the statement itself, quoted
+    # Reading only is a warning naming who may read.
+    policy["Statement"] = [s for s in policy["Statement"] if s.get("Sid") not in OUTSIDE_WRITERS]
+    read = {"Action": ["s3:GetObject", "s3:ListBucket"], "Resource": [f"arn:aws:s3:::{BUCKET}/*"]}
+    policy["Statement"].append({"Sid": "Audit", "Effect": "Allow", "Principal": {"AWS": reader}, **read})
+    healthy["s3"].put_bucket_policy(Bucket=BUCKET, Policy=json.dumps(policy))
+    check = doctor(healthy)["bucket policy: outside access"]
+    assert check.status is Status.WARN and reader in check.detail and "read" in check.detail
+
+
+# --- diagnoses ------------------------------------------------------------------------------------------
+
+
+def test_a_deleted_bucket_is_named_not_blamed_on_credentials(healthy):
+    healthy["s3"].delete_bucket(Bucket=BUCKET)
+    checks = doctor(healthy)
+    bucket = checks["log bucket"]
+    assert bucket.status is Status.FAIL
+    assert f"the trail's bucket s3://{BUCKET} does not exist" in bucket.detail and "pulumi up" in bucket.fix
+    assert not [c for c in checks if c.startswith(("bucket policy", "lifecycle", "versioning", "public"))]
+    assert not any("credentials" in c.fix for c in checks.values())
+
+
+def test_validation_on_without_digests_is_not_a_pass(healthy):
+    checks = doctor(healthy)  # moto reports no digest delivery at all
+    assert (
+        checks["last digest delivery"].status is Status.FAIL
+        and checks["last digest delivery"].detail == "never"
+    )
+    validation = checks["log file validation"]
+    assert validation.status is Status.FAIL and "never" in validation.detail
+    late = with_status(healthy, **{**DELIVERED, "LatestDigestDeliveryTime": NOW - timedelta(hours=5)})
+    checks = {c.check: c for c in run_doctor(TRAIL, REGION, EXPECT, session=late)}
+    assert checks["log file validation"].status is checks["last digest delivery"].status is Status.WARN
+
+
+def test_a_trail_arn_is_looked_up_in_its_own_region(aws, boto_session):
+    s3 = boto_session.client("s3", region_name="eu-west-1")
+    s3.create_bucket(Bucket="eu-logs", CreateBucketConfiguration={"LocationConstraint": "eu-west-1"})
+    cloudtrail = boto_session.client("cloudtrail", region_name="eu-west-1")
+    arn = cloudtrail.create_trail(Name="eu-trail", S3BucketName="eu-logs")["TrailARN"]
+    checks = run_doctor(arn, None, Expectations(), session=boto_session)  # the session's region: us-east-1
+    assert checks[0].check == "trail exists" and checks[0].status is Status.PASS
+    with pytest.raises(UserError, match=r"a trail of eu-west-1, not of --region us-east-1"):
+        run_doctor(arn, "us-east-1", Expectations(), session=boto_session)
+    result = CliRunner().invoke(app, ["doctor", "--trail", arn, "-f", "json"])
+    assert json.loads(result.output)[0] == {
+        "check": "trail exists",
+        "status": "PASS",
+        "detail": arn,
+        "fix": "",
+    }

@@ -16,7 +16,7 @@ from audit_trail.investigate.sample_logs import KnownAnswers
 from audit_trail.investigate.sources import list_log_files
 from audit_trail.queries import questions as q
 from audit_trail.window import Window
-from support.logs import report_of, write_generated
+from support.logs import report_of, upload_folder, write_generated
 
 BUCKET = "trail-logs"
 PREFIX = "org/trail"
@@ -30,10 +30,7 @@ def bucket(aws: str, tmp_path: Path) -> tuple[Path, KnownAnswers]:
     known = write_generated(src, events=300, days=2, files_per_day=3, prefix=PREFIX)
     s3 = boto3.client("s3")
     s3.create_bucket(Bucket=BUCKET)
-    for path in sorted(p for p in src.rglob("*") if p.is_file()):
-        key = path.relative_to(src).as_posix()
-        meta = SIGNATURE if "CloudTrail-Digest" in key else {}
-        s3.put_object(Bucket=BUCKET, Key=key, Body=path.read_bytes(), Metadata=meta)
+    upload_folder(s3, BUCKET, src, SIGNATURE)
     return src, known
 
 

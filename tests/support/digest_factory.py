@@ -12,7 +12,7 @@ import gzip
 import hashlib
 import json
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -42,14 +42,18 @@ class Signer:
     def sign(self, message: bytes) -> str:
         return self.key.sign(message, padding.PKCS1v15(), hashes.SHA256()).hex()
 
-    def list_public_keys_json(self) -> dict[str, Any]:
+    def list_public_keys_json(
+        self,
+        valid_from: datetime = datetime(2026, 1, 1, tzinfo=UTC),
+        valid_until: datetime = datetime(2027, 1, 1, tzinfo=UTC),
+    ) -> dict[str, Any]:
         """What `aws cloudtrail list-public-keys --output json` prints for this key."""
         return {
             "PublicKeyList": [
                 {
                     "Value": base64.b64encode(self.public_der).decode(),
-                    "ValidityStartTime": "2026-01-01T00:00:00+00:00",
-                    "ValidityEndTime": "2027-01-01T00:00:00+00:00",
+                    "ValidityStartTime": valid_from.isoformat(),
+                    "ValidityEndTime": valid_until.isoformat(),
                     "Fingerprint": self.fingerprint,
                 }
             ]
@@ -93,8 +97,11 @@ def log_file(account: str, region: str, t: datetime, unique: str, prefix: str = 
     return key, json.dumps(records).encode()
 
 
-def sign_digest(fields: dict[str, Any], signer: Signer) -> tuple[bytes, dict[str, str]]:
-    """(gzip body, S3 metadata) of a digest with FIELDS, signed by SIGNER."""
+def sign_digest(
+    fields: dict[str, Any], signer: Signer, generated: datetime | None = None
+) -> tuple[bytes, dict[str, str]]:
+    """(gzip body, S3 metadata) of a digest with FIELDS, signed by SIGNER; GENERATED makes it a backfill
+    digest's metadata (`backfill-generation-timestamp`)."""
     content = json.dumps(fields).encode()
     previous = fields["previousDigestSignature"]
     to_sign = "\n".join(
@@ -105,7 +112,63 @@ def sign_digest(fields: dict[str, Any], signer: Signer) -> tuple[bytes, dict[str
             "null" if previous is None else previous,
         ]
     ).encode()
-    return gzip.compress(content), {"signature": signer.sign(to_sign), "signature-algorithm": "SHA256withRSA"}
+    metadata = {"signature": signer.sign(to_sign), "signature-algorithm": "SHA256withRSA"}
+    if generated is not None:
+        metadata["backfill-generation-timestamp"] = _ts(generated)
+    return gzip.compress(content), metadata
+
+
+def digest_key(account: str, region: str, end: datetime, prefix: str = "", backfill: bool = False) -> str:
+    base = f"{prefix}/" if prefix else ""
+    suffix = "_backfill" if backfill else ""
+    return (
+        f"{base}AWSLogs/{account}/CloudTrail-Digest/{region}/{end:%Y/%m/%d}/"
+        f"{account}_CloudTrail-Digest_{region}_{TRAIL}_us-east-1_{end:%Y%m%dT%H%M%SZ}{suffix}.json.gz"
+    )
+
+
+def _entry(bucket: str, key: str, content: bytes, t: datetime) -> dict[str, Any]:
+    return {
+        "s3Bucket": bucket,
+        "s3Object": key,
+        "hashValue": hashlib.sha256(content).hexdigest(),
+        "hashAlgorithm": "SHA-256",
+        "newestEventTime": _ts(t),
+        "oldestEventTime": _ts(t),
+    }
+
+
+def digest_fields(
+    key: str,
+    begin: datetime,
+    end: datetime,
+    signer: Signer,
+    entries: list[dict[str, Any]],
+    previous: Obj | None,
+    *,
+    account: str = ACCOUNT,
+    bucket: str = BUCKET,
+) -> dict[str, Any]:
+    """A digest's fields, linked to PREVIOUS (a digest Obj) or a starting digest when it is None."""
+    return {
+        "awsAccountId": account,
+        "digestStartTime": _ts(begin),
+        "digestEndTime": _ts(end),
+        "digestS3Bucket": bucket,
+        "digestS3Object": key,
+        "digestPublicKeyFingerprint": signer.fingerprint,
+        "digestSignatureAlgorithm": "SHA256withRSA",
+        "newestEventTime": entries[-1]["newestEventTime"] if entries else None,
+        "oldestEventTime": entries[0]["oldestEventTime"] if entries else None,
+        "previousDigestS3Bucket": bucket if previous else None,
+        "previousDigestS3Object": previous.key if previous else None,
+        "previousDigestHashValue": (
+            hashlib.sha256(gzip.decompress(previous.body)).hexdigest() if previous else None
+        ),
+        "previousDigestHashAlgorithm": "SHA-256" if previous else None,
+        "previousDigestSignature": previous.metadata["signature"] if previous else None,
+        "logFiles": entries,
+    }
 
 
 def build_chain(
@@ -119,12 +182,12 @@ def build_chain(
     account: str = ACCOUNT,
     bucket: str = BUCKET,
     prefix: str = "",
+    previous: Obj | None = None,
 ) -> tuple[list[Obj], list[Obj]]:
-    """(digests, logs): HOURS hourly digests from START, each listing the log files delivered in its hour."""
+    """(digests, logs): HOURS hourly digests from START (any phase: 21:01:31 gives digests ending at :01:31),
+    each listing the log files delivered in its hour; the first links to PREVIOUS, or starts a chain."""
     digests: list[Obj] = []
     logs: list[Obj] = []
-    previous: tuple[str, str, str] | None = None  # key, hash of uncompressed content, signature
-    base = f"{prefix}/" if prefix else ""
     for hour in range(hours):
         begin, end = start + timedelta(hours=hour), start + timedelta(hours=hour + 1)
         entries = []
@@ -132,41 +195,35 @@ def build_chain(
             t = begin + timedelta(minutes=5 + 20 * n)
             key, content = log_file(account, region, t, f"h{hour}n{n}{region.replace('-', '')}", prefix)
             logs.append(Obj(key, gzip.compress(content)))
-            entries.append(
-                {
-                    "s3Bucket": bucket,
-                    "s3Object": key,
-                    "hashValue": hashlib.sha256(content).hexdigest(),
-                    "hashAlgorithm": "SHA-256",
-                    "newestEventTime": _ts(t),
-                    "oldestEventTime": _ts(t),
-                }
-            )
-        key = (
-            f"{base}AWSLogs/{account}/CloudTrail-Digest/{region}/{end:%Y/%m/%d}/"
-            f"{account}_CloudTrail-Digest_{region}_{TRAIL}_us-east-1_{end:%Y%m%dT%H%M%SZ}.json.gz"
-        )
-        fields = {
-            "awsAccountId": account,
-            "digestStartTime": _ts(begin),
-            "digestEndTime": _ts(end),
-            "digestS3Bucket": bucket,
-            "digestS3Object": key,
-            "digestPublicKeyFingerprint": signer.fingerprint,
-            "digestSignatureAlgorithm": "SHA256withRSA",
-            "newestEventTime": entries[-1]["newestEventTime"] if entries else None,
-            "oldestEventTime": entries[0]["oldestEventTime"] if entries else None,
-            "previousDigestS3Bucket": bucket if previous else None,
-            "previousDigestS3Object": previous[0] if previous else None,
-            "previousDigestHashValue": previous[1] if previous else None,
-            "previousDigestHashAlgorithm": "SHA-256" if previous else None,
-            "previousDigestSignature": previous[2] if previous else None,
-            "logFiles": entries,
-        }
+            entries.append(_entry(bucket, key, content, t))
+        key = digest_key(account, region, end, prefix)
+        fields = digest_fields(key, begin, end, signer, entries, previous, account=account, bucket=bucket)
         body, metadata = sign_digest(fields, signer)
-        digests.append(Obj(key, body, metadata))
-        previous = (key, hashlib.sha256(gzip.decompress(body)).hexdigest(), metadata["signature"])
+        previous = Obj(key, body, metadata)
+        digests.append(previous)
     return digests, logs
+
+
+def backfill_digest(
+    signer: Signer,
+    end: datetime,
+    logs: list[tuple[str, bytes, datetime]],
+    generated: datetime,
+    *,
+    previous: Obj | None = None,
+    region: str = "us-east-1",
+    account: str = ACCOUNT,
+    bucket: str = BUCKET,
+) -> Obj:
+    """A backfill digest for the hour ending at END, listing LOGS ((key, uncompressed content, minute)) the
+    hour's original digest left out, generated (and signed) at GENERATED."""
+    key = digest_key(account, region, end, backfill=True)
+    entries = [_entry(bucket, k, content, t) for k, content, t in logs]
+    fields = digest_fields(
+        key, end - timedelta(hours=1), end, signer, entries, previous, account=account, bucket=bucket
+    )
+    body, metadata = sign_digest(fields, signer, generated)
+    return Obj(key, body, metadata)
 
 
 def write_folder(root: Path, objects: list[Obj]) -> None:

@@ -6,10 +6,12 @@ from __future__ import annotations
 import gzip
 import json
 from collections import defaultdict
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
 import orjson
+from audit_trail.cloudtrail_layout import META_SUFFIX
 from audit_trail.investigate.answer import Answer
 from audit_trail.investigate.sample_logs import KnownAnswers, generate
 from audit_trail.investigate.scanner import ScanReport
@@ -41,6 +43,24 @@ def write_real_folder(root: Path) -> list[dict[str, Any]]:
 
 def write_generated(root: Path, **kwargs: Any) -> KnownAnswers:
     return generate(root, **{"events": 2000, "days": 3, **kwargs})
+
+
+def upload_folder(client: Any, bucket: str, root: Path, metadata: dict[str, str] | None = None) -> None:
+    """Put a generated folder into BUCKET as CloudTrail would have written it: each file at its key, and a
+    digest's `<name>.meta.json` as the digest's S3 metadata (METADATA instead, when given). In parallel: a
+    generated trail has an object per region and hour."""
+
+    def put(path: Path) -> None:
+        sidecar = path.with_name(path.name + META_SUFFIX)
+        meta = json.loads(sidecar.read_text()) if sidecar.is_file() else {}
+        if metadata is not None and meta:
+            meta = metadata
+        key = path.relative_to(root).as_posix()
+        client.put_object(Bucket=bucket, Key=key, Body=path.read_bytes(), Metadata=meta)
+
+    files = sorted(p for p in root.rglob("*") if p.is_file() and not p.name.endswith(META_SUFFIX))
+    with ThreadPoolExecutor(16) as pool:
+        list(pool.map(put, files))
 
 
 def report_of(answer: Answer) -> ScanReport:

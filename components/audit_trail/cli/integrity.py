@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated
@@ -11,9 +12,9 @@ import typer
 from ..component.args import ReadWriteType
 from ..errors import ExitCode, UserError
 from ..integrity.doctor import Expectations, Status, run_doctor, worst
-from ..integrity.public_keys import CloudTrailKeys, keys_from_files
+from ..integrity.public_keys import CloudTrailKeys, KeyProvider, saved_keys
 from ..integrity.sources import open_source
-from ..integrity.verify import KeyProvider, verify_logs
+from ..integrity.verify import verify_logs
 from ..store import FolderStore
 from ..times import ACCEPTED_FORMS, parse_time
 from .options import check_accounts, command
@@ -35,11 +36,14 @@ def verify(
         str, typer.Option("--prefix", help="The trail's S3 key prefix (before AWSLogs/).")
     ] = "",
     public_keys: Annotated[
-        list[Path] | None,
+        list[str] | None,
         typer.Option(
             "--public-keys",
-            help="Saved `aws cloudtrail list-public-keys --output json` (repeat per region). Needed with "
-            "--folder; with a bucket, CloudTrail's ListPublicKeys is asked instead.",
+            metavar="[REGION=]FILE|FOLDER",
+            help="Saved `aws cloudtrail list-public-keys --region REGION --output json`, one per region: "
+            "REGION=FILE, a FILE named for its region (keys-eu-west-1.json), or a FOLDER of such files "
+            "(repeatable). Needed with --folder; with a bucket, CloudTrail's ListPublicKeys is asked "
+            "instead.",
         ),
     ] = None,
     since: Annotated[str, typer.Option("--since", help=f"Window start: {ACCEPTED_FORMS}.")] = "24h",
@@ -48,32 +52,33 @@ def verify(
         list[str] | None, typer.Option("--account", help="Only this account (repeatable).")
     ] = None,
     region: Annotated[
-        list[str] | None, typer.Option("--region", help="Only this region (repeatable).")
+        list[str] | None,
+        typer.Option("--region", help="Only this region (repeatable); one with no digests at all FAILs."),
     ] = None,
     fmt: FormatOption = OutputFormat.table,
 ) -> None:
-    """Prove the trail's log files are intact: digest signatures, the digest chain, every log file's hash.
+    """Prove the trail's log files are intact: digest signatures, the digest chain, a digest for every hour,
+    every log file's hash, no log file outside the digests.
 
-    Exit code 0 when everything in the window is valid, 1 on any modified, deleted or unexpected file, bad
-    signature or broken chain, 2 on bad input.
+    Exit code 0 when everything in the window is valid (hours whose digest is not due yet are reported as
+    pending), 1 on any modified, deleted, unexpected or undigested file, missing or forged digest or broken
+    chain, 2 on bad input (including no --public-keys for a region), 3 when the bucket cannot be read.
 
     Example: audit-trail verify --stack prod --since 7d
-    Example (offline): audit-trail verify --folder ./evidence --public-keys keys.json --since 2026-11-01
+    Example (offline): audit-trail verify --folder ./evidence --public-keys ./keys --since 2026-11-01
     """
     check_accounts(account)
     window_start = parse_time(since, "--since")
     window_end = parse_time(until, "--until") if until else datetime.now(UTC)
+    keys: KeyProvider | None = saved_keys(public_keys, "--public-keys") if public_keys else None
     source = open_source(folder=folder, stack=stack, bucket=bucket, prefix=prefix)
-    keys: KeyProvider
-    if public_keys:
-        saved = keys_from_files(public_keys)
-        keys = lambda region, start, end: saved  # noqa: E731
-    elif isinstance(source.store, FolderStore):
-        raise UserError(
-            "--folder needs --public-keys FILE: a folder holds no public keys. Save them online with "
-            "`aws cloudtrail list-public-keys --region REGION --start-time START --output json > keys.json`."
-        )
-    else:
+    if keys is None:
+        if isinstance(source.store, FolderStore):
+            raise UserError(
+                "--folder needs --public-keys: a folder holds no public keys. Save them online with "
+                "`aws cloudtrail list-public-keys --region REGION --start-time START --output json > "
+                "keys-REGION.json`, one file per region of the trail."
+            )
         keys = CloudTrailKeys()
     report = verify_logs(
         source.store,
@@ -102,7 +107,10 @@ def verify(
 def doctor(
     stack: StackOption = None,
     trail: Annotated[str | None, typer.Option("--trail", help="Trail name or ARN (without --stack).")] = None,
-    region: Annotated[str | None, typer.Option("--region", help="The trail's home region.")] = None,
+    region: Annotated[
+        str | None,
+        typer.Option("--region", help="The trail's home region (default: an ARN's own, else AWS_REGION)."),
+    ] = None,
     retention_days: Annotated[
         int | None,
         typer.Option("--retention-days", min=1, help="Expected log expiry (default: the stack's)."),
@@ -114,10 +122,11 @@ def doctor(
     strict: Annotated[bool, typer.Option("--strict", help="Exit with code 1 on a WARN too.")] = False,
     fmt: FormatOption = OutputFormat.table,
 ) -> None:
-    """Check the live trail: logging, deliveries, validation, selectors, bucket policy and settings, KMS.
+    """Check the live trail: logging, deliveries, validation, selectors, the bucket, its policy (who outside
+    the account may touch the logs) and settings, lifecycle rules that delete logs early, KMS.
 
     One row per check with PASS / WARN / FAIL and a fix. Exit code 1 on any FAIL (and on a WARN with
-    --strict), 0 otherwise.
+    --strict), 0 otherwise, 2 on bad input, 3 when AWS cannot be asked (credentials, network, access).
 
     Example: audit-trail doctor --stack prod
     Example: audit-trail doctor --trail account-activity-trail --region eu-west-1 --retention-days 365
@@ -136,10 +145,10 @@ def doctor(
     accepted = [t.value for t in ReadWriteType]
     if read_write_type is not None and read_write_type not in accepted:
         raise UserError(f"--read-write-type {read_write_type!r}: accepted values are {', '.join(accepted)}.")
-    expect = Expectations(
+    expect = replace(
+        expect,
         retention_days=retention_days or expect.retention_days,
         read_write_type=read_write_type or expect.read_write_type,
-        multi_region=expect.multi_region,
     )
     checks = run_doctor(trail_name, home_region, expect)
     render([c.row() for c in checks], fmt, title=f"Trail health: {trail_name}")

@@ -1,7 +1,14 @@
-"""`doctor`: is the live trail healthy? One PASS / WARN / FAIL row per check, each failure with its fix."""
+"""`doctor`: is the live trail healthy? One PASS / WARN / FAIL row per check, each failure with its fix.
+
+It compares the trail and its bucket with what the stack builds (`Expectations`, from the stack's settings or
+flags). A trail or bucket that does not exist is a FAIL (the most serious state, not a permissions problem);
+an AWS call that fails otherwise (no credentials, unreachable endpoint, access denied) stops the command with
+one line naming the call, the resource and the region (exit code 3).
+"""
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -11,8 +18,11 @@ from typing import Any
 
 from botocore.exceptions import ClientError  # type: ignore[import-untyped]
 
+from ..aws_errors import error_code, explain, is_aws_error
 from ..cloudtrail_layout import account_prefix
 from ..errors import UserError
+from .bucket_policy import outside_grants, statements
+from .lifecycle import early_deletions, expiry_days, noncurrent_days
 
 # Management events are delivered every few minutes; an hour of silence is unusual, a day is an outage.
 DELIVERY_WARN = timedelta(hours=1)
@@ -42,11 +52,17 @@ class Check:
 
 @dataclass(frozen=True)
 class Expectations:
-    """What the trail should look like: from the stack's config, or flags."""
+    """What the trail should look like: what the stack builds from its config, or flags. None: unknown, so
+    not compared (the trail's own value is taken where one is needed)."""
 
     retention_days: int | None = None
     read_write_type: str = "All"
     multi_region: bool = True
+    noncurrent_version_days: int | None = None
+    """How long overwritten or deleted versions of log files stay recoverable."""
+    s3_key_prefix: str | None = None
+    organization_id: str | None = None
+    """An organization trail writes member accounts' files under `AWSLogs/<org id>/` too."""
 
 
 def worst(checks: list[Check]) -> Status:
@@ -60,8 +76,17 @@ def _age(now: datetime, moment: datetime | None) -> str:
     return f"{minutes} min ago" if minutes < 120 else f"{minutes // 60} h ago"
 
 
-def _error_code(exc: ClientError) -> str:
-    return str(exc.response.get("Error", {}).get("Code", "Error"))
+PERMISSIONS = (
+    "Run doctor with credentials that may read the trail and its bucket and key (cloudtrail:GetTrail, "
+    "GetTrailStatus, GetEventSelectors; s3:GetBucketPolicy, GetBucketPublicAccessBlock, GetBucketVersioning, "
+    "GetLifecycleConfiguration; kms:DescribeKey, GetKeyRotationStatus)."
+)
+
+
+def trail_region(trail: str) -> str | None:
+    """The home region in a trail ARN (`arn:<partition>:cloudtrail:<region>:<account>:trail/<name>`)."""
+    parts = trail.split(":")
+    return parts[3] if len(parts) >= 6 and parts[0] == "arn" and parts[2] == "cloudtrail" else None
 
 
 class Doctor:
@@ -75,46 +100,63 @@ class Doctor:
         self.now = now or datetime.now(UTC)
         self.cloudtrail = self.session.client("cloudtrail", region_name=region)
         self.s3 = self.session.client("s3", region_name=region)
+        self.has_bucket = False
+        self.digest_error: str | None = None
 
     def run(self) -> list[Check]:
         try:
             self.trail = self.cloudtrail.get_trail(Name=self.trail_name)["Trail"]
-        except ClientError as exc:
+        except Exception as exc:
+            if not is_aws_error(exc):
+                raise
+            if error_code(exc) != "TrailNotFoundException":
+                raise explain(
+                    exc,
+                    action="CloudTrail GetTrail of",
+                    resource=self.trail_name,
+                    region=self.region,
+                    need=PERMISSIONS,
+                ) from None
             return [
                 Check(
                     "trail exists",
                     Status.FAIL,
-                    f"{self.trail_name} in {self.region}: {_error_code(exc)}",
-                    "Check --trail/--region (the trail's home region), or deploy the stack.",
+                    f"no trail {self.trail_name} in {self.region}",
+                    "Check --trail/--region (the trail's home region), or deploy the stack; if it was "
+                    "deleted, find DeleteTrail in the logs.",
                 )
             ]
+        self.account = self.trail["TrailARN"].split(":")[4]
         checks = [Check("trail exists", Status.PASS, self.trail["TrailARN"])]
         for produce in self.checks():
             try:
                 checks.extend(produce())
-            except ClientError as exc:
-                checks.append(
-                    Check(
-                        produce.__doc__ or produce.__name__,
-                        Status.FAIL,
-                        f"could not read: {_error_code(exc)}",
-                        "Run doctor with credentials that may read the trail, its bucket and key.",
-                    )
-                )
+            except Exception as exc:
+                if not is_aws_error(exc):
+                    raise
+                call = getattr(exc, "operation_name", "") or "an AWS call"
+                raise explain(
+                    exc,
+                    action=f"the {produce.__doc__} check: {call} of",
+                    resource=f"trail {self.trail['TrailARN']}, bucket s3://{self.bucket}",
+                    region=self.region,
+                    need=PERMISSIONS,
+                ) from None
         return checks
 
-    def checks(self) -> list[Callable[[], list[Check]]]:
-        return [
-            self.status_checks,
-            self.multi_region,
-            self.validation,
-            self.event_selectors,
-            self.bucket_policy,
-            self.public_access_block,
-            self.versioning,
-            self.lifecycle,
-            self.kms,
-        ]
+    def checks(self) -> Iterator[Callable[[], list[Check]]]:
+        """The checks in order; the bucket's own only when the bucket exists."""
+        yield from (self.status_checks, self.multi_region, self.validation, self.event_selectors)
+        yield self.bucket_exists
+        if self.has_bucket:
+            yield from (
+                self.bucket_policy,
+                self.outside_access,
+                self.public_access_block,
+                self.versioning,
+                self.lifecycle,
+            )
+        yield self.kms
 
     # --- trail -------------------------------------------------------------------------------------------
 
@@ -146,7 +188,7 @@ class Doctor:
         )
         checks.append(self._recent("last log delivery", status.get("LatestDeliveryTime"), DELIVERY_WARN))
         if self.trail.get("LogFileValidationEnabled"):
-            digest_error = status.get("LatestDigestDeliveryError")
+            digest_error = self.digest_error = status.get("LatestDigestDeliveryError")
             checks.append(
                 Check(
                     "digest delivery error",
@@ -158,9 +200,10 @@ class Doctor:
                 if digest_error
                 else Check("digest delivery error", Status.PASS, "none")
             )
-            checks.append(
-                self._recent("last digest delivery", status.get("LatestDigestDeliveryTime"), DIGEST_WARN)
+            self.digest_delivery = self._recent(
+                "last digest delivery", status.get("LatestDigestDeliveryTime"), DIGEST_WARN
             )
+            checks.append(self.digest_delivery)
         if self.trail.get("CloudWatchLogsLogGroupArn"):
             cw_error = status.get("LatestCloudWatchLogsDeliveryError")
             checks.append(
@@ -214,14 +257,39 @@ class Doctor:
 
     def validation(self) -> list[Check]:
         """log file validation"""
-        if self.trail.get("LogFileValidationEnabled"):
-            return [Check("log file validation", Status.PASS, "digest files are delivered and signed")]
+        if not self.trail.get("LogFileValidationEnabled"):
+            return [
+                Check(
+                    "log file validation",
+                    Status.FAIL,
+                    "off: tampering with log files cannot be proven (CIS 3.2)",
+                    "Set audit-trail:logFileValidation true and `pulumi up`; then `audit-trail verify`.",
+                )
+            ]
+        # On is only worth something if the digests arrive: the check says what the deliveries say.
+        if self.digest_error:
+            return [
+                Check(
+                    "log file validation",
+                    Status.FAIL,
+                    f"on, but CloudTrail cannot deliver digest files ({self.digest_error}): the logs "
+                    "since are unproven",
+                    "Fix the digest delivery error above; then `audit-trail verify` the window.",
+                )
+            ]
+        delivered = self.digest_delivery
+        if delivered.status is Status.PASS:
+            return [
+                Check(
+                    "log file validation", Status.PASS, f"on; last digest file delivered {delivered.detail}"
+                )
+            ]
         return [
             Check(
                 "log file validation",
-                Status.FAIL,
-                "off: tampering with log files cannot be proven (CIS 3.2)",
-                "Set audit-trail:logFileValidation true and `pulumi up`; then `audit-trail verify`.",
+                delivered.status,
+                f"on, but the last digest file was delivered {delivered.detail}: the logs since are unproven",
+                "See the digest delivery rows above; then `audit-trail verify` the window.",
             )
         ]
 
@@ -247,19 +315,57 @@ class Doctor:
     def bucket(self) -> str:
         return str(self.trail["S3BucketName"])
 
-    def bucket_policy(self) -> list[Check]:
-        """bucket policy"""
+    def bucket_exists(self) -> list[Check]:
+        """log bucket"""
+        try:
+            self.s3.head_bucket(Bucket=self.bucket)
+        except ClientError as exc:
+            if error_code(exc) not in ("404", "NoSuchBucket", "NotFound"):
+                raise
+            self.has_bucket = False
+            return [
+                Check(
+                    "log bucket",
+                    Status.FAIL,
+                    f"the trail's bucket s3://{self.bucket} does not exist: CloudTrail delivers nothing, and "
+                    "anyone may create a bucket of that name and receive the logs",
+                    "Re-create it with `pulumi up` at once; then find who deleted it (DeleteBucket) in the "
+                    "logs you still have.",
+                )
+            ]
+        self.has_bucket = True
+        return [Check("log bucket", Status.PASS, f"s3://{self.bucket} exists")]
+
+    @property
+    def folders(self) -> list[str]:
+        """Where the trail writes: the account's folder, and the organization's for an organization trail."""
+        prefix = self.expect.s3_key_prefix
+        prefix = self.trail.get("S3KeyPrefix") or "" if prefix is None else prefix
+        org = self.expect.organization_id
+        return [account_prefix(prefix, self.account)] + ([account_prefix(prefix, org)] if org else [])
+
+    @functools.cached_property
+    def policy(self) -> Any:
+        """The bucket policy (read once for the checks that look at it); an empty one when there is none."""
         try:
             text = self.s3.get_bucket_policy(Bucket=self.bucket)["Policy"]
         except ClientError as exc:
-            if _error_code(exc) != "NoSuchBucketPolicy":
+            if error_code(exc) != "NoSuchBucketPolicy":
                 raise
-            text = '{"Statement": []}'
-        statements = list(_statements(json.loads(text)))
+            return {"Statement": []}
+        try:
+            return json.loads(text)
+        except ValueError:
+            return {"Statement": []}
+
+    def bucket_policy(self) -> list[Check]:
+        """bucket policy"""
+        policy = self.policy
+        found = list(statements(policy))
         trail_arn = self.trail["TrailARN"]
-        grants = [s for s in statements if s.get("Effect") == "Allow" and _is_cloudtrail(s.get("Principal"))]
+        grants = [s for s in found if s.get("Effect") == "Allow" and _is_cloudtrail(s.get("Principal"))]
         unscoped = [
-            s.get("Sid", "?") for s in grants if trail_arn not in _condition_values(s, "aws:sourcearn")
+            str(s.get("Sid", "?")) for s in grants if trail_arn not in _condition_values(s, "aws:sourcearn")
         ]
         if not grants:
             source = Check(
@@ -282,7 +388,7 @@ class Doctor:
             )
         tls = any(
             s.get("Effect") == "Deny" and "false" in _condition_values(s, "aws:securetransport")
-            for s in statements
+            for s in found
         )
         tls_check = (
             Check("bucket policy: TLS only", Status.PASS, "requests without TLS are denied")
@@ -296,12 +402,43 @@ class Doctor:
         )
         return [source, tls_check]
 
+    def outside_access(self) -> list[Check]:
+        """bucket policy: outside access"""
+        grants = outside_grants(self.policy, self.account)
+        failing = [g for g in grants if g.status == "FAIL"]
+        if failing:
+            return [
+                Check(
+                    "bucket policy: outside access",
+                    Status.FAIL,
+                    "; ".join(g.describe() for g in failing),
+                    "Someone outside the account can destroy or forge the logs: remove the statement "
+                    "(`pulumi up` restores the stack's policy), then find who added it (PutBucketPolicy).",
+                )
+            ]
+        if grants:
+            return [
+                Check(
+                    "bucket policy: outside access",
+                    Status.WARN,
+                    "; ".join(g.describe() for g in grants),
+                    "Another account can read the logs: remove the statement unless it is meant to.",
+                )
+            ]
+        return [
+            Check(
+                "bucket policy: outside access",
+                Status.PASS,
+                f"nobody outside {self.account} but CloudTrail itself is granted anything",
+            )
+        ]
+
     def public_access_block(self) -> list[Check]:
         """public access block"""
         try:
             config = self.s3.get_public_access_block(Bucket=self.bucket)["PublicAccessBlockConfiguration"]
         except ClientError as exc:
-            if _error_code(exc) != "NoSuchPublicAccessBlockConfiguration":
+            if error_code(exc) != "NoSuchPublicAccessBlockConfiguration":
                 raise
             config = {}
         flags = ("BlockPublicAcls", "IgnorePublicAcls", "BlockPublicPolicy", "RestrictPublicBuckets")
@@ -336,41 +473,52 @@ class Doctor:
         try:
             rules = self.s3.get_bucket_lifecycle_configuration(Bucket=self.bucket)["Rules"]
         except ClientError as exc:
-            if _error_code(exc) != "NoSuchLifecycleConfiguration":
+            if error_code(exc) != "NoSuchLifecycleConfiguration":
                 raise
             rules = []
-        logs = account_prefix(self.trail.get("S3KeyPrefix") or "", self.trail["TrailARN"].split(":")[4])
-        days = sorted(
-            r["Expiration"]["Days"]
-            for r in rules
-            if r.get("Status") == "Enabled"
-            and "Days" in r.get("Expiration", {})
-            and logs.startswith(_rule_prefix(r))
-        )
+        folders = self.folders
+        where = " and ".join(folders)
+        days = expiry_days(rules, folders)
         want = self.expect.retention_days
-        fix = f"Restore the lifecycle rule ({want} days) with `pulumi up`." if want else ""
-        if not days:
+        fix = f"Restore the lifecycle rules ({want} days) with `pulumi up`." if want else ""
+        if days is None:
             if want:
-                return [
-                    Check(
-                        "lifecycle",
-                        Status.FAIL,
-                        f"no expiration rule for {logs}; configured {want} days",
-                        fix,
-                    )
-                ]
-            return [Check("lifecycle", Status.WARN, f"no expiration rule for {logs}: logs are kept forever")]
-        if want is None:
-            return [Check("lifecycle", Status.PASS, f"logs expire after {days[0]} days")]
-        if days[0] < want:
-            return [
-                Check("lifecycle", Status.FAIL, f"logs expire after {days[0]} days, configured {want}", fix)
-            ]
-        if days[0] > want:
-            return [
-                Check("lifecycle", Status.WARN, f"logs expire after {days[0]} days, configured {want}", fix)
-            ]
-        return [Check("lifecycle", Status.PASS, f"logs expire after {days[0]} days, as configured")]
+                retention = Check(
+                    "lifecycle", Status.FAIL, f"no expiration rule for {where}; configured {want} days", fix
+                )
+            else:
+                retention = Check("lifecycle", Status.WARN, f"no expiration rule for {where}: kept forever")
+        elif want is None:
+            retention = Check("lifecycle", Status.PASS, f"logs expire after {days} days")
+        elif days < want:
+            retention = Check(
+                "lifecycle", Status.FAIL, f"logs expire after {days} days, configured {want}", fix
+            )
+        elif days > want:
+            retention = Check(
+                "lifecycle", Status.WARN, f"logs expire after {days} days, configured {want}", fix
+            )
+        else:
+            retention = Check("lifecycle", Status.PASS, f"logs expire after {days} days, as configured")
+        keep = want or days
+        versions = self.expect.noncurrent_version_days or noncurrent_days(rules, folders)
+        early = early_deletions(rules, folders, keep, versions)
+        if early:
+            deletion = Check(
+                "lifecycle: early deletion",
+                Status.FAIL,
+                "; ".join(f"rule {e.rule_id!r} {e.why}" for e in early),
+                "Remove the rule (`pulumi up` restores the stack's rules), then find who added it "
+                "(PutBucketLifecycleConfiguration): files it already deleted may survive as noncurrent "
+                "versions.",
+            )
+        else:
+            deletion = Check(
+                "lifecycle: early deletion",
+                Status.PASS,
+                f"no rule deletes log or digest files before {keep} days" if keep else "no rule deletes them",
+            )
+        return [retention, deletion]
 
     # --- KMS ---------------------------------------------------------------------------------------------
 
@@ -407,11 +555,6 @@ class Doctor:
         return checks
 
 
-def _statements(policy: dict[str, Any]) -> Iterator[dict[str, Any]]:
-    statement = policy.get("Statement", [])
-    yield from [statement] if isinstance(statement, dict) else statement
-
-
 def _is_cloudtrail(principal: Any) -> bool:
     services = principal.get("Service", []) if isinstance(principal, dict) else []
     return "cloudtrail.amazonaws.com" in ([services] if isinstance(services, str) else services)
@@ -421,7 +564,7 @@ def _condition_values(statement: dict[str, Any], key: str) -> set[str]:
     """Every value any operator of the statement's Condition tests KEY (case-insensitive) against."""
     found: set[str] = set()
     for tests in (statement.get("Condition") or {}).values():
-        for k, v in tests.items():
+        for k, v in tests.items() if isinstance(tests, dict) else ():
             if k.lower() == key:
                 found.update(str(x).lower() if key == "aws:securetransport" else str(x) for x in _listed(v))
     return found
@@ -429,13 +572,6 @@ def _condition_values(statement: dict[str, Any], key: str) -> set[str]:
 
 def _listed(value: Any) -> list[Any]:
     return value if isinstance(value, list) else [value]
-
-
-def _rule_prefix(rule: dict[str, Any]) -> str:
-    if "Prefix" in rule:
-        return str(rule["Prefix"])
-    flt = rule.get("Filter") or {}
-    return str(flt.get("Prefix", flt.get("And", {}).get("Prefix", "")))
 
 
 def _management_events(response: dict[str, Any]) -> str | None:
@@ -460,11 +596,15 @@ def _management_events(response: dict[str, Any]) -> str | None:
 def run_doctor(
     trail: str, region: str | None, expect: Expectations, session: Any = None, now: datetime | None = None
 ) -> list[Check]:
-    """Every check of TRAIL (name or ARN) in its home REGION (default: the AWS configuration's region)."""
+    """Every check of TRAIL (name or ARN) in its home REGION: an ARN's own region, else REGION, else the AWS
+    configuration's region."""
     import boto3  # type: ignore[import-untyped]
 
+    in_arn = trail_region(trail)
+    if in_arn and region and region != in_arn:
+        raise UserError(f"--trail {trail} is a trail of {in_arn}, not of --region {region}: drop --region.")
     session = session or boto3.session.Session()
-    region = region or session.region_name
+    region = in_arn or region or session.region_name
     if not region:
         raise UserError(
             f"--trail {trail}: give its home region with --region (no AWS default region is set)."

@@ -7,22 +7,31 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from botocore.exceptions import ClientError  # type: ignore[import-untyped]
-
-from ..errors import UserError
+from ..aws_errors import error_code, explain, is_aws_error
+from ..errors import CannotRunError, UserError
 from ..store import FolderStore, S3Store, Store
 
 
 def open_bucket(bucket: str, client: Any) -> S3Store:
-    """An S3Store, after checking the bucket can be listed (UserError naming --bucket otherwise)."""
+    """An S3Store, after checking the bucket can be listed (CannotRunError naming it otherwise)."""
+    region = client.meta.region_name
     try:
         client.list_objects_v2(Bucket=bucket, MaxKeys=1)
-    except ClientError as exc:
-        error = exc.response.get("Error", {})
-        raise UserError(
-            f"--bucket {bucket}: cannot list it ({error.get('Code')}: {error.get('Message')}). "
-            "Check the name and that your credentials may s3:ListBucket and s3:GetObject on it."
-        ) from exc
+    except Exception as exc:
+        if not is_aws_error(exc):
+            raise
+        if error_code(exc) == "NoSuchBucket":
+            raise CannotRunError(
+                f"s3://{bucket} does not exist (asked in region {region}). Check the bucket name (--bucket, "
+                "or the stack's bucketName output): a trail whose bucket is gone delivers nothing."
+            ) from None
+        raise explain(
+            exc,
+            action="listing",
+            resource=f"s3://{bucket}",
+            region=region,
+            need="s3:ListBucket and s3:GetObject",
+        ) from None
     return S3Store(bucket, client)
 
 

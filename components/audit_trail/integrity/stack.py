@@ -39,6 +39,9 @@ class DeployedStack:
             retention_days=s.retention_days,
             read_write_type=s.read_write_type.value,
             multi_region=s.multi_region,
+            noncurrent_version_days=s.noncurrent_version_days,
+            s3_key_prefix=s.s3_key_prefix,
+            organization_id=s.organization,
         )
 
 

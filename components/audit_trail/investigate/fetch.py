@@ -24,6 +24,9 @@ from ..window import Window
 from .scanner import MAX_COMPRESSED_BYTES
 from .sources import LogFile, list_log_files
 
+DIGEST_METADATA = ("signature", "signature-algorithm", "backfill-generation-timestamp")
+"""The S3 user metadata of a digest that `verify` needs: its signature, and a backfill's generation time."""
+
 
 @dataclass
 class FetchReport:
@@ -61,9 +64,7 @@ def _download(client: Any, bucket: str, key: str, path: Path, digest: bool, size
         meta = obj.get("Metadata", {})
         meta_path = path.with_name(path.name + META_SUFFIX)
         tmp_meta = meta_path.with_name(meta_path.name + ".part")
-        tmp_meta.write_text(
-            json.dumps({k: meta[k] for k in ("signature", "signature-algorithm") if k in meta})
-        )
+        tmp_meta.write_text(json.dumps({k: meta[k] for k in DIGEST_METADATA if k in meta}))
         os.replace(tmp_meta, meta_path)
     tmp = path.with_name(path.name + ".part")
     tmp.write_bytes(body)

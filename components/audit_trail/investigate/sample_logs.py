@@ -1,17 +1,20 @@
 """A generator of realistic CloudTrail log folders with known answers, for tests and the benchmark.
 
 It writes the exact S3 key layout (`AWSLogs/<account>/CloudTrail/<region>/YYYY/MM/DD/` holding
-`<account>_CloudTrail_<region>_<YYYYMMDDTHHmmZ>_<unique>.json.gz`, gzip JSON `{"Records": [...]}`, plus digest
-files) and plants an
-intrusion story on top of background noise. Noise is built so it never answers a canned question (read-only,
+`<account>_CloudTrail_<region>_<YYYYMMDDTHHmmZ>_<unique>.json.gz`, gzip JSON `{"Records": [...]}`, plus a
+signed digest chain and its public keys, see `sample_digests`) and plants an intrusion story on top of
+background noise. Noise is built so it never answers a canned question (read-only,
 successful, non-root, in the usual regions, no sign-ins), so the planted events ARE the answers — the known
 answers are what was planted, never what a query computed.
 """
 
 from __future__ import annotations
 
+import argparse
 import gzip
+import hashlib
 import random
+import sys
 import uuid
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -20,6 +23,10 @@ from pathlib import Path
 from typing import Any
 
 import orjson
+
+from ..errors import UserError
+from ..times import ACCEPTED_FORMS, parse_time
+from .sample_digests import KEYS_FOLDER, SAMPLE_BUCKET, Delivered, write_chain, write_public_keys
 
 ACCOUNT = "123456789012"
 USUAL_REGIONS = ("us-east-1", "eu-west-1", "us-west-2")
@@ -36,6 +43,7 @@ class KnownAnswers:
 
     total_events: int = 0
     log_files: int = 0
+    digest_files: int = 0
     intruder: str = "mallory"
     intruder_ip: str = INTRUDER_IP
     intruder_key: str = INTRUDER_KEY
@@ -324,9 +332,12 @@ class _Story:
         )  # fmt: skip
 
 
-def _write_file(path: Path, records: list[dict[str, Any]]) -> None:
+def _write_file(path: Path, records: list[dict[str, Any]]) -> str:
+    """Write the log file; the hex SHA-256 of its uncompressed content, as a digest records it."""
+    content = orjson.dumps({"Records": records})
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_bytes(gzip.compress(orjson.dumps({"Records": records}), compresslevel=6, mtime=0))
+    path.write_bytes(gzip.compress(content, compresslevel=6, mtime=0))
+    return hashlib.sha256(content).hexdigest()
 
 
 def generate(
@@ -339,18 +350,21 @@ def generate(
     files_per_day: int = 4,
     prefix: str = "",
     seed: int = 7,
+    bucket: str = SAMPLE_BUCKET,
 ) -> KnownAnswers:
-    """Write a trail's log folder under ROOT (mirroring `s3://bucket/[prefix/]`) and return its known answers.
+    """Write a trail's log folder under ROOT (mirroring `s3://BUCKET/[prefix/]`) and return its known answers.
 
     `events` counts the noise spread evenly over `days` x `regions` x `files_per_day` files; the planted
     story adds a few dozen more. Each file holds the events of the period before its timestamp, so a late
-    event of one day can sit in the next day's folder, exactly as CloudTrail delivers.
+    event of one day can sit in the next day's folder, exactly as CloudTrail delivers. Every region then gets
+    a signed digest for every hour until the last file was delivered, and ROOT/public-keys/ the key that
+    verifies them (`audit-trail verify --folder ROOT --public-keys ROOT/public-keys`).
     """
     rng = random.Random(seed)
     start = start or datetime(2026, 3, 2, tzinfo=UTC)
     story = _Story(start, days, rng)
     story.build()
-    base = root / prefix / "AWSLogs" / ACCOUNT if prefix else root / "AWSLogs" / ACCOUNT
+    account_key = f"{prefix.strip('/')}/AWSLogs/{ACCOUNT}" if prefix.strip("/") else f"AWSLogs/{ACCOUNT}"
     period = timedelta(days=1) / files_per_day
     slots = days * files_per_day
     per_file = max(1, events // (slots * len(regions)))
@@ -364,6 +378,7 @@ def generate(
     known = story.known
     total = 0
     files = 0
+    delivered_files: list[Delivered] = []
     all_regions = sorted(set(regions) | {r for r, _ in planted})
     templates = [
         (ident, svc, name, req)
@@ -390,23 +405,17 @@ def generate(
             stamp = delivered.strftime("%Y%m%dT%H%MZ")
             unique = uuid.UUID(int=rng.getrandbits(128)).hex[:16]
             name = f"{ACCOUNT}_CloudTrail_{region}_{stamp}_{unique}.json.gz"
-            _write_file(base / "CloudTrail" / region / delivered.strftime("%Y/%m/%d") / name, records)
+            key = f"{account_key}/CloudTrail/{region}/{delivered:%Y/%m/%d}/{name}"
+            sha256 = _write_file(root / key, records)
+            delivered_files.append(Delivered(key, region, delivered, sha256))
             files += 1
             total += len(records)
-        # One digest per region and day: CloudTrail writes them beside the logs; they hold no Records.
-        for day in range(days):
-            when = start + timedelta(days=day, hours=23)
-            digest = {
-                "awsAccountId": ACCOUNT,
-                "digestStartTime": when.strftime("%Y-%m-%dT%H:%M:%SZ"),
-                "digestEndTime": (when + timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M:%SZ"),
-                "logFiles": [],
-            }
-            dname = f"{ACCOUNT}_CloudTrail-Digest_{region}_audit_us-east-1_{when:%Y%m%dT%H%M%SZ}.json.gz"
-            (base / "CloudTrail-Digest" / region / f"{when:%Y/%m/%d}").mkdir(parents=True, exist_ok=True)
-            (base / "CloudTrail-Digest" / region / f"{when:%Y/%m/%d}" / dname).write_bytes(
-                gzip.compress(orjson.dumps(digest), mtime=0)
-            )
+    # Digests run until the hour the last file was delivered in (a slot's file arrives minutes after it).
+    end = start + timedelta(days=days, hours=1)
+    known.digest_files = write_chain(
+        root, account_key, ACCOUNT, all_regions, start, end, delivered_files, bucket
+    )
+    write_public_keys(root / KEYS_FOLDER, all_regions, start - timedelta(days=1), end + timedelta(days=1))
     known.total_events = total
     known.log_files = files
     known.first_time = start.strftime("%Y-%m-%dT%H:%M:%SZ")
@@ -414,10 +423,36 @@ def generate(
     return known
 
 
-if __name__ == "__main__":
-    import sys
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m audit_trail.investigate.sample_logs",
+        description="Write a sample CloudTrail trail folder (S3 layout, an intrusion planted in background "
+        "noise, a signed digest chain and its public keys) to try every command without AWS.",
+    )
+    parser.add_argument("folder", type=Path, help="Where to write it (created; mirrors the trail's bucket).")
+    parser.add_argument(
+        "--start",
+        default="2026-03-02",
+        help=f"First day (default 2026-03-02, which the README's examples use): {ACCEPTED_FORMS}.",
+    )
+    parser.add_argument("--days", type=int, default=3, help="How many days of logs (default 3).")
+    args = parser.parse_args(argv)
+    try:
+        start = parse_time(args.start, "--start")
+    except UserError as exc:
+        parser.error(str(exc))
+    if not 1 <= args.days <= 366:
+        parser.error(f"--days {args.days}: give 1 to 366 days.")
+    if args.folder.exists() and not args.folder.is_dir():
+        parser.error(f"{args.folder} is a file: give a folder to write the sample into.")
+    answers = generate(
+        args.folder, days=args.days, start=start.replace(hour=0, minute=0, second=0, microsecond=0)
+    )
+    print(f"{answers.total_events} events in {answers.log_files} log files under {args.folder}")
+    keys = args.folder / KEYS_FOLDER
+    print(f"{answers.digest_files} signed digest files; their public keys are in {keys}")
+    return 0
 
-    if len(sys.argv) != 2:
-        raise SystemExit("usage: python -m audit_trail.investigate.sample_logs FOLDER")
-    answers = generate(Path(sys.argv[1]))
-    print(f"{answers.total_events} events in {answers.log_files} log files under {sys.argv[1]}")
+
+if __name__ == "__main__":
+    sys.exit(main())
