@@ -47,9 +47,10 @@ kilobytes to a few megabytes. 128 MiB is far above that and still bounded (a wor
 MAX_COMPRESSED_BYTES = 64 << 20
 """What one log file may occupy before inflating: read with that bound, so a huge planted object is
 refused."""
-MAX_ROW_BYTES = 8 << 20
-"""What one record's row may take as JSON: far above CloudTrail's 256 KB events, and below DuckDB's 16 MiB
-`maximum_object_size`, so one oversized record is skipped and counted instead of failing the whole answer."""
+MAX_ROW_BYTES = 1 << 20
+"""What one record's row may take as JSON: a CloudTrail event holds at most 256 KB, and its row repeats the
+request and response beside the whole record. One larger record is skipped and counted, so it can neither
+fail the engine's reader nor make it reserve room for rows that size."""
 _FLUSH_BYTES = 4 << 20
 _IN_PROCESS_BELOW = 64  # files; fewer than this are not worth starting worker processes for
 
