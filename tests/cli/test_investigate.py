@@ -165,6 +165,14 @@ def test_every_question_takes_the_window_format_and_engine_options(trail, comman
         (["query", "{src}", "--sql", "SELEC 1"], "--sql: DuckDB rejected the query"),
         (["query", "/nonexistent/logs"], "no such folder"),
         (["fetch", "out"], "No bucket: give --stack STACK"),
+        (
+            ["query", "{src}", "--region", "us-east1"],
+            "--region 'us-east1': not an AWS region; did you mean us-east-1?",
+        ),
+        (["hunt", "{src}", "--region", "eu-west1"], "did you mean eu-west-1?"),
+        (["query", "{src}", "--since", ""], "--since is empty"),
+        (["query", "{src}", "--until", "9999-12-31T23:59Z"], "--until '9999-12-31T23:59Z': out of range"),
+        (["query", "{src}", "--since", "999999d"], "out of range"),
     ],
 )
 def test_bad_input_exits_2_naming_the_flag(trail, args: list[str], message: str) -> None:

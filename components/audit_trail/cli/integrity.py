@@ -17,7 +17,7 @@ from ..integrity.sources import open_source
 from ..integrity.verify import verify_logs
 from ..store import FolderStore
 from ..times import ACCEPTED_FORMS, parse_time
-from .options import check_accounts, command
+from .options import check_accounts, check_regions, command
 from .output import FormatOption, OutputFormat, render, to_json
 
 StackOption = Annotated[
@@ -68,6 +68,7 @@ def verify(
     Example (offline): audit-trail verify --folder ./evidence --public-keys ./keys --since 2026-11-01
     """
     check_accounts(account)
+    check_regions(region)
     window_start = parse_time(since, "--since")
     window_end = parse_time(until, "--until") if until else datetime.now(UTC)
     keys: KeyProvider | None = saved_keys(public_keys, "--public-keys") if public_keys else None

@@ -121,6 +121,21 @@ StackOpt = Annotated[
 ]
 
 
+def check_regions(regions: Sequence[str] | None) -> None:
+    """Each --region is a region: a known one, or one a partition's naming admits (a region newer than
+    this release's list); a typo such as `us-east1` is refused with the nearest known name."""
+    from ..regions import all_regions, closest_region, partitions
+
+    for region in regions or ():
+        if region in all_regions():
+            continue
+        if any(re.fullmatch(p.region_regex.strip("^$"), region) for p in partitions().values()):
+            continue
+        near = closest_region(region)
+        hint = f"did you mean {near}? " if near else ""
+        raise UserError(f"--region {region!r}: not an AWS region; {hint}e.g. us-east-1, eu-west-1.")
+
+
 def check_accounts(accounts: Sequence[str] | None) -> None:
     for account in accounts or ():
         if not (len(account) == 12 and account.isdigit()):
@@ -141,6 +156,7 @@ def parse_window(
             f"--since {since} is not before --until {until}: give a window that starts before it ends."
         )
     check_accounts(accounts)
+    check_regions(regions)
     return Window(
         start, end, frozenset(regions) if regions else None, frozenset(accounts) if accounts else None
     )
