@@ -18,7 +18,7 @@ from ..integrity.verify import verify_logs
 from ..store import FolderStore
 from ..times import ACCEPTED_FORMS, parse_time
 from .options import check_accounts, check_regions, command
-from .output import FormatOption, OutputFormat, render, to_json
+from .output import FormatOption, LimitOption, OutputFormat, render, to_json
 
 StackOption = Annotated[
     str | None,
@@ -56,6 +56,7 @@ def verify(
         typer.Option("--region", help="Only this region (repeatable); one with no digests at all FAILs."),
     ] = None,
     fmt: FormatOption = OutputFormat.table,
+    limit: LimitOption = None,
 ) -> None:
     """Prove the trail's log files are intact: digest signatures, the digest chain, a digest for every hour,
     every log file's hash, no log file outside the digests.
@@ -95,11 +96,12 @@ def verify(
     if fmt is OutputFormat.json:
         typer.echo(to_json(report.to_dict()))
     elif fmt is OutputFormat.csv:
-        render(findings, fmt, columns=finding_columns)
+        render(findings, fmt, columns=finding_columns, limit=limit)
     else:
-        render([r.brief() for r in report.regions], fmt, title="Digest validation per account and region")
+        title = "Digest validation per account and region"
+        render([r.brief() for r in report.regions], fmt, title=title, limit=0)
         if findings:
-            render(findings, fmt, columns=finding_columns, title="Findings")
+            render(findings, fmt, columns=finding_columns, title="Findings", count="findings", limit=limit)
         typer.echo(report.summary())
     if not report.ok:
         raise typer.Exit(ExitCode.FINDINGS)
@@ -122,6 +124,7 @@ def doctor(
     ] = None,
     strict: Annotated[bool, typer.Option("--strict", help="Exit with code 1 on a WARN too.")] = False,
     fmt: FormatOption = OutputFormat.table,
+    limit: LimitOption = None,
 ) -> None:
     """Check the live trail: logging, deliveries, validation, selectors, the bucket, its policy (who outside
     the account may touch the logs) and settings, lifecycle rules that delete logs early, KMS.
@@ -152,7 +155,7 @@ def doctor(
         read_write_type=read_write_type or expect.read_write_type,
     )
     checks = run_doctor(trail_name, home_region, expect)
-    render([c.row() for c in checks], fmt, title=f"Trail health: {trail_name}")
+    render([c.row() for c in checks], fmt, title=f"Trail health: {trail_name}", limit=limit)
     status = worst(checks)
     if fmt is OutputFormat.table:
         counts = {s: sum(c.status.name == s for c in checks) for s in ("PASS", "WARN", "FAIL")}
