@@ -5,7 +5,6 @@ from __future__ import annotations
 import errno
 import os
 import sys
-from importlib.metadata import PackageNotFoundError, version
 from typing import Annotated, Any
 
 import typer
@@ -55,6 +54,8 @@ class Group(TyperGroup):
 
 def _version(value: bool) -> None:
     if value:
+        from importlib.metadata import PackageNotFoundError, version  # slow to import: only for --version
+
         try:
             typer.echo(f"audit-trail {version('audit-trail')}")
         except PackageNotFoundError:  # running from a source tree that was never installed

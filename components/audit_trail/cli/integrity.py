@@ -5,20 +5,22 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from ..component.args import ReadWriteType
 from ..errors import ExitCode, UserError
-from ..integrity.doctor import Expectations, Status, run_doctor, worst
-from ..integrity.public_keys import CloudTrailKeys, KeyProvider, saved_keys
-from ..integrity.sources import open_source
-from ..integrity.verify import verify_logs
 from ..store import FolderStore
 from ..times import ACCEPTED_FORMS, parse_time
 from .options import check_accounts, check_regions, command
 from .output import FormatOption, LimitOption, OutputFormat, render, to_json
+
+if TYPE_CHECKING:
+    from ..integrity.public_keys import KeyProvider
+
+# The integrity libraries load cryptography and botocore: each command imports them when it runs, so the
+# other commands' start-up does not pay for them.
 
 StackOption = Annotated[
     str | None,
@@ -68,6 +70,10 @@ def verify(
     Example: audit-trail verify --stack prod --since 7d
     Example (offline): audit-trail verify --folder ./evidence --public-keys ./keys --since 2026-11-01
     """
+    from ..integrity.public_keys import CloudTrailKeys, saved_keys
+    from ..integrity.sources import open_source
+    from ..integrity.verify import verify_logs
+
     check_accounts(account)
     check_regions(region)
     window_start = parse_time(since, "--since")
@@ -135,6 +141,8 @@ def doctor(
     Example: audit-trail doctor --stack prod
     Example: audit-trail doctor --trail account-activity-trail --region eu-west-1 --retention-days 365
     """
+    from ..integrity.doctor import Expectations, Status, run_doctor, worst
+
     home_region: str | None
     if stack:
         from ..integrity.stack import deployed_stack

@@ -25,7 +25,7 @@ from .options import (
     parse_window,
     question_command,
 )
-from .output import LIST_ITEMS, OutputFormat, json_list, note, progress_line, render, stderr
+from .output import LIST_ITEMS, OutputFormat, json_list, note, progress_line, render, stderr_console
 
 if TYPE_CHECKING:
     from ..investigate.answer import Answer
@@ -197,7 +197,7 @@ def register(app: typer.Typer) -> None:
         if not bucket:
             raise UserError("No bucket: give --stack STACK (a deployed audit-trail stack) or --bucket NAME.")
         window = parse_window(since, until, region, account)
-        with Progress(console=stderr, transient=True) as progress:
+        with Progress(console=stderr_console(), transient=True) as progress:
             task = progress.add_task("Fetching", total=None)
             report = fetch_logs(
                 bucket,

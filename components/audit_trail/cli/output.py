@@ -20,10 +20,13 @@ import itertools
 import sys
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from enum import StrEnum
-from typing import Annotated, Any, TextIO
+from typing import TYPE_CHECKING, Annotated, Any, TextIO
 
 import orjson
 import typer
+
+if TYPE_CHECKING:
+    from rich.console import Console
 
 TABLE_ROWS = 200
 """Rows a table shows by default: enough to read, few enough that an unfiltered question cannot flood a
@@ -75,12 +78,11 @@ LimitOption = Annotated[
 ]
 
 
-def __getattr__(name: str) -> Any:
-    if name == "stderr":  # a Rich console on stderr, for progress bars only (text goes through `note`)
-        from rich.console import Console
+def stderr_console() -> Console:
+    """A Rich console on stderr, for progress bars only (text goes through `note`)."""
+    from rich.console import Console
 
-        return Console(stderr=True)
-    raise AttributeError(name)
+    return Console(stderr=True)
 
 
 _CONTROL = {c: f"\\x{c:02x}" for c in (*range(0x20), 0x7F, *range(0x80, 0xA0))}

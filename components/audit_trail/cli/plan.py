@@ -8,15 +8,14 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import orjson
 import typer
-from rich.console import Console
-from rich.tree import Tree
 
 from ..errors import UserError
-from ..project import find_project, stack_config
 from .options import command
 from .output import render
 
 if TYPE_CHECKING:  # the preview loads Pulumi: only `plan` itself pays for it, not every command's start-up
+    from rich.console import Console
+
     from ..plan.preview import Preview
 
 STACK_TYPE = "pulumi:pulumi:Stack"
@@ -25,6 +24,7 @@ STACK_TYPE = "pulumi:pulumi:Stack"
 def plan_stack(stack: str, overrides: list[str], cwd: Path) -> Preview:
     """Evaluate the project's program for STACK with its config file and OVERRIDES (UserError: bad config)."""
     from ..plan.preview import run
+    from ..project import find_project, stack_config  # YAML: only `plan` reads the project
 
     project = find_project(cwd)
     config = stack_config(project, stack, overrides)
@@ -94,6 +94,8 @@ def _node_label(resource: dict[str, Any], names: dict[str, str]) -> str:
 
 
 def render_tree(preview: Preview, console: Console) -> None:
+    from rich.tree import Tree
+
     names = {r["urn"]: r["name"] for r in preview.resources}
     nodes: dict[str, Tree] = {}
     root = Tree(f"[bold]{preview.project}[/] stack [bold]{preview.stack}[/]")
@@ -145,6 +147,8 @@ def register(app: typer.Typer) -> None:
 
         if json_file is not None:
             check_json_target(json_file)
+        from rich.console import Console
+
         preview = plan_stack(stack, set_ or [], cwd)
         console = Console()
         render_tree(preview, console)
