@@ -87,9 +87,10 @@ def main() -> None:
     engine = [
         sys.executable,
         "-c",
-        "import sys; from audit_trail.investigate import filters, local, questions, sources; "
+        "import sys; from audit_trail.investigate import local; "
+        "from audit_trail.queries import filters, questions; from audit_trail.window import Window; "
         f"a = local.answer(sys.argv[1], questions.events().with_filters(filters.Actor({ACTOR!r})), "
-        "sources.Window()); print(len(a.rows))",
+        "Window()); print(len(a.rows))",
         str(root),
     ]
 
