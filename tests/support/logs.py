@@ -1,5 +1,6 @@
-"""Data for the investigation tests: a generated trail folder with known answers, and the real TrailDiscover
-records (tests/data, CC BY 4.0 — see TRAILDISCOVER_EXAMPLES.md) laid out as CloudTrail delivers them."""
+"""Data for the investigation tests: a generated trail folder with known answers, and real records laid out as
+CloudTrail delivers them: TrailDiscover's (tests/data, CC BY 4.0 — see TRAILDISCOVER_EXAMPLES.md) and Stratus
+Red Team's (Apache 2.0 — see STRATUS_DETONATION_LOGS.md)."""
 
 from __future__ import annotations
 
@@ -19,14 +20,23 @@ from support.paths import DATA
 REAL_ACCOUNT = "111111111111"
 
 
-def real_records() -> list[dict[str, Any]]:
-    lines = (DATA / "traildiscover_examples.jsonl").read_text(encoding="utf-8").splitlines()
+def _jsonl(name: str) -> list[dict[str, Any]]:
+    lines = (DATA / name).read_text(encoding="utf-8").splitlines()
     return [json.loads(line) for line in lines if line.strip()]
 
 
-def write_real_folder(root: Path) -> list[dict[str, Any]]:
-    """The real records in the S3 layout, one file per region and day; returns the records."""
-    records = real_records()
+def real_records() -> list[dict[str, Any]]:
+    return _jsonl("traildiscover_examples.jsonl")
+
+
+def stratus_records() -> list[dict[str, Any]]:
+    """Stratus Red Team's detonation logs: a federated user, trails, secrets, snapshots, functions ..."""
+    return _jsonl("stratus_detonation_logs.jsonl")
+
+
+def write_real_folder(root: Path, records: list[dict[str, Any]] | None = None) -> list[dict[str, Any]]:
+    """RECORDS (default: TrailDiscover's) in the S3 layout, one file per region and day; returns them."""
+    records = real_records() if records is None else records
     groups: dict[tuple[str, str], list[dict[str, Any]]] = defaultdict(list)
     for rec in records:
         groups[(rec["awsRegion"], rec["eventTime"][:10])].append(rec)
