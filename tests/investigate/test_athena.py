@@ -25,6 +25,7 @@ from audit_trail.investigate.ask import AthenaTarget, Engine, ask
 from audit_trail.investigate.local import answer, run_sql
 from audit_trail.investigate.sources import list_log_files
 from audit_trail.queries import athena as athena_sql
+from audit_trail.queries import filters as f
 from audit_trail.queries import glue_table
 from audit_trail.queries import questions as q
 from audit_trail.window import Window
@@ -231,6 +232,27 @@ def test_both_engines_answer_real_records_identically(real, name: str) -> None:
     value = "TrailDiscoverBucket" if name == "who-changed" else "TrailDiscover"
     local, emulated = _both(root, con, QUESTIONS[name](value), Window())
     assert local == emulated
+
+
+ASKING = [
+    f.Actor("AWSReservedSSO_AdministratorAccess_1b74cd717d47002b"),
+    f.Actor("adanalvarez"),
+    f.Actor("arn:aws:iam::111111111111:role/AWSReservedSSO_*"),
+    f.Not(f.Actor("TrailDiscover")),
+    f.AnyOf((f.Action("s3:Put*"), f.Action("iam:*"))),
+    f.Resource("arn:aws:s3:::TrailDiscoverBucket"),
+    f.SourceIp("0.0.0.0/8"),
+    f.Not(f.SourceIp("2001:db8::/32")),
+    f.user_agent("*AWS-CLI/2.*"),
+    f.event_id("10E1548F-893E-46F6-852A-25A9F8CF93E1"),
+]
+
+
+@pytest.mark.parametrize("flt", ASKING, ids=lambda x: repr(x)[:80])
+def test_both_engines_match_actors_resources_and_addresses_alike(real, flt: f.Filter) -> None:
+    root, con = real
+    local, emulated = _both(root, con, q.events().with_filters(flt), Window())
+    assert local == emulated and local
 
 
 def test_both_engines_agree_within_a_window(generated) -> None:

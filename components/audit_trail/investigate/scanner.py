@@ -28,6 +28,7 @@ import orjson
 from ..cloudtrail_layout import parse_s3_url
 from ..compressed import GzipError, gunzip
 from ..queries.filters import Filter, TimeRange, accepts
+from ..queries.prefilter import may_hold
 from ..store import s3_client
 from ..times import iso
 from .events import EventRow
@@ -210,7 +211,7 @@ def scan_chunk(locations: Sequence[str], plan: ScanPlan, out_path: str | None) -
         if data is None:
             report.bad_files.append(BadFile(loc, problem or "unreadable"))
             continue
-        if groups and not all(any(n in data for n in g) for g in groups) and _looks_whole(data):
+        if groups and not may_hold(data, groups) and _looks_whole(data):
             report.files_prefiltered += 1
             continue
         try:
