@@ -12,7 +12,7 @@ import pytest
 from audit_trail.investigate.local import answer
 from audit_trail.queries import filters as f
 from audit_trail.queries import questions as q
-from audit_trail.queries.prefilter import fold, fragment_needle, literal_needle, may_hold
+from audit_trail.queries.prefilter import Folded, fold, fragment_needle, literal_needle, may_hold
 from audit_trail.window import Window
 from support.logs import report_of
 
@@ -103,7 +103,8 @@ def test_the_two_characters_that_lower_into_ascii_keep_the_file(char: str) -> No
 
 
 def test_what_makes_a_needle() -> None:
-    assert literal_needle("TrailDiscover") == b"traildiscover"
+    assert literal_needle("TrailDiscover") == b"TrailDiscover"
+    assert isinstance(literal_needle("traildiscover", folded=True), Folded)
     assert literal_needle('"audit"') == b'"audit"'
     assert literal_needle("arn:aws:s3:::bucket" + '"') == b'arn:aws:s3:::bucket"'
     assert literal_needle("203.0.113.") == b"203.0.113."  # two dots: no JSON number
@@ -117,11 +118,14 @@ def test_what_makes_a_needle() -> None:
     assert fragment_needle("a*b*c") is None
 
 
-def test_every_filter_needle_is_compared_lowered() -> None:
-    data = b'{"Records":[{"errorCode":"AccessDenied","eventName":"ConsoleLogin"}]}'
+def test_case_sensitive_needles_are_compared_as_they_are_unless_the_file_is_lowered() -> None:
+    data = b'{"Records":[{"errorCode":"AccessDenied","eventName":"ConsoleLogin","userName":"Mallory"}]}'
     for flt in (f.Errors(), f.Denied(), f.RiskySignIn()):
         assert may_hold(data, [flt.needles()])
     assert not may_hold(data, [f.Deletions().needles()])
+    assert not may_hold(data, [f.Resource("mallory").needles()])  # resources are case-sensitive
+    assert may_hold(data, [f.Actor("MALLORY").needles()])  # actors are not
+    assert may_hold(data, [f.Actor("mallory").needles(), f.Errors().needles()])  # both, the file lowered
 
 
 def test_no_groups_means_no_prefilter() -> None:

@@ -204,6 +204,10 @@ class Actor(Filter):
     def _regex(self) -> re.Pattern[str]:
         return _glob_regex(self._pattern)
 
+    @cached_property
+    def _sessions_regex(self) -> re.Pattern[str] | None:
+        return None if self._sessions is None else _glob_regex(self._sessions)
+
     def sql(self) -> str:
         if is_glob(self._pattern):
             like = sql_str(_glob_like(self._pattern))
@@ -220,10 +224,10 @@ class Actor(Filter):
             own = any(self._regex.fullmatch(v) for v in values)
         else:
             own = self._pattern in values
-        if own or self._sessions is None:
+        if own or self._sessions_regex is None:
             return own
         arn = _text(row.get("principal_arn"))
-        return arn is not None and _glob_regex(self._sessions).fullmatch(fold(arn)) is not None
+        return arn is not None and self._sessions_regex.fullmatch(fold(arn)) is not None
 
     def needles(self) -> tuple[bytes, ...]:
         # `/` splits the runs: the `actor` column joins a role's name and the session name with it.
@@ -244,6 +248,10 @@ class Action(Filter):
     def _folded(self) -> str:
         return fold(self.pattern)
 
+    @cached_property
+    def _regex(self) -> re.Pattern[str]:
+        return _glob_regex(self._folded)
+
     def sql(self) -> str:
         like = sql_str(_glob_like(self._folded))
         if ":" in self.pattern:
@@ -254,7 +262,7 @@ class Action(Filter):
         return f"lower(event_name) LIKE {like} ESCAPE '\\'"
 
     def test(self, row: Row) -> bool:
-        rx = _glob_regex(self._folded)
+        rx = self._regex
         if ":" in self.pattern:
             return bool(
                 rx.fullmatch(fold(row["action"]))
@@ -429,7 +437,7 @@ class Errors(Filter):
         return row.get("error_code") is not None
 
     def needles(self) -> tuple[bytes, ...]:
-        return (b'"errorcode"',)
+        return (b'"errorCode"',)
 
 
 @dataclass(frozen=True)
@@ -460,7 +468,7 @@ class RootUsage(Filter):
         )
 
     def needles(self) -> tuple[bytes, ...]:
-        return (b'"root"',)
+        return (b'"Root"',)
 
 
 @dataclass(frozen=True)
@@ -486,7 +494,7 @@ class RiskySignIn(Filter):
         )
 
     def needles(self) -> tuple[bytes, ...]:
-        return (b"consolelogin",)
+        return (b"ConsoleLogin",)
 
 
 @dataclass(frozen=True)
@@ -501,7 +509,7 @@ class Denied(Filter):
         return code.endswith("UnauthorizedOperation") or code.startswith("AccessDenied")
 
     def needles(self) -> tuple[bytes, ...]:
-        return (b"unauthorizedoperation", b"accessdenied")
+        return (b"UnauthorizedOperation", b"AccessDenied")
 
 
 DELETION_PREFIXES = ("Delete", "Terminate", "Remove")
@@ -516,7 +524,7 @@ class Deletions(Filter):
         return row["event_name"].startswith(DELETION_PREFIXES)
 
     def needles(self) -> tuple[bytes, ...]:
-        return tuple(p.lower().encode() for p in DELETION_PREFIXES)
+        return tuple(p.encode() for p in DELETION_PREFIXES)
 
 
 def where_sql(filters: Sequence[Filter]) -> str:
