@@ -545,6 +545,17 @@ def window_filters(window: Window) -> tuple[Filter, ...]:
     return tuple(out)
 
 
+# What each option's value may be, for the message refusing an empty one.
+_ACCEPTED: dict[Callable[[str], Filter], str] = {
+    Actor: "a user, role or session name, an ARN, a key id or an account id, e.g. mallory or 'Admin*'",
+    Action: "a glob on eventSource:eventName or eventName, e.g. 'ec2:*SecurityGroup*' or DeleteBucket",
+    Resource: "an ARN, an id or a name, e.g. sg-0123456789abcdef0 or arn:aws:s3:::my-bucket",
+    SourceIp: "an address, a glob or a CIDR network, e.g. 203.0.113.7, 203.0.113.* or 203.0.113.0/24",
+    user_agent: "a glob on the user agent, e.g. '*Boto3*'",
+    event_id: "a CloudTrail eventID",
+}
+
+
 def option_filter(
     flag: str, values: Sequence[str] | None, make: Callable[[str], Filter], *, exclude: bool = False
 ) -> list[Filter]:
@@ -553,9 +564,8 @@ def option_filter(
     made: list[Filter] = []
     for value in values or ():
         if not value.strip():
-            raise UserError(
-                f"{flag} {value!r}: empty; give a value to match (an empty one would match nothing)."
-            )
+            accepted = _ACCEPTED.get(make, "a value to match")
+            raise UserError(f"{flag} {value!r}: empty, which matches nothing; give {accepted}.")
         try:
             made.append(make(value))
         except ValueError as exc:
