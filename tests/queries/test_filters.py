@@ -4,9 +4,13 @@ IP networks, user agents and event ids; the checks on what a user types."""
 
 from __future__ import annotations
 
+import itertools
+import random
+import time
 from collections import Counter
 from typing import Any
 
+import duckdb
 import pytest
 from audit_trail.errors import UserError
 from audit_trail.investigate.local import answer
@@ -243,3 +247,28 @@ def test_a_bad_network_is_refused_with_the_accepted_forms() -> None:
     for bad in ("203.0.113.0/33", "not/an-ip", "2001:db8::/129"):
         with pytest.raises(UserError, match=r"--ip .*203\.0\.113\.0/24"):
             f.option_filter("--ip", [bad], f.SourceIp)
+
+
+def test_globs_match_as_sql_like_does() -> None:
+    """The Python glob and SQL's LIKE agree on every pattern and text of a small alphabet (LIKE decides)."""
+    rng = random.Random(7)
+    texts = ["".join(t) for n in range(5) for t in itertools.product("ab\n", repeat=n)]
+    patterns = {"".join(rng.choice("ab*?") for _ in range(rng.randint(0, 5))) for _ in range(300)}
+    con = duckdb.connect()
+    for pattern in sorted(patterns):
+        like = f._glob_like(pattern)
+        got = con.execute(
+            "SELECT t FROM unnest(?::VARCHAR[]) AS x(t) WHERE t LIKE ? ESCAPE '\\'", [texts, like]
+        ).fetchall()
+        assert {t for (t,) in got} == {t for t in texts if f.Glob(pattern).matches(t)}, pattern
+
+
+def test_a_long_planted_value_does_not_hang_a_glob() -> None:
+    """A regular expression for `*a*a*a*a*b` backtracks for minutes on 3,000 `a`s; the glob is linear."""
+    row = {"user_name": "a" * 3000 + "x", "user_agent": "a" * 100_000, "event_name": "a" * 100_000}
+    start = time.monotonic()
+    assert not f.Actor("*a*a*a*a*b").test(row)
+    assert not f.user_agent("*a*a*a*a*a*b*").test(row)
+    assert not f.Action("*a*a*a*a*a*b").test({**row, "action": "s3:" + row["event_name"]})
+    assert f.Actor("*a*a*a*a*x").test(row)
+    assert time.monotonic() - start < 2

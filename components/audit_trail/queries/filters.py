@@ -52,8 +52,42 @@ def _glob_like(pattern: str) -> str:
     return "".join(out)
 
 
-def _glob_regex(pattern: str) -> re.Pattern[str]:
-    return re.compile("".join({"*": ".*", "?": "."}.get(ch, re.escape(ch)) for ch in pattern), re.DOTALL)
+@dataclass(frozen=True)
+class Glob:
+    """A `*`/`?` glob matched in linear time, as LIKE matches its `%`/`_` pattern.
+
+    A regular expression `.*a.*b` backtracks without bound on a long value (attackers write the values: a
+    planted 3,000-character user name held `*a*a*a*a*b` for minutes), so the glob is split at its stars: the
+    first piece must start the text, the last end it, and each piece between is taken at its leftmost place
+    after the one before (taking it later never helps). Pieces have a fixed length (`?` is one character).
+    """
+
+    pattern: str
+
+    @cached_property
+    def _pieces(self) -> list[re.Pattern[str]]:
+        pieces = self.pattern.split("*")
+        return [re.compile("".join("." if c == "?" else re.escape(c) for c in p), re.DOTALL) for p in pieces]
+
+    @cached_property
+    def _lengths(self) -> list[int]:
+        return [len(p) for p in self.pattern.split("*")]
+
+    def matches(self, text: str) -> bool:
+        pieces, lengths = self._pieces, self._lengths
+        if len(pieces) == 1:
+            return len(text) == lengths[0] and pieces[0].match(text) is not None
+        first, last = pieces[0], pieces[-1]
+        end = len(text) - lengths[-1]
+        if end < lengths[0] or first.match(text) is None or last.match(text, end) is None:
+            return False
+        at = lengths[0]
+        for piece, length in zip(pieces[1:-1], lengths[1:-1], strict=True):
+            found = piece.search(text, at, end)
+            if found is None:
+                return False
+            at = found.start() + length
+        return True
 
 
 def _text(value: Any) -> str | None:
@@ -201,12 +235,12 @@ class Actor(Filter):
         return None if sessions is None else fold(sessions)
 
     @cached_property
-    def _regex(self) -> re.Pattern[str]:
-        return _glob_regex(self._pattern)
+    def _glob(self) -> Glob:
+        return Glob(self._pattern)
 
     @cached_property
-    def _sessions_regex(self) -> re.Pattern[str] | None:
-        return None if self._sessions is None else _glob_regex(self._sessions)
+    def _sessions_glob(self) -> Glob | None:
+        return None if self._sessions is None else Glob(self._sessions)
 
     def sql(self) -> str:
         if is_glob(self._pattern):
@@ -221,13 +255,13 @@ class Actor(Filter):
     def test(self, row: Row) -> bool:
         values = [fold(v) for v in identity_values(row)]
         if is_glob(self._pattern):
-            own = any(self._regex.fullmatch(v) for v in values)
+            own = any(self._glob.matches(v) for v in values)
         else:
             own = self._pattern in values
-        if own or self._sessions_regex is None:
+        if own or self._sessions_glob is None:
             return own
         arn = _text(row.get("principal_arn"))
-        return arn is not None and self._sessions_regex.fullmatch(fold(arn)) is not None
+        return arn is not None and self._sessions_glob.matches(fold(arn))
 
     def needles(self) -> tuple[bytes, ...]:
         # `/` splits the runs: the `actor` column joins a role's name and the session name with it.
@@ -249,8 +283,8 @@ class Action(Filter):
         return fold(self.pattern)
 
     @cached_property
-    def _regex(self) -> re.Pattern[str]:
-        return _glob_regex(self._folded)
+    def _glob(self) -> Glob:
+        return Glob(self._folded)
 
     def sql(self) -> str:
         like = sql_str(_glob_like(self._folded))
@@ -262,13 +296,12 @@ class Action(Filter):
         return f"lower(event_name) LIKE {like} ESCAPE '\\'"
 
     def test(self, row: Row) -> bool:
-        rx = self._regex
+        glob = self._glob
         if ":" in self.pattern:
-            return bool(
-                rx.fullmatch(fold(row["action"]))
-                or rx.fullmatch(fold(f"{row['event_source']}:{row['event_name']}"))
+            return glob.matches(fold(row["action"])) or glob.matches(
+                fold(f"{row['event_source']}:{row['event_name']}")
             )
-        return bool(rx.fullmatch(fold(row["event_name"])))
+        return glob.matches(fold(row["event_name"]))
 
     def needles(self) -> tuple[bytes, ...]:
         # `:` splits the runs: the action joins the service (or event source) and the event name.
@@ -332,11 +365,11 @@ class ColumnMatch(Filter):
         return fold(self.value)
 
     @cached_property
-    def _regex(self) -> re.Pattern[str] | None:
-        return _glob_regex(self._folded) if self.glob and is_glob(self._folded) else None
+    def _glob(self) -> Glob | None:
+        return Glob(self._folded) if self.glob and is_glob(self._folded) else None
 
     def sql(self) -> str:
-        if self._regex is None:
+        if self._glob is None:
             return f"lower({self.column}) = {sql_str(self._folded)}"
         return f"lower({self.column}) LIKE {sql_str(_glob_like(self._folded))} ESCAPE '\\'"
 
@@ -344,9 +377,7 @@ class ColumnMatch(Filter):
         value = _text(row.get(self.column))
         if value is None:
             return False
-        return (
-            fold(value) == self._folded if self._regex is None else bool(self._regex.fullmatch(fold(value)))
-        )
+        return fold(value) == self._folded if self._glob is None else self._glob.matches(fold(value))
 
     def needles(self) -> tuple[bytes, ...]:
         needle = fragment_needle(self._folded)  # for an exact value, a run of it is a substring too
