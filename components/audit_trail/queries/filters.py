@@ -164,9 +164,11 @@ class TimeRange(Filter):
 
 # --- who: the actor ---------------------------------------------------------------------------------------
 
-# The identity values an actor is compared with, as SQL over the `events` view. `regexp_extract` and `\z`
-# (end of text) mean the same in DuckDB (RE2) and Trino (Java syntax); DuckDB returns '' where Trino
-# returns NULL for no match, hence `nullif`.
+# The identity values an actor is compared with, as SQL over the `events` view. `regexp_extract`, `[\s\S]`
+# and `\z` (end of text) mean the same in DuckDB (RE2) and Trino (Java syntax); DuckDB returns '' where Trino
+# returns NULL for no match, hence `nullif`. The last segment's pattern is anchored, so that a backtracking
+# engine (Trino's) stays linear on a long planted value, and has no `?` (the saved queries' one parameter).
+_LAST_SEGMENT = "'^([\\s\\S]*/){0,1}([^/]*)\\z', 2"
 IDENTITY_SQL = (
     "actor",  # readable who: user name, Role/session, root, the calling service
     "user_name",
@@ -176,9 +178,9 @@ IDENTITY_SQL = (
     "session_name",
     "session_issuer_arn",  # the role (or the user who federated) that issued the session
     # The name ending an ARN: IAM user (path dropped), role session, federated user ...
-    "nullif(regexp_extract(principal_arn, '[^/]*\\z'), '')",
+    f"nullif(regexp_extract(principal_arn, {_LAST_SEGMENT}), '')",
     # ... and ending the issuer's ARN: the role's name, or the name of the user who federated.
-    "nullif(regexp_extract(session_issuer_arn, '[^/]*\\z'), '')",
+    f"nullif(regexp_extract(session_issuer_arn, {_LAST_SEGMENT}), '')",
     # The role of an assumed-role ARN, for records without a sessionIssuer.
     "nullif(regexp_extract(principal_arn, ':assumed-role/([^/]*)/', 1), '')",
     # The account id stands for its root user.
