@@ -1,6 +1,9 @@
 """Who is the actor, and more than one value: each form of `--actor` on real records (TrailDiscover's and
 Stratus Red Team's, tests/data), compared with a plain reading of the records; exclusions, repeated values,
-IP networks, user agents and event ids; the checks on what a user types."""
+IP networks, user agents and event ids; the checks on what a user types.
+
+The filters' SQL decides (run here over the `events` rows of the records); that the scanner's Python test and
+prefilter agree with it is tests/investigate/test_scanner.py's part, the whole path the CLI tests'."""
 
 from __future__ import annotations
 
@@ -13,32 +16,29 @@ from typing import Any
 import duckdb
 import pytest
 from audit_trail.errors import UserError
-from audit_trail.investigate.local import answer
 from audit_trail.investigate.sample_logs import ACCOUNT
 from audit_trail.queries import filters as f
-from audit_trail.queries import questions as q
-from audit_trail.window import Window
-from support.logs import real_records, stratus_records, write_generated, write_real_folder
+from support.logs import EventsTable, real_records, records_in, stratus_records, write_generated
 
 Record = dict[str, Any]
 
 
 @pytest.fixture(scope="module")
-def real(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, list[Record]]:
-    root = tmp_path_factory.mktemp("real-actors")
-    return str(root), write_real_folder(root, [*real_records(), *stratus_records()])
+def real(tmp_path_factory: pytest.TempPathFactory) -> tuple[EventsTable, list[Record]]:
+    records = [*real_records(), *stratus_records()]
+    return EventsTable(records, tmp_path_factory.mktemp("real-actors")), records
 
 
 @pytest.fixture(scope="module")
-def generated(tmp_path_factory: pytest.TempPathFactory) -> str:
+def generated(tmp_path_factory: pytest.TempPathFactory) -> EventsTable:
     root = tmp_path_factory.mktemp("gen-actors")
     write_generated(root)
-    return str(root)
+    return EventsTable(records_in(root), tmp_path_factory.mktemp("gen-table"))
 
 
-def found(source: str, *filters: f.Filter) -> Counter[str]:
-    """The event ids the local engine answers (SQL decides, after the scanner's prefilter and Python test)."""
-    return Counter(r["event_id"] for r in answer(source, q.events().with_filters(*filters), Window()).rows)
+def found(table: EventsTable, *filters: f.Filter) -> Counter[str]:
+    """The event ids the filters' SQL selects."""
+    return table.ids(*filters)
 
 
 def where(records: list[Record], keep: Any) -> Counter[str]:
@@ -54,15 +54,15 @@ def _issuer(identity: Record) -> Record:
 
 
 def test_an_iam_user_name_in_any_case(real) -> None:
-    source, records = real
+    table, records = real
     expected = where(records, lambda u: u.get("userName") == "christophe")
-    assert expected and found(source, f.Actor("christophe")) == expected
-    assert found(source, f.Actor("CHRISTOPHE")) == expected
+    assert expected and found(table, f.Actor("christophe")) == expected
+    assert found(table, f.Actor("CHRISTOPHE")) == expected
 
 
 def test_a_role_name_finds_every_session_of_the_role(real) -> None:
     """Including the record that names the role only in its assumed-role ARN (no sessionIssuer)."""
-    source, records = real
+    table, records = real
     role = "AWSReservedSSO_AdministratorAccess_1b74cd717d47002b"
     expected = where(
         records,
@@ -70,13 +70,13 @@ def test_a_role_name_finds_every_session_of_the_role(real) -> None:
     )
     no_issuer = where(records, lambda u: u.get("type") == "Unknown" and f"/{role}/" in u.get("arn", ""))
     assert len(no_issuer) == 1 and no_issuer <= expected
-    assert found(source, f.Actor(role)) == expected
-    assert found(source, f.Actor(role.lower())) == expected
+    assert found(table, f.Actor(role)) == expected
+    assert found(table, f.Actor(role.lower())) == expected
     issuer_arn = next(
         _issuer(r["userIdentity"])["arn"] for r in records if _issuer(r.get("userIdentity") or {})
     )
     by_role_arn = where(records, lambda u: _issuer(u).get("arn") == issuer_arn)
-    assert found(source, f.Actor(issuer_arn)) >= by_role_arn
+    assert found(table, f.Actor(issuer_arn)) >= by_role_arn
 
 
 def test_a_role_arn_with_a_path_finds_the_sessions_that_have_no_issuer() -> None:
@@ -89,13 +89,13 @@ def test_a_role_arn_with_a_path_finds_the_sessions_that_have_no_issuer() -> None
 
 
 def test_a_role_session_name(real) -> None:
-    source, records = real
+    table, records = real
     expected = where(records, lambda u: (u.get("arn") or "").rsplit("/", 1)[-1] == "AdanAlvarez")
-    assert len(expected) > 60 and found(source, f.Actor("adanalvarez")) == expected
+    assert len(expected) > 60 and found(table, f.Actor("adanalvarez")) == expected
 
 
 def test_a_federated_user_by_name_arn_and_principal_id(real) -> None:
-    source, records = real
+    table, records = real
     federated = where(records, lambda u: u.get("type") == "FederatedUser")
     assert len(federated) == 1
     for who in (
@@ -103,36 +103,36 @@ def test_a_federated_user_by_name_arn_and_principal_id(real) -> None:
         "arn:aws:sts::742491224508:federated-user/stratus_red_team",
         "742491224508:stratus_red_team",
     ):
-        assert found(source, f.Actor(who)) == federated, who
+        assert found(table, f.Actor(who)) == federated, who
     # The IAM user who federated: its own calls and its federated user's (the session issuer).
-    issuer = found(source, f.Actor("stratus-red-team-user-federation-user"))
+    issuer = found(table, f.Actor("stratus-red-team-user-federation-user"))
     assert federated <= issuer and len(issuer) == 2
 
 
 def test_user_and_assumed_role_arns(real) -> None:
-    source, records = real
+    table, records = real
     user = "arn:aws:iam::457448411975:user/christophe"
-    assert found(source, f.Actor(user)) == where(records, lambda u: u.get("arn") == user)
+    assert found(table, f.Actor(user)) == where(records, lambda u: u.get("arn") == user)
     session = next(
         r["userIdentity"]["arn"] for r in records if r["userIdentity"].get("type") == "AssumedRole"
     )
-    assert found(source, f.Actor(session)) == where(records, lambda u: u.get("arn") == session)
+    assert found(table, f.Actor(session)) == where(records, lambda u: u.get("arn") == session)
 
 
 def test_access_key_and_principal_ids(real) -> None:
-    source, records = real
+    table, records = real
     key, principal = "ASIANQQHHS551LWULIWD", "AIDA10CZIPPG73T21TDI"
-    assert found(source, f.Actor(key.lower())) == where(records, lambda u: u.get("accessKeyId") == key)
-    assert found(source, f.Actor(principal)) == where(records, lambda u: u.get("principalId") == principal)
-    assert len(found(source, f.Actor(principal))) > 10
+    assert found(table, f.Actor(key.lower())) == where(records, lambda u: u.get("accessKeyId") == key)
+    assert found(table, f.Actor(principal)) == where(records, lambda u: u.get("principalId") == principal)
+    assert len(found(table, f.Actor(principal))) > 10
 
 
 def test_globs(real) -> None:
-    source, records = real
+    table, records = real
     roles = where(records, lambda u: _issuer(u).get("userName", "").startswith("stratus-red-team-"))
     users = where(records, lambda u: (u.get("userName") or "").startswith("stratus-red-team-"))
-    assert found(source, f.Actor("Stratus-Red-Team-*")) == roles + users
-    assert found(source, f.Actor("arn:aws:sts::*:assumed-role/test-role/*")) == where(
+    assert found(table, f.Actor("Stratus-Red-Team-*")) == roles + users
+    assert found(table, f.Actor("arn:aws:sts::*:assumed-role/test-role/*")) == where(
         records, lambda u: "assumed-role/test-role/" in (u.get("arn") or "")
     )
 
@@ -140,9 +140,9 @@ def test_globs(real) -> None:
 def test_an_account_id_stands_for_its_root_only(generated) -> None:
     """No root record has been published under a licence the tests may copy: the generator's root here (shaped
     as the AWS userIdentity page documents it: principalId and accountId the account id, ARN `...:root`)."""
-    rows = answer(generated, q.events().with_filters(f.Actor(ACCOUNT)), Window()).rows
+    rows = generated.rows(f.Actor(ACCOUNT))
     assert rows and {r["identity_type"] for r in rows} == {"Root"}
-    everything = answer(generated, q.events(), Window()).rows
+    everything = generated.rows()
     assert len(rows) == sum(r["identity_type"] == "Root" for r in everything) < len(everything)
 
 
@@ -161,20 +161,20 @@ def test_repeated_values_are_ored_and_options_anded(generated) -> None:
     (both,) = f.option_filter("--actor", ["mallory", "bob"], f.Actor)
     assert found(generated, both) == mallory + bob
     (ec2_or_iam,) = f.option_filter("--action", ["ec2:*", "iam:*"], f.Action)
-    got = answer(generated, q.events().with_filters(both, ec2_or_iam), Window()).rows
+    got = generated.rows(both, ec2_or_iam)
     assert got and all(r["actor"] in ("mallory", "bob") and r["action"][:4] in ("ec2:", "iam:") for r in got)
 
 
 def test_an_exclusion_drops_exactly_what_the_inclusion_keeps(real, generated) -> None:
-    for source, value in ((generated, "Admin"), (generated, "mallory"), (real[0], "adanalvarez")):
-        everything = found(source)
-        kept = found(source, f.Actor(value))
+    for table, value in ((generated, "Admin"), (generated, "mallory"), (real[0], "adanalvarez")):
+        everything = found(table)
+        kept = found(table, f.Actor(value))
         (dropped,) = f.option_filter("--not-actor", [value], f.Actor, exclude=True)
-        assert kept and found(source, dropped) == everything - kept, value
+        assert kept and found(table, dropped) == everything - kept, value
     # A record without userIdentity has no actor: an exclusion keeps it.
-    source, records = real
+    table, records = real
     anonymous = next(r["eventID"] for r in records if "userIdentity" not in r)
-    assert anonymous in found(source, f.Not(f.Actor("*")))
+    assert anonymous in found(table, f.Not(f.Actor("*")))
 
 
 def test_not_action(generated) -> None:
@@ -182,7 +182,7 @@ def test_not_action(generated) -> None:
     (no_reads,) = f.option_filter(
         "--not-action", ["*:Describe*", "*:List*", "*:Get*"], f.Action, exclude=True
     )
-    kept = answer(generated, q.events().with_filters(no_reads), Window()).rows
+    kept = generated.rows(no_reads)
     assert 0 < len(kept) < sum(everything.values())
     assert not any(r["action"].split(":")[1].startswith(("Describe", "List", "Get")) for r in kept)
 
@@ -227,7 +227,7 @@ def test_which_texts_are_in_a_network(ip: str, net: str, inside: bool) -> None:
 
 
 def test_user_agent_globs_and_event_ids(generated) -> None:
-    everything = answer(generated, q.events(), Window()).rows
+    everything = generated.rows()
     boto = [r["event_id"] for r in everything if "boto3" in (r["user_agent"] or "").lower()]
     assert boto and sorted(found(generated, f.user_agent("*BOTO3*")).elements()) == sorted(boto)
     first, second = everything[0]["event_id"], everything[-1]["event_id"]
