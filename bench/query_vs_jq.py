@@ -2,8 +2,10 @@
 
 Generates the folder once (the investigation test-data generator, ~30 days x 5 regions, under bench/out/),
 checks both tools find the same events, then times whole processes (median of RUNS, OS page cache warm for
-both) and samples the peak resident memory of each process tree (the CLI with its worker processes; the shell
-pipeline). Prints times, the ratio and peak memory. Usage: python bench/query_vs_jq.py [--events N] [--runs R]
+both), the CPU time of each process tree (user + system: what a loaded machine does not inflate the way it
+does wall time) and samples the peak resident memory of each process tree (the CLI with its worker processes;
+the shell pipeline). Prints times, the ratio and peak memory.
+Usage: python bench/query_vs_jq.py [--events N] [--runs R]
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import shlex
 import statistics
 import subprocess
@@ -51,9 +54,15 @@ def _tree_rss(pid: int) -> int:
     return total
 
 
-def run(cmd: list[str]) -> tuple[float, int, bytes]:
-    """Wall time, peak tree RSS (sampled every 10 ms) and stdout of one run."""
+def _children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def run(cmd: list[str]) -> tuple[float, int, bytes, float]:
+    """Wall time, peak tree RSS (sampled every 10 ms), stdout and CPU time (user + system) of one run."""
     peak = 0
+    cpu = _children_cpu()
     start = time.perf_counter()
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
     out: list[bytes] = []
@@ -66,7 +75,7 @@ def run(cmd: list[str]) -> tuple[float, int, bytes]:
     elapsed = time.perf_counter() - start
     if proc.returncode:
         raise SystemExit(f"{cmd[0]} failed with exit code {proc.returncode}")
-    return elapsed, peak, out[0]
+    return elapsed, peak, out[0], _children_cpu() - cpu
 
 
 def main() -> None:
@@ -87,9 +96,10 @@ def main() -> None:
     engine = [
         sys.executable,
         "-c",
-        "import sys; from audit_trail.investigate import filters, local, questions, sources; "
+        "import sys; from audit_trail.investigate import local; "
+        "from audit_trail.queries import filters, questions; from audit_trail.window import Window; "
         f"a = local.answer(sys.argv[1], questions.events().with_filters(filters.Actor({ACTOR!r})), "
-        "sources.Window()); print(len(a.rows))",
+        "Window()); print(len(a.rows))",
         str(root),
     ]
 
@@ -97,22 +107,28 @@ def main() -> None:
     cases = (("audit-trail query --actor", ours), ("zcat | jq", theirs), ("engine alone", engine))
     for name, cmd in cases:
         runs = [run(cmd) for _ in range(opts.runs)]
-        results[name] = (statistics.median(r[0] for r in runs), max(r[1] for r in runs), runs[-1][2])
+        results[name] = (
+            statistics.median(r[0] for r in runs),
+            max(r[1] for r in runs),
+            runs[-1][2],
+            statistics.median(r[3] for r in runs),
+        )
     found = {r["event_id"] for r in json.loads(results["audit-trail query --actor"][2])}
     expected = {json.loads(line)["eventID"] for line in results["zcat | jq"][2].splitlines()}
     if found != expected or not found:
         raise SystemExit(f"answers differ: query found {len(found)} events, jq {len(expected)}")
 
-    q_time, q_mem, _ = results["audit-trail query --actor"]
-    j_time, j_mem, _ = results["zcat | jq"]
+    q_time, q_mem, _, q_cpu = results["audit-trail query --actor"]
+    j_time, j_mem, _, j_cpu = results["zcat | jq"]
     print(f"folder: {size}, {sum(f.stat().st_size for f in root.rglob('*.json.gz')) / 1e6:.0f} MB gzip")
     print(f"question: every event of user {ACTOR} ({len(found)} events, same in both), median of {opts.runs}")
-    print("| tool | wall time (s) | peak memory (MiB, whole process tree) |")
-    print("|---|---|---|")
-    print(f"| `audit-trail query --actor {ACTOR}` | {q_time:.2f} | {q_mem / 2**20:.0f} |")
-    print(f"| `zcat \\| jq` | {j_time:.2f} | {j_mem / 2**20:.0f} |")
-    e_time, e_mem, _ = results["engine alone"]
-    print(f"| query engine alone (library call, no CLI start-up) | {e_time:.2f} | {e_mem / 2**20:.0f} |")
+    print("| tool | wall time (s) | CPU time (s) | peak memory (MiB, whole process tree) |")
+    print("|---|---|---|---|")
+    print(f"| `audit-trail query --actor {ACTOR}` | {q_time:.2f} | {q_cpu:.2f} | {q_mem / 2**20:.0f} |")
+    print(f"| `zcat \\| jq` | {j_time:.2f} | {j_cpu:.2f} | {j_mem / 2**20:.0f} |")
+    e_time, e_mem, _, e_cpu = results["engine alone"]
+    engine_row = f"{e_time:.2f} | {e_cpu:.2f} | {e_mem / 2**20:.0f}"
+    print(f"| query engine alone (library call, no CLI start-up) | {engine_row} |")
     print(f"ratio: query is {j_time / q_time:.1f}x faster than zcat | jq")
 
 

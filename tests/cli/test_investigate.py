@@ -244,3 +244,125 @@ def test_lists_are_lists_in_json_and_summarised_in_tables(trail) -> None:
     code, out, _ = run("unusual-regions", source, "--expected", "eu-west-1", "--expected", "us-east-1")
     body = [line for line in out.splitlines()[2:] if line.strip()]
     assert body[0].split()[:2] == ["ap-northeast-1", "mallory"]  # the rare region first
+
+
+# --- asking the way a responder asks ------------------------------------------------------------------------
+
+
+def _event_ids(out: str) -> list[str]:
+    return [r["event_id"] for r in json.loads(out)]
+
+
+@pytest.mark.parametrize(
+    "resource",
+    [
+        "sg-0a1b2c3d4e5f60789",
+        "arn:aws:ec2:eu-west-1:123456789012:security-group/sg-0a1b2c3d4e5f60789",
+        "arn:aws-us-gov:ec2:us-gov-west-1:123456789012:security-group/sg-0a1b2c3d4e5f60789",
+    ],
+)
+def test_who_changed_a_security_group_by_id_or_pasted_arn(trail, resource: str) -> None:
+    source, known = trail
+    code, out, err = run("who-changed", resource, source, "-f", "json")
+    assert code == 0, err
+    assert set(_event_ids(out)) == known.group_changes
+
+
+def test_who_changed_a_bucket_and_a_trail_by_arn(trail) -> None:
+    source, _ = trail
+    code, out, _ = run("who-changed", "arn:aws:s3:::app-backups", source, "-f", "json")
+    assert code == 0 and [r["action"] for r in json.loads(out)] == ["s3:DeleteBucket"]
+    code, out, _ = run(
+        "who-changed", "arn:aws:cloudtrail:us-east-1:123456789012:trail/audit", source, "-f", "json"
+    )
+    assert [r["action"] for r in json.loads(out)] == ["cloudtrail:StopLogging", "cloudtrail:DeleteTrail"]
+
+
+def test_repeated_filters_are_ored_different_filters_anded(trail) -> None:
+    source, _ = trail
+    counts = {}
+    for who in ("mallory", "bob"):
+        counts[who] = len(json.loads(run("query", source, "--actor", who, "-f", "json")[1]))
+    code, out, _ = run("query", source, "--actor", "mallory", "--actor", "BOB", "-f", "json")
+    rows = json.loads(out)
+    assert code == 0 and len(rows) == counts["mallory"] + counts["bob"] and counts["mallory"] == 12
+    code, out, _ = run(
+        "query", source, "--actor", "mal*", "--action", "iam:*", "--action", "sts:*", "-f", "json"
+    )
+    assert sorted(r["action"] for r in json.loads(out)) == ["iam:CreateAccessKey", "sts:GetCallerIdentity"]
+
+
+def test_exclusions_drop_exactly_what_the_value_would_keep(trail) -> None:
+    source, _ = trail
+    day = ("--since", "2026-03-03", "--until", "2026-03-04", "-f", "csv")
+    everything = run("query", source, *day)[1].splitlines()[1:]
+    admin = run("query", source, "--actor", "Admin", *day)[1].splitlines()[1:]
+    rest = run("query", source, "--not-actor", "Admin", *day)[1].splitlines()[1:]
+    assert admin and sorted(rest + admin) == sorted(everything)
+    code, out, _ = run(
+        "query", source, "--actor", "mallory", "--not-action", "ec2:*", "--not-action", "s3:*", "-f", "json"
+    )
+    assert code == 0 and {r["action"].split(":")[0] for r in json.loads(out)} == {"sts", "iam", "cloudtrail"}
+
+
+def test_ip_networks_user_agents_and_event_ids(trail) -> None:
+    source, known = trail
+    code, out, _ = run("query", source, "--ip", "203.0.113.0/24", "-f", "json")
+    assert code == 0 and set(_event_ids(out)) == known.intruder_events
+    assert _event_ids(run("query", source, "--ip", "2001:db8::/32", "-f", "json")[1]) == []
+    boto = json.loads(run("query", source, "--user-agent", "boto3/*", "-f", "json")[1])
+    assert boto and all(r["user_agent"].lower().startswith("boto3/") for r in boto)
+    first, second = sorted(known.intruder_events)[:2]
+    code, out, _ = run("query", source, "--event-id", first, "--event-id", second.upper(), "-f", "json")
+    assert sorted(_event_ids(out)) == [first, second]
+
+
+def test_activity_of_a_role_by_its_name(trail) -> None:
+    source, _ = trail
+    code, out, _ = run("activity", "admin", source, "-f", "json")
+    by_arn = run("activity", "arn:aws:iam::123456789012:role/Admin", source, "-f", "json")[1]
+    assert code == 0 and json.loads(out) and json.loads(out) == json.loads(by_arn)
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["query", "{src}", "--actor", ""],
+        ["query", "{src}", "--actor", "mallory", "--actor", " "],
+        ["query", "{src}", "--not-actor", ""],
+        ["query", "{src}", "--action", ""],
+        ["query", "{src}", "--not-action", ""],
+        ["query", "{src}", "--resource", ""],
+        ["query", "{src}", "--ip", ""],
+        ["query", "{src}", "--user-agent", ""],
+        ["query", "{src}", "--event-id", ""],
+        ["who-changed", "", "{src}"],
+        ["activity", "", "{src}"],
+    ],
+)
+def test_an_empty_value_exits_2(trail, args: list[str]) -> None:
+    source, _ = trail
+    code, out, err = run(*[a.replace("{src}", source) for a in args])
+    assert code == 2 and "empty" in err and out == ""
+
+
+def test_a_bad_network_exits_2_with_the_accepted_forms(trail) -> None:
+    source, _ = trail
+    code, _, err = run("query", source, "--ip", "203.0.113.0/33")
+    assert code == 2 and "--ip '203.0.113.0/33': not an IP address, glob or CIDR network" in " ".join(
+        err.split()
+    )
+
+
+def test_an_arn_and_an_actor_from_an_s3_source(aws: str, tmp_path: Path) -> None:
+    known = write_generated(tmp_path, events=300, days=2)
+    s3 = boto3.client("s3")
+    s3.create_bucket(Bucket="trail")
+    for path in (p for p in tmp_path.rglob("*.json.gz")):
+        s3.put_object(Bucket="trail", Key=path.relative_to(tmp_path).as_posix(), Body=path.read_bytes())
+    arn = f"arn:aws:ec2:eu-west-1:123456789012:security-group/{known.target_group}"
+    code, out, err = run("who-changed", arn, "s3://trail/", "-f", "json")
+    assert code == 0, err
+    assert set(_event_ids(out)) == known.group_changes
+    code, out, _ = run("query", "s3://trail/", "--actor", "MALLORY", "--not-action", "ec2:*", "-f", "json")
+    assert code == 0 and {r["actor"] for r in json.loads(out)} == {"mallory"}

@@ -150,3 +150,23 @@ def test_follow_sessions_on_s3(aws: str) -> None:
     rows = list(csv.DictReader(io.StringIO(result.stdout)))
     assert [r["event_id"] for r in rows] == [f"evt-0{n}" for n in range(1, 7)]
     assert rows[-1]["via_chain"] == f"{ROLE}ops > {ROLE}backup"
+
+
+def test_follow_sessions_of_several_actors_and_by_any_name(folder: str) -> None:
+    """`--follow-sessions` builds on the `--actor` filter: repeated values, any case, globs, role names."""
+    both = invoke("query", folder, "--actor", "MALLORY", "--actor", "bob", "--follow-sessions", "-f", "json")
+    assert both.exit_code == 0, both.output
+    assert [r["event_id"] for r in json.loads(both.stdout)] == [f"evt-0{n}" for n in range(1, 9)]
+    by_glob = invoke("query", folder, "--actor", "mal*", "--follow-sessions", "-f", "json")
+    assert [r["event_id"] for r in json.loads(by_glob.stdout)] == [f"evt-0{n}" for n in range(1, 7)]
+    # A role name is an actor too: the sessions of role ops, then what they opened.
+    ops = invoke("query", folder, "--actor", "ops", "--follow-sessions", "-f", "json")
+    assert [r["event_id"] for r in json.loads(ops.stdout)] == [
+        "evt-03",
+        "evt-04",
+        "evt-05",
+        "evt-06",
+        "evt-08",
+    ]
+    tree = invoke("activity", "bob", folder, "--follow-sessions")
+    assert "bob — 1 events, 2 with sessions" in tree.stdout

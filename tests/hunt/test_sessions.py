@@ -282,8 +282,8 @@ def test_follow_scope_checks_and_enriches_event_rows(tmp_path: Path) -> None:
     with pytest.raises(UserError, match="--follow-sessions needs --actor"):
         follow_in_scope(None, Scope(str(tmp_path), Window()))
     with pytest.raises(UserError, match="use --engine local"):
-        follow_in_scope("alice", Scope(None, Window(), Engine.athena))
-    following = follow_in_scope("alice", Scope(str(tmp_path), Window()))
+        follow_in_scope(["alice"], Scope(None, Window(), Engine.athena))
+    following = follow_in_scope(["alice"], Scope(str(tmp_path), Window()))
     answer = local.answer(str(tmp_path), questions.events().with_filters(following.filter), Window())
     answer = enriched(answer, following)
     assert answer.columns[-5:] == ["tactics", *VIA_COLUMNS]

@@ -25,6 +25,7 @@ from audit_trail.investigate.ask import AthenaTarget, Engine, ask
 from audit_trail.investigate.local import answer, run_sql
 from audit_trail.investigate.sources import list_log_files
 from audit_trail.queries import athena as athena_sql
+from audit_trail.queries import filters as f
 from audit_trail.queries import glue_table
 from audit_trail.queries import questions as q
 from audit_trail.queries.events_view import RESOURCES_AS_RECORDED
@@ -116,6 +117,29 @@ def test_named_queries_are_the_shared_questions_with_parameters() -> None:
     for name in ("who-changed", "activity"):
         assert named[name][1].count("?") == 1, name
     assert all("\"date\" >= date_format(current_date - interval '30' day" in sql for _, sql in named.values())
+
+
+def test_the_saved_queries_take_an_actor_in_any_case_and_a_resource_as_text(generated) -> None:
+    """What the Athena console sends for `?` is plain text: the saved queries match it as the CLI matches a
+    plain value (their 30-day predicate set aside here: the generated trail is older)."""
+    root, known, con = generated
+    named = athena_sql.named_queries()
+    recent = (
+        f"\"date\" >= date_format(current_date - interval '{athena_sql.NAMED_QUERY_DAYS}' day, '%Y/%m/%d')"
+    )
+    for name, value, question in (
+        ("activity", "MALLORY", q.activity("mallory")),
+        ("who-changed", known.target_group, q.who_changed(known.target_group)),
+    ):
+        sql = _trino_to_duckdb(named[name][1].replace(recent, "true"))
+        cursor = con.execute(sql, [value])
+        columns = [d[0] for d in cursor.description]
+        rows = [dict(zip(columns, r, strict=True)) for r in cursor.fetchall()]
+        expected = answer(str(root), question, Window()).rows
+        assert len(rows) == len(expected) > 0, name
+        assert [r.get("event_id") or r.get("action") for r in rows] == [
+            r.get("event_id") or r.get("action") for r in expected
+        ]
 
 
 def test_glue_names() -> None:
@@ -243,6 +267,27 @@ def test_both_engines_answer_real_records_identically(real, name: str) -> None:
     value = "TrailDiscoverBucket" if name == "who-changed" else "TrailDiscover"
     local, emulated = _both(root, con, QUESTIONS[name](value), Window())
     assert local == emulated
+
+
+ASKING = [
+    f.Actor("AWSReservedSSO_AdministratorAccess_1b74cd717d47002b"),
+    f.Actor("adanalvarez"),
+    f.Actor("arn:aws:iam::111111111111:role/AWSReservedSSO_*"),
+    f.Not(f.Actor("TrailDiscover")),
+    f.AnyOf((f.Action("s3:Put*"), f.Action("iam:*"))),
+    f.Resource("arn:aws:s3:::TrailDiscoverBucket"),
+    f.SourceIp("0.0.0.0/8"),
+    f.Not(f.SourceIp("2001:db8::/32")),
+    f.user_agent("*AWS-CLI/2.*"),
+    f.event_id("10E1548F-893E-46F6-852A-25A9F8CF93E1"),
+]
+
+
+@pytest.mark.parametrize("flt", ASKING, ids=lambda x: repr(x)[:80])
+def test_both_engines_match_actors_resources_and_addresses_alike(real, flt: f.Filter) -> None:
+    root, con = real
+    local, emulated = _both(root, con, q.events().with_filters(flt), Window())
+    assert local == emulated and local
 
 
 def test_both_engines_agree_within_a_window(generated) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gzip
+import json
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
@@ -18,8 +19,9 @@ from audit_trail.investigate.sources import list_log_files
 from audit_trail.queries import filters as f
 from audit_trail.queries import questions as q
 from audit_trail.queries.events_view import COLUMNS
+from audit_trail.queries.prefilter import may_hold
 from audit_trail.window import Window
-from support.logs import real_records, report_of, write_generated, write_real_folder
+from support.logs import real_records, report_of, stratus_records, write_generated, write_real_folder
 
 ACCOUNT = "123456789012"
 
@@ -187,16 +189,55 @@ class _Names:
 
 # --- filters: the Python test, the SQL and the needles agree ----------------------------------------------
 
+ROLE = "AWSReservedSSO_AdministratorAccess_1b74cd717d47002b"
 FILTERS: list[f.Filter] = [
     f.Actor("TrailDiscover"),
     f.Actor("AdanAlvarez"),
     f.Actor("arn:aws:iam::111111111111:user/TrailDiscover"),
+    f.Actor(ROLE),
+    f.Actor(ROLE.upper()),
+    f.Actor(f"arn:aws:iam::111111111111:role/aws-reserved/sso.amazonaws.com/{ROLE}"),
+    f.Actor("arn:aws:iam::*:role/*"),
+    f.Actor("stratus_red_team"),
+    f.Actor("arn:aws:sts::742491224508:federated-user/stratus_red_team"),
+    f.Actor("ASIANQQHHS551LWULIWD"),
+    f.Actor("AROAMLQ9F6KHQ07JKA0WY:*"),
+    f.Actor("stratus-red-team-*"),
+    f.Actor("*"),
+    f.Actor("?"),
+    f.Actor("123456789012"),
+    f.Actor("kate"),
+    f.Actor("i"),
+    f.Actor("o'brien"),
+    f.Actor("100%_sure"),
+    f.Actor("line"),
+    f.Not(f.Actor("christophe")),
+    f.Not(f.Actor("*")),
+    f.AnyOf((f.Actor("christophe"), f.Actor("TrailDiscover"))),
+    f.Not(f.AnyOf((f.Actor("christophe"), f.Actor("TrailDiscover")))),
     f.Action("ec2:Describe*"),
     f.Action("s3.amazonaws.com:PutBucket?cl"),
     f.Action("deletebucket*"),
+    f.Not(f.Action("*:Get*")),
     f.Resource("TrailDiscoverBucket"),
     f.Resource("sg-"),
+    f.Resource("arn:aws:s3:::TrailDiscoverBucket"),
+    f.Resource("arn:aws:iam::111111111111:user/TrailDiscover"),
+    f.Resource(
+        "arn:aws:secretsmanager:cn-centraleast-1r:903144391865:secret:stratus-red-team-retrieve-secret-18-4Rzn83"
+    ),
+    f.Resource("arn:aws:lambda:ca-central-1:1:function:stratus-red-team-backdoor-f-func:prod"),
+    f.Resource("arn:aws:s3:::bucket/key"),
+    f.Not(f.Resource("arn:aws:s3:::TrailDiscoverBucket")),
     f.SourceIp("0.0.0.*"),
+    f.SourceIp("0.0.0.0/8"),
+    f.SourceIp("200.0.0.0/5"),
+    f.SourceIp("2001:db8::/32"),
+    f.SourceIp("::/0"),
+    f.Not(f.SourceIp("0.0.0.0/0")),
+    f.user_agent("*BOTO3*"),
+    f.user_agent("aws-cli/2.*"),
+    f.event_id("10E1548F-893E-46F6-852A-25A9F8CF93E1"),
     f.Regions(("us-west-2",)),
     f.Regions(("us-east-1",), exclude=True),
     f.Errors(),
@@ -208,10 +249,40 @@ FILTERS: list[f.Filter] = [
     f.TimeRange(datetime(2025, 1, 1, tzinfo=UTC), datetime(2025, 6, 1, tzinfo=UTC)),
 ]
 
+# Attacker-written identities and addresses: the two characters that lower into ASCII, a newline, a quote,
+# LIKE's own wildcards, identity fields that are not strings, IPv6 in every spelling, a trailing newline.
+HOSTILE_IDENTITIES: list[dict[str, Any]] = [
+    {"type": "IAMUser", "userName": "\u212aate", "arn": "arn:aws:iam::1:user/\u212aate"},
+    {"type": "IAMUser", "userName": "\u0130", "arn": "arn:aws:iam::1:user/x"},
+    {"type": "IAMUser", "userName": "o'brien", "arn": "arn:aws:iam::1:user/line\nbreak/line"},
+    {"type": "IAMUser", "userName": "100%_sure", "principalId": "AIDA%"},
+    {"type": "IAMUser", "userName": 12345, "arn": {"nested": "TrailDiscover"}, "accessKeyId": True},
+    {"type": "Root", "principalId": "1111", "accountId": "123456789012", "arn": "arn:aws:iam::1:root"},
+    {"type": "AssumedRole", "arn": "arn:aws:sts::1:assumed-role//", "sessionContext": {"sessionIssuer": {}}},
+    {"type": "AssumedRole", "arn": "arn:aws:sts::1:assumed-role/x", "principalId": "AROA:"},
+]
+HOSTILE_IPS = [
+    *("2001:DB8::1", "2001:0db8:0000:0000:0000:0000:0000:0001", "::", "::1", "2001:db8::", "1::"),
+    *("fe80::1%eth0", "::ffff:1.2.3.4", "1.2.3.4\n", "010.1.2.3", "256.1.1.1", "", "1.2.3", "x::y"),
+]
+
+
+def _hostile_records() -> list[dict[str, Any]]:
+    out = []
+    for i, identity in enumerate(HOSTILE_IDENTITIES):
+        out.append(_record(eventID=f"hostile-{i}", userIdentity=json.loads(json.dumps(identity))))
+    for i, ip in enumerate(HOSTILE_IPS):
+        out.append(_record(eventID=f"ip-{i}", sourceIPAddress=json.loads(json.dumps(ip))))
+    return out
+
+
+def _agreement_records() -> list[dict[str, Any]]:
+    return [*real_records(), *stratus_records(), *_hostile_records()]
+
 
 @pytest.fixture(scope="module")
 def real_rows() -> list[dict[str, Any]]:
-    return [flatten(r, "x") for r in real_records()]
+    return [flatten(r, str(i)) for i, r in enumerate(_agreement_records())]
 
 
 @pytest.fixture(scope="module")
@@ -224,40 +295,107 @@ def real_table(real_rows: list[dict[str, Any]], tmp_path_factory: pytest.TempPat
     return con
 
 
-@pytest.mark.parametrize("flt", FILTERS, ids=lambda x: repr(x))
-def test_python_test_and_sql_select_the_same_real_records(flt: f.Filter, real_rows, real_table) -> None:
-    by_sql = real_table.execute(f"SELECT count(*) FROM events WHERE {flt.sql()}").fetchone()[0]
-    by_python = sum(1 for r in real_rows if flt.test(r))
+@pytest.mark.parametrize("flt", FILTERS, ids=lambda x: repr(x)[:90])
+def test_python_test_and_sql_select_the_same_records(flt: f.Filter, real_rows, real_table) -> None:
+    """The same rows, not just as many: exclusions (`Not`) rely on the Python test being the SQL exactly."""
+    by_sql = {
+        r[0] for r in real_table.execute(f"SELECT source_file FROM events WHERE {flt.sql()}").fetchall()
+    }
+    by_python = {r["source_file"] for r in real_rows if flt.test(r)}
     assert by_sql == by_python
 
 
-@pytest.mark.parametrize("flt", [x for x in FILTERS if x.needles()], ids=lambda x: repr(x))
-def test_needles_are_in_every_matching_record(flt: f.Filter, real_rows) -> None:
+def test_the_agreement_covers_every_kind_of_match(real_rows) -> None:
+    """The filters above are not vacuous: most select some rows and leave others."""
+    sizes = [sum(1 for r in real_rows if flt.test(r)) for flt in FILTERS]
+    assert sum(0 < n < len(real_rows) for n in sizes) >= len(FILTERS) - 4
+
+
+# Ways exporters write the same JSON: compact, ASCII-only (`\uXXXX` for every non-ASCII character), PHP's
+# `\/`, Go's `\u003c`/`\u003e`/`\u0026`, and every character of every string escaped.
+def _as_written(record: dict[str, Any], how: str) -> bytes:
+    doc = {"Records": [record]}
+    if how == "compact":
+        return orjson.dumps(doc)
+    if how == "escaped":
+        return json.dumps(doc, ensure_ascii=True).encode()
+    if how == "every-char":
+        return _escape_all(doc).encode()
+    text = json.dumps(doc, ensure_ascii=False)
+    if how == "php":
+        return text.replace("/", "\\/").encode()
+    assert how == "go"
+    return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026").encode()
+
+
+def _escape_all(value: Any) -> str:
+    if isinstance(value, str):
+        digits = value.encode("utf-16-be").hex()
+        return '"' + "".join("\\u" + digits[i : i + 4] for i in range(0, len(digits), 4)) + '"'
+    if isinstance(value, dict):
+        return "{" + ",".join(f"{_escape_all(k)}:{_escape_all(v)}" for k, v in value.items()) + "}"
+    if isinstance(value, list):
+        return "[" + ",".join(_escape_all(v) for v in value) + "]"
+    return json.dumps(value)
+
+
+HOW = ("compact", "php", "go", "escaped", "every-char")
+
+
+@pytest.fixture(scope="module")
+def written(real_rows) -> list[dict[str, bytes]]:
+    """Each record alone in a file, written each way."""
+    out = []
     for row in real_rows:
+        files = {how: _as_written(row["raw"], how) for how in HOW}
+        assert all(orjson.loads(data)["Records"][0] == row["raw"] for data in files.values())
+        out.append(files)
+    return out
+
+
+@pytest.mark.parametrize("flt", [x for x in FILTERS if x.needles()], ids=lambda x: repr(x)[:90])
+def test_a_file_holding_a_match_is_never_skipped(flt: f.Filter, real_rows, written) -> None:
+    groups = [flt.needles()]
+    for row, files in zip(real_rows, written, strict=True):
         if flt.test(row):
-            text = orjson.dumps(row["raw"])
-            assert any(n in text for n in flt.needles()), row["event_id"]
+            for how, data in files.items():
+                assert may_hold(data, groups), (row["event_id"], how)
+
+
+def test_the_prefilter_skips_files_without_a_match() -> None:
+    """Sound is not enough: a file that cannot match is skipped, also when it escapes what no needle holds."""
+    record = _record(userAgent="<script>&amp;</script>", eventName="Caf\u00e9")
+    for how in ("compact", "php", "go", "escaped"):
+        assert not may_hold(_as_written(record, how), [f.Actor("mallory").needles()]), how
+    assert may_hold(_as_written(record, "every-char"), [f.Actor("mallory").needles()])
 
 
 def test_the_prefilter_changes_speed_not_answers(tmp_path: Path) -> None:
-    write_real_folder(tmp_path)
-    for flt in (f.Actor("TrailDiscover"), f.Resource("TrailDiscoverBucket"), f.Denied(), f.Errors()):
-        with_needles = answer(str(tmp_path), q.events().with_filters(flt), Window(), workers=1)
-        without = answer(str(tmp_path), q.events().with_filters(_NoNeedles(flt)), Window(), workers=1)
-        assert with_needles.rows == without.rows
-
-
-class _NoNeedles(f.Filter):
-    def __init__(self, inner: f.Filter) -> None:
-        self.inner = inner
-
-    def sql(self) -> str:
-        return self.inner.sql()
-
-    def test(self, row: Any) -> bool:
-        return self.inner.test(row)
+    """A file the prefilter skips holds no record the filter accepts, for every filter with needles over the
+    real records as CloudTrail files them; and it does skip files, and the scan skips exactly those."""
+    write_real_folder(tmp_path, [*real_records(), *stratus_records()])
+    files = [Path(log.location) for log in list_log_files(str(tmp_path))]
+    contents = [gzip.decompress(p.read_bytes()) for p in files]
+    rows = [
+        [flatten(r, str(p)) for r in orjson.loads(data)["Records"]]
+        for p, data in zip(files, contents, strict=True)
+    ]
+    flts = [x for x in FILTERS if x.needles()]
+    assert len(flts) > 20
+    skipped = 0
+    for flt in flts:
+        held = [may_hold(data, [flt.needles()]) for data in contents]
+        assert all(held[i] or not any(flt.test(r) for r in rows[i]) for i in range(len(files))), flt
+        skipped += held.count(False)
+    assert skipped > len(flts) * len(files) // 2
+    report, _ = scan(list_log_files(str(tmp_path)), ScanPlan((flts[0],)), None, workers=1)
+    assert report.files_prefiltered == sum(not may_hold(data, [flts[0].needles()]) for data in contents)
 
 
 def test_sql_literals_are_quoted() -> None:
     assert f.Actor("o'brien").sql().startswith("'o''brien' IN (")
+    assert f.Resource("it's").sql() == (
+        "strpos(coalesce(resources, '') || chr(10) || coalesce(request_parameters, '') || chr(10) || "
+        "coalesce(response_elements, ''), 'it''s') > 0"
+    )
     assert f.Action("ec2:Run_100%*").sql().count("\\_") == 2

@@ -30,8 +30,8 @@ TRINO_FUNCTIONS = frozenset(
     {
         "ARRAY_AGG", "ARRAY_DISTINCT", "ARRAY_JOIN", "ARRAY_SORT", "CARDINALITY", "CAST", "CHR", "COALESCE",
         "COUNT", "COUNT_IF", "CURRENT_DATE", "DATE_FORMAT", "ELEMENT_AT", "FROM_ISO8601_TIMESTAMP", "IF",
-        "JSON_EXTRACT_SCALAR", "JSON_FORMAT", "LOWER", "MAP", "MAX", "MIN", "ROW_NUMBER", "SPLIT",
-        "SPLIT_PART", "STRPOS", "SUM", "TRANSFORM",
+        "JSON_EXTRACT_SCALAR", "JSON_FORMAT", "LOWER", "MAP", "MAX", "MIN", "NULLIF", "REGEXP_EXTRACT",
+        "ROW_NUMBER", "SPLIT", "SPLIT_PART", "STRPOS", "SUM", "TRANSFORM",
     }
 )  # fmt: skip
 # DuckDB functions a port from the local engine could bring along; Trino has none of them.

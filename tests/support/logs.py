@@ -1,34 +1,48 @@
-"""Data for the investigation tests: a generated trail folder with known answers, and the real TrailDiscover
-records (tests/data, CC BY 4.0 — see TRAILDISCOVER_EXAMPLES.md) laid out as CloudTrail delivers them."""
+"""Data for the investigation tests: a generated trail folder with known answers, and real records laid out as
+CloudTrail delivers them: TrailDiscover's (tests/data, CC BY 4.0 — see TRAILDISCOVER_EXAMPLES.md) and Stratus
+Red Team's (Apache 2.0 — see STRATUS_DETONATION_LOGS.md)."""
 
 from __future__ import annotations
 
 import gzip
 import json
-from collections import defaultdict
+from collections import Counter, defaultdict
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
+import duckdb
 import orjson
 from audit_trail.cloudtrail_layout import META_SUFFIX
 from audit_trail.investigate.answer import Answer
+from audit_trail.investigate.events import flatten
 from audit_trail.investigate.sample_logs import KnownAnswers, generate
 from audit_trail.investigate.scanner import ScanReport
+from audit_trail.queries.events_view import COLUMNS
+from audit_trail.queries.filters import Filter, where_sql
 
 from support.paths import DATA
 
 REAL_ACCOUNT = "111111111111"
 
 
-def real_records() -> list[dict[str, Any]]:
-    lines = (DATA / "traildiscover_examples.jsonl").read_text(encoding="utf-8").splitlines()
+def _jsonl(name: str) -> list[dict[str, Any]]:
+    lines = (DATA / name).read_text(encoding="utf-8").splitlines()
     return [json.loads(line) for line in lines if line.strip()]
 
 
-def write_real_folder(root: Path) -> list[dict[str, Any]]:
-    """The real records in the S3 layout, one file per region and day; returns the records."""
-    records = real_records()
+def real_records() -> list[dict[str, Any]]:
+    return _jsonl("traildiscover_examples.jsonl")
+
+
+def stratus_records() -> list[dict[str, Any]]:
+    """Stratus Red Team's detonation logs: a federated user, trails, secrets, snapshots, functions ..."""
+    return _jsonl("stratus_detonation_logs.jsonl")
+
+
+def write_real_folder(root: Path, records: list[dict[str, Any]] | None = None) -> list[dict[str, Any]]:
+    """RECORDS (default: TrailDiscover's) in the S3 layout, one file per region and day; returns them."""
+    records = real_records() if records is None else records
     groups: dict[tuple[str, str], list[dict[str, Any]]] = defaultdict(list)
     for rec in records:
         groups[(rec["awsRegion"], rec["eventTime"][:10])].append(rec)
@@ -67,3 +81,31 @@ def report_of(answer: Answer) -> ScanReport:
     """The scan report of a local answer (Athena answers have none)."""
     assert answer.report is not None
     return answer.report
+
+
+def records_in(root: Path) -> list[dict[str, Any]]:
+    """Every record of the log files under ROOT (a generated or real folder), in file order."""
+    files = sorted(p for p in root.rglob("*.json.gz") if "CloudTrail-Digest" not in p.parts)
+    return [rec for p in files for rec in orjson.loads(gzip.decompress(p.read_bytes()))["Records"]]
+
+
+class EventsTable:
+    """The `events` view of some records in DuckDB, rows flattened as the scanner flattens them: what a
+    filter's SQL (the definition) selects, without a scan. `source_file` is each record's index."""
+
+    def __init__(self, records: list[dict[str, Any]], folder: Path) -> None:
+        path = folder / "events.jsonl"
+        path.write_bytes(b"\n".join(orjson.dumps(flatten(r, str(i))) for i, r in enumerate(records)))
+        self.con = duckdb.connect()
+        spec = ", ".join(f"'{n}': '{t}'" for n, t, _ in COLUMNS)
+        self.con.execute(f"CREATE TABLE events AS SELECT * FROM read_json('{path}', columns={{{spec}}})")
+
+    def rows(self, *filters: Filter) -> list[dict[str, Any]]:
+        cursor = self.con.execute(
+            f"SELECT * FROM events WHERE {where_sql(filters)} ORDER BY event_time, event_id"
+        )
+        names = [d[0] for d in cursor.description]
+        return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+
+    def ids(self, *filters: Filter) -> Counter[str]:
+        return Counter(r["event_id"] for r in self.rows(*filters))

@@ -47,16 +47,18 @@ def _answer(question: Any, scope: Scope, **kw: Any) -> "Answer":
 
 
 def follow_in_scope(
-    actor: str | None, scope: Scope, *, sessions: bool = True, flag: str = "--follow-sessions"
+    actors: Sequence[str] | None, scope: Scope, *, sessions: bool = True, flag: str = "--follow-sessions"
 ) -> Any:
-    """The actor's timeline within the command's scope; it reads the raw records, so the local engine only."""
+    """The actors' timeline within the command's scope; it reads the raw records, so the local engine only."""
     from ..hunt.follow import following_in
+    from ..queries import filters as f
 
-    if not actor:
+    if not actors:
         raise UserError(f"{flag} needs --actor: the identity to follow (ARN, user name, key id).")
     if scope.engine is not Engine.local or not scope.source:
         raise UserError(f"{flag} reads the raw records: use --engine local, a SOURCE folder or s3:// prefix.")
-    return following_in(scope.source, scope.window, actor, sessions=sessions)
+    (who,) = f.option_filter("--actor", actors, f.Actor)
+    return following_in(scope.source, scope.window, who, sessions=sessions, label=", ".join(actors))
 
 
 def _show(
@@ -222,21 +224,51 @@ def register(app: typer.Typer) -> None:
     @question_command()
     def query(
         actor: Annotated[
-            str | None,
-            typer.Option("--actor", help="ARN, user name, access key id, role session or role ARN."),
-        ] = None,
-        action: Annotated[
-            str | None,
+            list[str] | None,
             typer.Option(
-                "--action", help="Glob on eventSource:eventName or eventName, e.g. 'ec2:*SecurityGroup*'."
+                "--actor",
+                help="Who (repeatable, any of them; case-insensitive, * and ? globs): user, role or session "
+                "name, federated user, any ARN form, access key id, principal id, account id for root.",
             ),
         ] = None,
+        not_actor: Annotated[
+            list[str] | None,
+            typer.Option("--not-actor", help="Leave out this actor (repeatable; matched as --actor is)."),
+        ] = None,
+        action: Annotated[
+            list[str] | None,
+            typer.Option(
+                "--action",
+                help="Glob on eventSource:eventName or eventName, e.g. 'ec2:*SecurityGroup*' (repeatable).",
+            ),
+        ] = None,
+        not_action: Annotated[
+            list[str] | None,
+            typer.Option("--not-action", help="Leave out this action (repeatable; matched as --action is)."),
+        ] = None,
         resource: Annotated[
-            str | None,
-            typer.Option("--resource", help="ARN or id (substring) in resources, request or response."),
+            list[str] | None,
+            typer.Option(
+                "--resource",
+                help="ARN (as CloudTrail records the resource: its id or name) or any id, name or key "
+                "(substring) in resources, request or response (repeatable).",
+            ),
         ] = None,
         ip: Annotated[
-            str | None, typer.Option("--ip", help="Source IP, or a glob such as 203.0.113.*")
+            list[str] | None,
+            typer.Option(
+                "--ip",
+                help="Source IP, glob (203.0.113.*) or CIDR (203.0.113.0/24, 2001:db8::/32); repeatable.",
+            ),
+        ] = None,
+        user_agent: Annotated[
+            list[str] | None,
+            typer.Option(
+                "--user-agent", help="User agent glob, case-insensitive, e.g. '*Boto3*' (repeatable)."
+            ),
+        ] = None,
+        event_id: Annotated[
+            list[str] | None, typer.Option("--event-id", help="Only this CloudTrail eventID (repeatable).")
         ] = None,
         errors: Annotated[bool, typer.Option("--errors", help="Only calls that failed.")] = False,
         write_only: Annotated[
@@ -277,17 +309,22 @@ def register(app: typer.Typer) -> None:
         from ..queries import filters as f
         from ..queries import questions as q
 
-        following = follow_in_scope(actor, scope) if follow_sessions else None
-        # --follow-sessions widens --actor to the actor's sessions
-        who = following.filter if following is not None else (f.Actor(actor) if actor else None)
-        chosen: list[f.Filter] = [
-            *([who] if who is not None else []),
-            *([f.Action(action)] if action else []),
-            *([f.Resource(resource)] if resource else []),
-            *([f.SourceIp(ip)] if ip else []),
+        # Repeated values of one option are OR-ed, different options AND-ed (all checked before any scan).
+        who = f.option_filter("--actor", actor, f.Actor)
+        others: list[f.Filter] = [
+            *f.option_filter("--not-actor", not_actor, f.Actor, exclude=True),
+            *f.option_filter("--action", action, f.Action),
+            *f.option_filter("--not-action", not_action, f.Action, exclude=True),
+            *f.option_filter("--resource", resource, f.Resource),
+            *f.option_filter("--ip", ip, f.SourceIp),
+            *f.option_filter("--user-agent", user_agent, f.user_agent),
+            *f.option_filter("--event-id", event_id, f.event_id),
             *([f.Errors()] if errors else []),
             *([f.WriteOnly()] if write_only else []),
         ]
+        # --follow-sessions widens --actor to the actor's sessions.
+        following = follow_in_scope(actor, scope) if follow_sessions else None
+        chosen = [*([following.filter] if following is not None else who), *others]
         if raw:
             _show_records(q.records().limited(scope.limit).with_filters(*chosen), scope, fmt, sql)
         elif sql is not None:
@@ -302,7 +339,11 @@ def register(app: typer.Typer) -> None:
     @question_command()
     def who_changed(
         resource: Annotated[
-            str, typer.Argument(help="ARN or id of the resource, e.g. sg-0123456789abcdef0.")
+            str,
+            typer.Argument(
+                help="ARN (as CloudTrail records the resource: its id or name) or id of the resource, e.g. "
+                "sg-0123456789abcdef0."
+            ),
         ],
         *,
         scope: Scope,
@@ -312,15 +353,21 @@ def register(app: typer.Typer) -> None:
 
         Example: audit-trail who-changed sg-0a1b2c3d4e5f60789 ./logs --since 7d
         """
+        from ..queries import filters as f
         from ..queries import questions as q
 
+        f.option_filter("RESOURCE", [resource], f.Resource)  # refuses an empty one
         _ask_and_show(q.who_changed(resource), scope, fmt)
 
     @command(app, panel=INVESTIGATE_PANEL)
     @question_command()
     def activity(
         actor: Annotated[
-            str, typer.Argument(help="ARN, user name, access key id, role session or role ARN.")
+            str,
+            typer.Argument(
+                help="Who, matched as query's --actor: user, role or session name, federated user, any ARN "
+                "form, access key id, principal id, account id for root (case-insensitive, * and ? globs)."
+            ),
         ],
         follow_sessions: Annotated[
             bool,
@@ -347,8 +394,10 @@ def register(app: typer.Typer) -> None:
         from dataclasses import replace
 
         from ..hunt.follow import TACTIC_COLUMNS
+        from ..queries import filters as f
         from ..queries import questions as q
 
+        f.option_filter("ACTOR", [actor], f.Actor)  # refuses an empty one
         following = None
         if (
             follow_sessions
@@ -356,7 +405,7 @@ def register(app: typer.Typer) -> None:
             or (fmt is OutputFormat.table and scope.engine is Engine.local and scope.source)
         ):
             flag = "--follow-sessions" if follow_sessions else "--by-tactic"
-            following = follow_in_scope(actor, scope, sessions=follow_sessions, flag=flag)
+            following = follow_in_scope([actor], scope, sessions=follow_sessions, flag=flag)
         if by_tactic and following is not None:
             render(following.tactics(), fmt, columns=TACTIC_COLUMNS, title=f"{actor} by ATT&CK tactic")
             return

@@ -22,6 +22,7 @@ from ..investigate.events import EventRow
 from ..investigate.scanner import ScanPlan, read_rows, scan
 from ..investigate.sources import LogFile, list_log_files
 from ..queries.filters import Actor, Filter, Row, sql_list, window_filters
+from ..queries.prefilter import literal_needle
 from ..window import Window
 from .attack import action_tactics, tactic_rows
 from .sessions import (
@@ -57,14 +58,14 @@ class IssuesCredentials(Filter):
 
 @dataclass(frozen=True)
 class FollowedActor(Filter):
-    """The actor's own events (as `--actor`) and those signed with credentials it obtained."""
+    """The actor's own events (its `--actor` filter) and those signed with credentials it obtained."""
 
-    actor: str
+    actor: Filter
     keys: tuple[str, ...] = ()
     source_identities: tuple[str, ...] = ()
 
     def sql(self) -> str:
-        parts = [Actor(self.actor).sql()]
+        parts = [self.actor.sql()]
         if self.keys:
             parts.append(f"access_key_id IN {sql_list(self.keys)}")
         if self.source_identities:
@@ -72,19 +73,19 @@ class FollowedActor(Filter):
         return " OR ".join(f"({p})" for p in parts)
 
     def test(self, row: Row) -> bool:
-        if Actor(self.actor).test(row) or row.get("access_key_id") in self.keys:
+        if self.actor.test(row) or row.get("access_key_id") in self.keys:
             return True
         return bool(self.source_identities) and source_identity_of(row["raw"]) in self.source_identities
 
     def needles(self) -> tuple[bytes, ...]:
-        actor = Actor(self.actor).needles()
+        actor = self.actor.needles()
         if not actor:  # the actor cannot be prefiltered: neither can its sessions
             return ()
-        values = (*self.keys, *self.source_identities)
-        # Only values JSON writes as they are can be looked for in the raw bytes.
-        if not all(v.isascii() and v.isprintable() and '"' not in v and "\\" not in v for v in values):
+        # Keys and source identities are matched exactly: each must make a needle (see `prefilter`).
+        values = [literal_needle(v) for v in (*self.keys, *self.source_identities)]
+        if any(v is None for v in values):
             return ()
-        return (*actor, *(v.encode() for v in values))
+        return tuple(dict.fromkeys((*actor, *(v for v in values if v is not None))))
 
 
 @dataclass(frozen=True)
@@ -137,43 +138,60 @@ class Following:
         return tactic_rows((e["event_time"], e["event_source"], e["event_name"]) for e in self.timeline)
 
 
-def follow_actor_in(files: Sequence[LogFile], actor: str, window: Sequence[Filter] = ()) -> Following:
-    """Follow ACTOR through the sessions it opened in FILES (within the WINDOW filters).
+def _selection(actor: str | Filter, label: str | None) -> tuple[Filter, str]:
+    """The filter selecting the actor's own events (an `--actor` value, or the filter of several), and the
+    label of the tree's root."""
+    if isinstance(actor, str):
+        return Actor(actor), label or actor
+    return actor, label or "the actor"
+
+
+def follow_actor_in(
+    files: Sequence[LogFile], actor: str | Filter, window: Sequence[Filter] = (), *, label: str | None = None
+) -> Following:
+    """Follow ACTOR (a value as `--actor` takes it, or its filter) through the sessions it opened in FILES
+    (within the WINDOW filters).
 
     The credential-issuing calls are found one link of the chain at a time: each scan reads only the files
     that hold an STS call and the actor or a key found so far, until a scan finds no new session.
     """
-    own = Actor(actor)
-    selector = FollowedActor(actor)
+    own, label = _selection(actor, label)
+    selector = FollowedActor(own)
     while True:
         rows = _scan_rows(files, ScanPlan((*window, IssuesCredentials(), selector)))
         followed = follow([row["raw"] for row in rows], lambda record: own.test(EventRow(record, "")))
         found = FollowedActor(
-            actor, tuple(sorted(followed.sessions)), tuple(sorted(followed.source_identities))
+            own, tuple(sorted(followed.sessions)), tuple(sorted(followed.source_identities))
         )
         if found == selector:
             break
         selector = found
     timeline = _scan_rows(files, ScanPlan((*window, selector), _Timeline()))
     timeline.sort(key=lambda e: (e["event_time"], e["event_id"] or ""))
-    return Following(actor, followed, selector, timeline)
+    return Following(label, followed, selector, timeline)
 
 
-def actor_in(files: Sequence[LogFile], actor: str, window: Sequence[Filter] = ()) -> Following:
+def actor_in(
+    files: Sequence[LogFile], actor: str | Filter, window: Sequence[Filter] = (), *, label: str | None = None
+) -> Following:
     """The actor's own events only (no session following), for the tactic view of `activity`."""
-    timeline = _scan_rows(files, ScanPlan((*window, Actor(actor)), _Timeline()))
+    own, label = _selection(actor, label)
+    timeline = _scan_rows(files, ScanPlan((*window, own), _Timeline()))
     timeline.sort(key=lambda e: (e["event_time"], e["event_id"] or ""))
-    return Following(actor, Followed(), Actor(actor), timeline)
+    return Following(label, Followed(), own, timeline)
 
 
 VIA_COLUMNS = ("via_role_arn", "via_session_name", "via_issuing_event", "via_chain")
 
 
-def following_in(source: str, window: Window, actor: str, *, sessions: bool = True) -> Following:
+def following_in(
+    source: str, window: Window, actor: str | Filter, *, sessions: bool = True, label: str | None = None
+) -> Following:
     """`follow_actor_in` (or `actor_in` without session following) over SOURCE within WINDOW."""
     files = list_log_files(source, window)
     filters = window_filters(window)
-    return follow_actor_in(files, actor, filters) if sessions else actor_in(files, actor, filters)
+    how = follow_actor_in if sessions else actor_in
+    return how(files, actor, filters, label=label)
 
 
 def enriched(answer: Answer, following: Following | None) -> Answer:

@@ -34,6 +34,7 @@ from ..cloudtrail_layout import parse_s3_url
 from ..compressed import GzipError, gunzip
 from ..errors import CannotRunError
 from ..queries.filters import Filter, TimeRange, accepts
+from ..queries.prefilter import may_hold
 from ..store import TooLarge, read_file, s3_client
 from ..times import parse_instant, utc
 from .events import EventRow
@@ -265,23 +266,6 @@ def _records(doc: Any) -> tuple[list[Any] | None, str]:
     return None, "no Records list: not a CloudTrail log file"
 
 
-def _cannot_match(data: bytes, groups: tuple[tuple[bytes, ...], ...]) -> bool:
-    """Whether a file provably holds no match: a group none of whose needles occurs in its bytes.
-
-    A needle is a literal that a match's JSON must contain - unless the writer escaped one of its
-    characters: `\\uXXXX` can stand for any character and `\\/` for `/`. So a file using those escapes is
-    never skipped on a needle they could hide (some exporters escape `/` or `<`; CloudTrail does not).
-    """
-    unicode_escapes = b"\\u" in data
-    slash_escapes = b"\\/" in data
-    for group in groups:
-        if unicode_escapes or (slash_escapes and any(b"/" in n for n in group)):
-            continue
-        if not any(n in data for n in group):
-            return True
-    return False
-
-
 def _dedup_key(record: dict[str, Any]) -> str:
     """Same eventID, identical record: one event delivered twice (CloudTrail delivers at least once)."""
     digest = hashlib.blake2b(orjson.dumps(record, option=orjson.OPT_SORT_KEYS), digest_size=10).hexdigest()
@@ -327,7 +311,7 @@ def scan_chunk(files: Sequence[LogFile], plan: ScanPlan, out_path: str | None) -
         if data is None:
             report.bad_files.append(BadFile(loc, problem or "unreadable"))
             continue
-        if groups and _looks_whole(data) and _cannot_match(data, groups):
+        if groups and not may_hold(data, groups) and _looks_whole(data):
             report.files_prefiltered += 1
             continue
         bad_lines = 0

@@ -73,24 +73,36 @@ _PARAM = "\x00param\x00"
 NAMED_QUERY_DAYS = 30
 
 
-def _placeholders(sql: str) -> str:
-    return sql.replace(sql_str(_PARAM), "?")
+def _placeholders(sql: str, parameter: str = "?") -> str:
+    return sql.replace(sql_str(_PARAM), parameter)
 
 
 def named_queries(table: str = DEFAULT_TABLE) -> dict[str, tuple[str, str]]:
     """{question: (description, SQL)}: the canned questions over the last 30 days, `?` where a value goes."""
     recent = f"\"date\" >= date_format(current_date - interval '{NAMED_QUERY_DAYS}' day, '%Y/%m/%d')"
     head = _with_events(table, recent)
+    # The console's `?` is plain text: the resource as a substring (an ARN is not taken apart), the actor in
+    # any case but without globs (the CLI's matching needs the value before the SQL is written).
     canned: dict[str, tuple[q.Question, str]] = {
-        "who-changed": (q.who_changed(_PARAM), "Who changed a resource (? = ARN or id, e.g. sg-0123...)"),
-        "activity": (q.activity(_PARAM), "Everything an actor did (? = ARN, user, access key id or session)"),
+        "who-changed": (
+            q.who_changed(_PARAM),
+            "Who changed a resource (? = id or name, e.g. sg-0123..., as text)",
+        ),
+        "activity": (
+            q.activity(_PARAM),
+            "Everything an actor did (? = user, role or session name, ARN, key id)",
+        ),
         "root-usage": (q.root_usage(), "Root user activity"),
         "failed-logins": (q.failed_logins(), "Failed console sign-ins and IAM user sign-ins without MFA"),
         "denied": (q.denied(), "AccessDenied / UnauthorizedOperation calls"),
         "unusual-regions": (q.unusual_regions(), "Activity in regions with under 1% of the events"),
         "deletions": (q.deletions(), "Delete*/Terminate*/Remove* calls"),
     }
+    parameters = {"activity": "lower(?)"}  # the actor is compared lower-cased
     return {
-        name: (f"{text} — last {NAMED_QUERY_DAYS} days", _placeholders(f"{head},\n{question.sql()}"))
+        name: (
+            f"{text} — last {NAMED_QUERY_DAYS} days",
+            _placeholders(f"{head},\n{question.sql()}", parameters.get(name, "?")),
+        )
         for name, (question, text) in canned.items()
     }
