@@ -17,7 +17,7 @@ import orjson
 import pytest
 from audit_trail.cli.app import app
 from audit_trail.errors import CannotRunError
-from audit_trail.investigate import scanner
+from audit_trail.investigate import log_bytes, scanner
 from audit_trail.investigate.local import answer
 from audit_trail.investigate.scanner import ScanPlan, scan
 from audit_trail.investigate.sources import list_log_files
@@ -123,7 +123,7 @@ def test_a_window_with_an_offset_means_that_instant(tmp_path: Path) -> None:
 def test_a_file_that_inflates_past_the_bound_is_skipped_and_named(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(scanner, "MAX_FILE_BYTES", 1 << 20)
+    monkeypatch.setattr(log_bytes, "MAX_FILE_BYTES", 1 << 20)
     bomb = write(tmp_path, "bomb.json.gz", gzip.compress(b'{"Records": [' + b" " * (3 << 20) + b"]}"))
     write(tmp_path, "good.json.gz", [record(eventID="ok")])
     result = answer(str(tmp_path), q.events(), Window())

@@ -21,7 +21,7 @@ from ..cloudtrail_layout import AWSLOGS, META_SUFFIX, find_accounts, parse_s3_ur
 from ..errors import CannotRunError, UserError
 from ..store import S3Store, s3_client
 from ..window import Window
-from .scanner import MAX_COMPRESSED_BYTES
+from .log_bytes import MAX_COMPRESSED_BYTES
 from .sources import LogFile, list_log_files
 
 DIGEST_METADATA = ("signature", "signature-algorithm", "backfill-generation-timestamp")

@@ -21,7 +21,7 @@ import multiprocessing
 import os
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
+from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -30,24 +30,15 @@ from typing import Any, Protocol
 
 import orjson
 
-from ..cloudtrail_layout import parse_s3_url
-from ..compressed import GzipError, gunzip
 from ..errors import CannotRunError
 from ..queries.filters import Filter, TimeRange, accepts
 from ..queries.prefilter import may_hold
-from ..store import TooLarge, read_file, s3_client
 from ..times import parse_instant, utc
 from .events import EventRow
+from .log_bytes import fetch_all, fresh_worker, inflate, looks_whole
 from .sources import LogFile
 
 REQUIRED_FIELDS = ("eventTime", "eventSource", "eventName")
-MAX_FILE_BYTES = 128 << 20
-"""What one log file may inflate to. CloudTrail delivers a file per region about every five minutes, and
-an event holds at most 256 KB (CloudTrail User Guide, "CloudTrail record contents"): a real file is
-kilobytes to a few megabytes. 128 MiB is far above that and still bounded (a worker holds one at a time)."""
-MAX_COMPRESSED_BYTES = 64 << 20
-"""What one log file may occupy before inflating: read with that bound, so a huge planted object is
-refused."""
 MAX_ROW_BYTES = 1 << 20
 """What one record's row may take as JSON: a CloudTrail event holds at most 256 KB, and its row repeats the
 request and response beside the whole record. One larger record is skipped and counted, so it can neither
@@ -158,65 +149,7 @@ class ScanPlan:
         return tuple(f for f in self.filters if not isinstance(f, TimeRange))
 
 
-# --- reading bytes ---
-
-_client: Any = None
-
-
-def _s3() -> Any:
-    global _client  # one client per worker process, made after the fork
-    if _client is None:
-        _client = s3_client()
-    return _client
-
-
-def _read(file: LogFile) -> bytes:
-    if file.location.startswith("s3://"):
-        if file.size > MAX_COMPRESSED_BYTES:
-            raise TooLarge(f"{file.size} bytes, more than the {MAX_COMPRESSED_BYTES} allowed")
-        bucket, key = parse_s3_url(file.location)
-        body: bytes = _s3().get_object(Bucket=bucket, Key=key)["Body"].read(MAX_COMPRESSED_BYTES + 1)
-        if len(body) > MAX_COMPRESSED_BYTES:
-            raise TooLarge(f"more than the {MAX_COMPRESSED_BYTES} bytes allowed")
-        return body
-    return read_file(file.location, MAX_COMPRESSED_BYTES)
-
-
-def _fetch_all(files: Sequence[LogFile]) -> Iterator[tuple[LogFile, bytes | Exception]]:
-    """Bytes of each file, S3 objects fetched concurrently (network latency, not CPU, bounds them)."""
-
-    def one(file: LogFile) -> tuple[LogFile, bytes | Exception]:
-        try:
-            return file, _read(file)
-        except Exception as exc:  # any read failure is reported per file, never fatal
-            return file, exc
-
-    if files and files[0].location.startswith("s3://"):
-        with ThreadPoolExecutor(max_workers=16) as pool:
-            yield from pool.map(one, files)
-    else:
-        for file in files:
-            yield one(file)
-
-
 # --- one chunk of files (runs in a worker) ---
-
-
-def _looks_whole(data: bytes) -> bool:
-    """Cheap check that a JSON object of Records was not cut: files the prefilter skips are still vetted."""
-    head, tail = data[:64].lstrip(), data[-64:].rstrip()
-    return head[:1] == b"{" and tail[-1:] == b"}" and b'"Records"' in data
-
-
-def _decode(loc: str, data: bytes) -> tuple[bytes | None, str | None]:
-    if data[:2] == b"\x1f\x8b":
-        try:
-            return gunzip(data, MAX_FILE_BYTES), None
-        except GzipError as exc:
-            return None, f"unreadable gzip ({exc})"
-    if loc.endswith(".gz"):
-        return None, "not gzip data"
-    return data, None
 
 
 def _lines(data: bytes) -> tuple[list[Any], int]:
@@ -302,16 +235,16 @@ def scan_chunk(files: Sequence[LogFile], plan: ScanPlan, out_path: str | None) -
     lo, hi = plan.time_bounds()
     filters = plan.row_filters()
     out = _Writer(out_path)
-    for file, payload in _fetch_all([f for f in files if not f.problem]):
+    for file, payload in fetch_all([f for f in files if not f.problem]):
         loc = file.location
         if isinstance(payload, Exception):
             report.bad_files.append(BadFile(loc, f"cannot read ({payload})"))
             continue
-        data, problem = _decode(loc, payload)
+        data, problem = inflate(loc, payload)
         if data is None:
             report.bad_files.append(BadFile(loc, problem or "unreadable"))
             continue
-        if groups and not may_hold(data, groups) and _looks_whole(data):
+        if groups and not may_hold(data, groups) and looks_whole(data):
             report.files_prefiltered += 1
             continue
         bad_lines = 0
@@ -401,11 +334,6 @@ def _why(exc: Exception) -> str:
     return f"fields of an unexpected type ({type(exc).__name__})"
 
 
-def _fresh_worker() -> None:
-    global _client  # a forked child must not share the parent's HTTP connections
-    _client = None
-
-
 def _chunk_task(args: tuple[Sequence[LogFile], ScanPlan, str | None]) -> ScanReport:
     return scan_chunk(*args)
 
@@ -452,7 +380,7 @@ def scan(
         method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
         context = multiprocessing.get_context(method)
         try:
-            with ProcessPoolExecutor(workers, mp_context=context, initializer=_fresh_worker) as pool:
+            with ProcessPoolExecutor(workers, mp_context=context, initializer=fresh_worker) as pool:
                 for part, task in zip(pool.map(_chunk_task, tasks), tasks, strict=True):
                     merge(part, task[0])
         except BrokenProcessPool:

@@ -16,7 +16,7 @@ from typing import Any
 
 from ..cloudtrail_layout import AWSLOGS, DIGEST_FOLDER, LOG_FOLDER, find_accounts, join_key, parse_s3_url
 from ..errors import UserError
-from ..store import FolderStore, S3Store, Store
+from ..store import FolderStore, S3Store, Store, version_of
 from ..window import Window
 
 LOG_SUFFIXES = (".json.gz", ".json", ".jsonl", ".jsonl.gz")
@@ -33,6 +33,8 @@ class LogFile:
     day: date | None = None
     problem: str = ""
     """Why the file cannot be read (listed so the scan names it), or empty."""
+    version: str = ""
+    """What identifies this version of the file with its size: mtime and ctime in ns, or the S3 ETag."""
 
 
 def _in_range(value: int, lo: int | None, hi: int | None) -> bool:
@@ -79,7 +81,7 @@ def _layout_files(
                 for f in store.listdir(day_path)[1]:
                     if f.name.endswith(LOG_SUFFIXES):
                         location = store.location(join_key(day_path, f.name))
-                        yield LogFile(location, f.size, account, region, day, f.problem)
+                        yield LogFile(location, f.size, account, region, day, f.problem, f.version)
 
 
 def open_store(source: str, client: Any = None) -> tuple[Store, str]:
@@ -119,7 +121,8 @@ def list_log_files(
     window = window or Window()
     store, base = open_store(source, client)
     if isinstance(store, FolderStore) and (store.root / base).is_file():
-        return [LogFile(store.location(base), (store.root / base).stat().st_size)]
+        st = (store.root / base).stat()
+        return [LogFile(store.location(base), st.st_size, version=version_of(st))]
     accounts = find_accounts(lambda path: store.listdir(path)[0], base)
     if accounts is not None:
         folder = DIGEST_FOLDER if digests else LOG_FOLDER
@@ -129,7 +132,7 @@ def list_log_files(
     else:
         # Not the CloudTrail layout: any export; the scanner applies the window to the records themselves.
         files = [
-            LogFile(store.location(f.name), f.size, problem=f.problem)
+            LogFile(store.location(f.name), f.size, problem=f.problem, version=f.version)
             for f in store.walk(base)
             if f.name.endswith(LOG_SUFFIXES) and not _is_trail_folder(f.name)
         ]
