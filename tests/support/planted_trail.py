@@ -79,7 +79,9 @@ def _admin() -> dict[str, Any]:
     }
 
 
-def _event(when: datetime, service: str, name: str, identity: dict[str, Any], **fields: Any) -> dict[str, Any]:
+def _event(
+    when: datetime, service: str, name: str, identity: dict[str, Any], **fields: Any
+) -> dict[str, Any]:
     event_id = str(uuid.uuid5(uuid.NAMESPACE_OID, f"{when.isoformat()}{name}"))
     record = {
         "eventVersion": "1.09",
@@ -120,7 +122,7 @@ def _planted_records() -> list[dict[str, Any]]:
                requestParameters={"name": TRAIL_ARN}),
         _event(START + timedelta(hours=15), "iam", "CreateUser", alice,
                requestParameters={"userName": HOSTILE_USER},
-               responseElements={"user": {"userName": HOSTILE_USER, "arn": f"arn:aws:iam::{ACCOUNT}:user/x"}}),
+               responseElements={"user": {"userName": HOSTILE_USER, "userId": "AIDAPLANTED"}}),
         _event(START + timedelta(days=1, hours=16, minutes=30), "signin", "ConsoleLogin", eve,
                userAgent=HOSTILE_AGENT, eventType="AwsConsoleSignIn", errorCode="Failed authentication",
                errorMessage="Failed authentication", responseElements={"ConsoleLogin": "Failure"},
@@ -173,8 +175,12 @@ def plant(root: Path) -> Planted:
     delivered = _write_logs(root, records)
     regions = sorted({d.region for d in delivered})
     # Logging off from GAP_START to GAP_END: the first chain ends, a starting digest begins the next.
-    write_chain(root, ACCOUNT_KEY, ACCOUNT, regions, START, GAP_START, [d for d in delivered if d.at < GAP_START])
-    write_chain(root, ACCOUNT_KEY, ACCOUNT, regions, GAP_END, CHAIN_END, [d for d in delivered if d.at >= GAP_END])
+    write_chain(
+        root, ACCOUNT_KEY, ACCOUNT, regions, START, GAP_START, [d for d in delivered if d.at < GAP_START]
+    )
+    write_chain(
+        root, ACCOUNT_KEY, ACCOUNT, regions, GAP_END, CHAIN_END, [d for d in delivered if d.at >= GAP_END]
+    )
     write_public_keys(root / KEYS_FOLDER, regions, START - timedelta(days=1), CHAIN_END + timedelta(days=1))
 
     deleted = [_digest_key(DELETED_REGION, hour + HOUR) for hour in DELETED_HOURS]

@@ -72,11 +72,13 @@ def report(
     trail: Annotated[
         str | None,
         typer.Option(
-            "--trail", help="Check this live trail (name or ARN) for the configuration section (without --stack)."
+            "--trail",
+            help="Check this live trail (name or ARN) for the configuration section (without --stack).",
         ),
     ] = None,
     region: Annotated[
-        str | None, typer.Option("--region", help="--trail's home region (default: an ARN's own, else AWS_REGION).")
+        str | None,
+        typer.Option("--region", help="--trail's home region (default: an ARN's own, else AWS_REGION)."),
     ] = None,
     account: Annotated[
         list[str] | None, typer.Option("--account", help="Only this account (repeatable).")
@@ -89,7 +91,9 @@ def report(
     ] = "html",
     fail_on_findings: Annotated[
         bool,
-        typer.Option("--fail-on-findings", help="Exit with code 1 when a section FAILs (the report is written)."),
+        typer.Option(
+            "--fail-on-findings", help="Exit with code 1 when a section FAILs (the report is written)."
+        ),
     ] = False,
 ) -> None:
     """Write the evidence pack of an audit period: summary; logging continuity hour by hour per account and
@@ -119,7 +123,9 @@ def report(
         raise UserError(f"--format {fmt!r}: use html, json or md.") from None
     window_start, window_end = parse_time(since, "--since"), parse_time(until, "--until")
     if window_start >= window_end:
-        raise UserError(f"--since {since} is not before --until {until}: give a period that starts before it ends.")
+        raise UserError(
+            f"--since {since} is not before --until {until}: give a period that starts before it ends."
+        )
     chosen = None
     if profile is not None:
         if profile not in PROFILES:
@@ -190,7 +196,7 @@ def report(
         profile=chosen,
         profile_from=profile_from,
         trail=live,
-        not_checked="no live trail to check: give --stack, or --trail NAME (and --region) with AWS credentials",
+        not_checked="no live trail to check: give --stack, or --trail NAME and AWS credentials",
         log_bucket=log_bucket,
     )
     with progress_line() as progress:

@@ -86,7 +86,9 @@ def top_actors(charts: Charts) -> str:
         shown = list(reversed(charts.top_actors))
         fig = _figure(10, 0.35 * max(len(shown), 1) + 1)
         ax = fig.subplots()
-        labels = [f"{n + 1}. {cells.cell(actor, LABEL_CHARS)}" for n, (actor, _) in enumerate(reversed(shown))]
+        labels = [
+            f"{n + 1}. {cells.cell(actor, LABEL_CHARS)}" for n, (actor, _) in enumerate(reversed(shown))
+        ]
         ax.barh(list(reversed(labels)), [count for _, count in shown], color=REGION_COLOURS[0])
         ax.set_xlabel("records")
         ax.set_title("Top actors")
@@ -128,9 +130,7 @@ def timeline(regions: list[RegionContinuity], events: Table, since: datetime, un
         ax.set_ylim(-0.6, len(regions) + 0.6)
         ax.set_xlim(mdates.date2num(since), mdates.date2num(until))
         ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(ax.xaxis.get_major_locator()))
-        handles = [
-            _patch(COLOURS[c], c.value) for c in Coverage if any(r.hours[c] for r in regions)
-        ]
+        handles = [_patch(COLOURS[c], c.value) for c in Coverage if any(r.hours[c] for r in regions)]
         if handles:
             ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.0, 1.0), frameon=False)
         ax.set_title("Logging continuity: what covers each hour (UTC), and the trail's own events")

@@ -29,10 +29,14 @@ class Format(StrEnum):
 def check_output(path: Path, flag: str = "--output") -> None:
     """Refuse, before any work, an output that cannot be written as a file: a folder, or in a missing one."""
     if path.is_dir():
-        raise UserError(f"{flag} {path}: a folder; give the file to write, e.g. {path / 'audit-report.html'}.")
+        raise UserError(
+            f"{flag} {path}: a folder; give the file to write, e.g. {path / 'audit-report.html'}."
+        )
     parent = path.parent
     if not parent.is_dir():
-        raise UserError(f"{flag} {path}: the folder {parent} does not exist; create it or choose another path.")
+        raise UserError(
+            f"{flag} {path}: the folder {parent} does not exist; create it or choose another path."
+        )
     if not os.access(parent, os.W_OK):
         raise UserError(f"{flag} {path}: the folder {parent} is not writable; choose another path.")
 
@@ -55,16 +59,14 @@ def write_atomically(path: Path, data: bytes) -> None:
 
 
 def to_json(evidence: Evidence) -> bytes:
-    return orjson.dumps(
-        evidence.to_dict(), option=orjson.OPT_INDENT_2 | orjson.OPT_NON_STR_KEYS, default=str
-    )
+    return orjson.dumps(evidence.to_dict(), option=orjson.OPT_INDENT_2 | orjson.OPT_NON_STR_KEYS, default=str)
 
 
 _MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+!|~>-])")
 
 
 def _md(value: Any, limit: int = cells.CELL_CHARS) -> str:
-    """A value as inert Markdown text for a table cell: HTML characters as entities, Markdown's own escaped."""
+    """A value as inert Markdown for a table cell: HTML characters as entities, Markdown's own escaped."""
     shown = cells.cell(value, limit).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
     return _MARKDOWN_SPECIAL.sub(r"\\\1", shown)
 
