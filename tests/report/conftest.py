@@ -1,4 +1,4 @@
-"""The planted trail and its evidence, made once per test module: generating and gathering take seconds."""
+"""The planted trail and its evidence, made once per test session (per worker): each takes seconds."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from audit_trail.store import FolderStore
 from support.planted_trail import SINCE, UNTIL, Planted, plant
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def planted(tmp_path_factory: pytest.TempPathFactory) -> Planted:
     return plant(tmp_path_factory.mktemp("planted") / "logs")
 
@@ -47,6 +47,6 @@ def evidence_of(planted: Planted, **kw: object) -> Evidence:
     return gather(request)
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def evidence(planted: Planted) -> Evidence:
     return evidence_of(planted)
