@@ -24,6 +24,8 @@ TOOLKIT_LIBRARIES = (
     "botocore",
     "sigma",
     "cryptography",
+    "jinja2",
+    "matplotlib",
 )
 
 
@@ -46,7 +48,8 @@ assert len(preview.resources) > 50
     loaded = _loaded_after(code)
     assert [m for m in loaded if m.split(".")[0] in TOOLKIT_LIBRARIES] == []
     ours = [m for m in loaded if m.startswith("audit_trail.")]
-    assert not [m for m in ours if m.split(".")[1] in ("investigate", "hunt", "integrity", "cli", "store")]
+    toolkit = ("investigate", "hunt", "integrity", "report", "cli", "store")
+    assert not [m for m in ours if m.split(".")[1] in toolkit]
 
 
 def _imports(path: Path) -> set[str]:
@@ -82,7 +85,8 @@ ALLOWED = {
     "investigate": {"investigate", "queries"},
     "hunt": {"hunt", "investigate", "queries"},
     "integrity": {"integrity", "component", "queries"},
-    "cli": {"cli", "component", "queries", "plan", "investigate", "hunt", "integrity"},
+    "report": {"report", "component", "queries", "investigate", "hunt", "integrity"},
+    "cli": {"cli", "component", "queries", "plan", "investigate", "hunt", "integrity", "report"},
 }
 CLI_ONLY = ("typer", "click", "rich")
 
