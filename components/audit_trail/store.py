@@ -28,9 +28,15 @@ class Entry:
     name: str
     size: int
     version: str = ""
-    """Local: mtime and ctime in ns (a user can set mtime back, not ctime); S3: the ETag."""
+    """Local: `version_of` its stat; S3: the ETag."""
     problem: str = ""
     """Why it cannot be read as a file (a FIFO, a dangling or looping symlink), or empty."""
+
+
+def version_of(st: os.stat_result) -> str:
+    """What tells this version of a local file from another of the same size: its device and inode (a file
+    put in its place) and its mtime and ctime in ns (a user can set mtime back, not ctime)."""
+    return f"{st.st_dev}:{st.st_ino}:{st.st_mtime_ns}:{st.st_ctime_ns}"
 
 
 @dataclass(frozen=True)
@@ -139,7 +145,7 @@ class FolderStore:
                     continue
                 if e.is_file():
                     st = e.stat()
-                    files.append(Entry(e.name, st.st_size, f"{st.st_mtime_ns}:{st.st_ctime_ns}"))
+                    files.append(Entry(e.name, st.st_size, version_of(st)))
                     continue
                 problem = "a dangling symlink" if e.is_symlink() else "not a regular file (a FIFO or device)"
             except OSError as exc:
