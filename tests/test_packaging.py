@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -100,7 +101,8 @@ def test_pip_install_of_the_repo_into_a_fresh_venv(tmp_path: Path) -> None:
     done = subprocess.run([python, "-c", probe], capture_output=True, text=True, check=True, cwd=tmp_path)
     assert done.stdout.strip() == "audit_trail.component.trail"
     listed = subprocess.run([python, "-m", "pip", "list", "--format", "json"], capture_output=True, text=True)
-    installed = {p["name"].lower() for p in json.loads(listed.stdout)}
+    # pip lists a distribution under its metadata name (`pulumi_aws`): compare PEP 503 normalised names.
+    installed = {re.sub(r"[-_.]+", "-", p["name"]).lower() for p in json.loads(listed.stdout)}
     assert {"pulumi", "pulumi-aws", "audit-trail"} <= installed
     assert not installed & {"duckdb", "boto3", "typer", "rich", "orjson", "isal", "pysigma", "cryptography"}
     command = subprocess.run(
