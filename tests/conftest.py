@@ -18,6 +18,21 @@ if TYPE_CHECKING:
 TEST_REGION = "us-east-1"
 
 
+@pytest.fixture(autouse=True)
+def _no_term_index(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """Commands under test read every file and start no background build, unless a test of the cache opts
+    in (`cache_home`); a stray index would never land in the user's own cache folder either."""
+    monkeypatch.setenv("AUDIT_TRAIL_NO_CACHE", "1")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+
+
+@pytest.fixture
+def cache_home(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
+    """The term index on, in a cache folder of the test's own."""
+    monkeypatch.delenv("AUDIT_TRAIL_NO_CACHE")
+    return tmp_path / "cache" / "audit-trail"
+
+
 @pytest.fixture(scope="session")
 def moto_endpoint() -> Iterator[str]:
     """URL of a moto server on a free loopback port, shared by the session (reset per test by `aws`)."""

@@ -84,9 +84,10 @@ ALLOWED = {
     "plan": {"plan", "component", "queries"},
     "investigate": {"investigate", "queries"},
     "hunt": {"hunt", "investigate", "queries"},
+    "cache": {"cache", "investigate", "queries"},
     "integrity": {"integrity", "component", "queries"},
     "report": {"report", "component", "queries", "investigate", "hunt", "integrity"},
-    "cli": {"cli", "component", "queries", "plan", "investigate", "hunt", "integrity", "report"},
+    "cli": {"cli", "component", "queries", "plan", "investigate", "cache", "hunt", "integrity", "report"},
 }
 CLI_ONLY = ("typer", "click", "rich")
 

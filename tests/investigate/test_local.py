@@ -137,10 +137,10 @@ def test_scratch_space_running_out_is_exit_3(trail: Path, monkeypatch: pytest.Mo
 
     from audit_trail.investigate import scanner
 
-    def full(self: object) -> None:
-        raise OSError(errno.ENOSPC, "No space left on device", "/tmp/audit-trail-x/rows-00000.jsonl")
+    def full(path: str, mode: str, lines: object) -> None:
+        raise OSError(errno.ENOSPC, "No space left on device", path)
 
-    monkeypatch.setattr(scanner._Writer, "flush", full)
+    monkeypatch.setattr(scanner._Writer, "_write", staticmethod(full))
     result = CliRunner().invoke(app, ["query", str(trail), "-f", "json"])
     assert result.exit_code == 3, result.output
     assert "no space left on the disk" in result.stderr and "TMPDIR" in result.stderr

@@ -86,9 +86,9 @@ def _root(
 
 
 def _register() -> None:
-    from . import hunt, integrity, investigate, plan, report
+    from . import cache, hunt, integrity, investigate, plan, report
 
-    for module in (plan, integrity, hunt, investigate, report):
+    for module in (plan, integrity, hunt, investigate, report, cache):
         module.register(app)
 
 

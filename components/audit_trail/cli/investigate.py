@@ -28,12 +28,14 @@ from .options import (
 from .output import LIST_ITEMS, OutputFormat, json_list, note, progress_line, render, stderr_console
 
 if TYPE_CHECKING:
+    from ..cache.index import TermIndex
     from ..investigate.answer import Answer
 
 
 def _answer(question: Any, scope: Scope, **kw: Any) -> "Answer":
     from ..investigate.ask import ask
 
+    index = open_index(scope)
     with progress_line() as progress:
         return ask(
             question,
@@ -42,8 +44,36 @@ def _answer(question: Any, scope: Scope, **kw: Any) -> "Answer":
             engine=scope.engine,
             target=scope.target,
             progress=progress,
+            index=index,
             **kw,
         )
+
+
+def open_index(scope: Scope) -> "TermIndex | None":
+    """The term index for a local question (None with --no-cache or Athena); a bad bound is refused first."""
+    if not scope.cache or scope.engine is not Engine.local or not scope.source:
+        return None
+    from ..cache.index import TermIndex
+
+    try:
+        return TermIndex()
+    except ValueError as exc:  # AUDIT_TRAIL_CACHE_MAX_MB
+        raise UserError(f"{exc} Or pass --no-cache.") from None
+
+
+def index_later(answer: "Answer") -> None:
+    """Once the answer is out: what the cache mended or why it is off, then a background build of the files
+    it did not know, so that the next question skips what this one read in vain."""
+    from ..cache.build import in_background
+    from ..cache.index import TermIndex
+
+    index = answer.index
+    if not isinstance(index, TermIndex):
+        return
+    for line in [*index.warnings, *([index.problem] if index.problem else [])]:
+        note(f"Cache: {line}", style="yellow")
+    in_background(index, answer.unindexed)
+    index.close()
 
 
 def follow_in_scope(
@@ -79,6 +109,7 @@ def _show(
     render(rows, fmt, columns=columns, title=title, count="rows", limit=limit)
     if answer.report is not None:  # None from Athena: nothing scanned here
         show_scan_report(answer.report)
+    index_later(answer)
 
 
 def show_scan_report(report: Any) -> None:
@@ -115,6 +146,7 @@ def _show_records(question: Any, scope: Scope, fmt: OutputFormat, sql: str | Non
             typer.echo(orjson.dumps(record).decode())
     if answer.report is not None:
         show_scan_report(answer.report)
+    index_later(answer)
 
 
 def show_session_tree(node: Any) -> None:

@@ -110,6 +110,15 @@ WorkgroupOpt = Annotated[
         "--workgroup", help="Athena: workgroup to run the query in (default: --stack's).", show_default=False
     ),
 ]
+NoCacheOpt = Annotated[
+    bool,
+    typer.Option(
+        "--no-cache",
+        envvar="AUDIT_TRAIL_NO_CACHE",
+        help="Read every log file: neither use nor build the term index that lets a question skip files "
+        "earlier ones read (see `audit-trail cache info`).",
+    ),
+]
 StackOpt = Annotated[
     str | None,
     typer.Option(
@@ -192,6 +201,8 @@ class Scope:
     athena: AthenaNames = field(default_factory=AthenaNames)
     limit: int | None = None
     """--limit: at most this many rows of the answer (None: every row; 0 is no limit too)."""
+    cache: bool = True
+    """Use (and afterwards extend) the term index: not with --no-cache."""
 
     @functools.cached_property
     def target(self) -> AthenaTarget:
@@ -219,6 +230,7 @@ SCOPE_PARAMETERS = (
 OUTPUT_PARAMETERS = (
     _shared("fmt", FormatOption, OutputFormat.table),
     _shared("limit", LimitOption, None),
+    _shared("no_cache", NoCacheOpt, False),
     _shared("engine", EngineOpt, Engine.local.value),
     _shared("stack", StackOpt, None),
     _shared("database", DatabaseOpt, None),
@@ -245,6 +257,7 @@ def _scope(
     workgroup: str | None,
     limit: int | None = None,
     region: Sequence[str] | None = None,
+    no_cache: bool = False,
 ) -> Scope:
     window = parse_window(since, until, region, account)
     warn_if_unbounded(source, window)
@@ -263,7 +276,7 @@ def _scope(
                 f"{', '.join(given or ['--table'])}: only for --engine athena; drop it, or add "
                 "--engine athena."
             )
-        return Scope(source, window, chosen, limit=limit or None)
+        return Scope(source, window, chosen, limit=limit or None, cache=not no_cache)
     return Scope(source, window, chosen, AthenaNames(stack, database, table, workgroup), limit or None)
 
 

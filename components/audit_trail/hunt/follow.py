@@ -206,7 +206,7 @@ def enriched(answer: Answer, following: Following | None) -> Answer:
         via = following.via()
         rows = ({**row, **_via_columns(via.get(row.get("event_id") or "", {}))} for row in rows)
         columns.extend(VIA_COLUMNS)
-    return Answer(columns, rows, answer.report)
+    return answer.derived(columns, rows)
 
 
 def _via_columns(found: Mapping[str, Any]) -> dict[str, Any]:

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
 from .scanner import ScanReport
+from .sources import FileIndex, LogFile
 
 
 class Answer:
@@ -16,12 +17,26 @@ class Answer:
     into a list (and keeps it)."""
 
     def __init__(
-        self, columns: Iterable[str], rows: Iterable[dict[str, Any]], report: ScanReport | None = None
+        self,
+        columns: Iterable[str],
+        rows: Iterable[dict[str, Any]],
+        report: ScanReport | None = None,
+        *,
+        unindexed: Sequence[LogFile] = (),
+        index: FileIndex | None = None,
     ) -> None:
         self.columns = list(columns)
         self.report = report
+        self.index = index
+        """The term index the scan consulted (None: none was)."""
+        self.unindexed = unindexed
+        """The files read that the index did not know: what a build after answering should index."""
         self._source = rows
         self._rows: list[dict[str, Any]] | None = rows if isinstance(rows, list) else None
+
+    def derived(self, columns: Iterable[str], rows: Iterable[dict[str, Any]]) -> Answer:
+        """Other rows (computed from these) with this answer's report and index."""
+        return Answer(columns, rows, self.report, unindexed=self.unindexed, index=self.index)
 
     @property
     def rows(self) -> list[dict[str, Any]]:

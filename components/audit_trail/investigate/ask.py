@@ -13,6 +13,7 @@ from ..queries.questions import Question
 from ..window import Window
 from . import athena, local
 from .answer import Answer
+from .sources import FileIndex
 
 
 class Engine(StrEnum):
@@ -39,8 +40,11 @@ def ask(
     sql: str | None = None,
     row_filters: Sequence[Filter] = (),
     progress: Callable[[str], None] | None = None,
+    index: FileIndex | None = None,
 ) -> Answer:
-    """Answer QUESTION (or raw SQL over `events` narrowed by ROW_FILTERS) over SOURCE or on Athena."""
+    """Answer QUESTION (or raw SQL over `events` narrowed by ROW_FILTERS) over SOURCE or on Athena.
+
+    INDEX: the local engine's term index (`cache.index`), None to read every file."""
     if engine is Engine.athena:
         if source:
             raise UserError(
@@ -63,4 +67,6 @@ def ask(
             "SOURCE is missing: give a folder of CloudTrail logs (e.g. one written by `audit-trail fetch`) "
             "or an s3:// prefix (e.g. s3://my-trail-bucket/AWSLogs/), or use --engine athena."
         )
-    return local.answer(source, question, window, sql=sql, row_filters=row_filters, progress=progress)
+    return local.answer(
+        source, question, window, sql=sql, row_filters=row_filters, progress=progress, index=index
+    )

@@ -165,6 +165,7 @@ _CHEAP: dict[str, Callable[[Mapping[str, Any]], Any]] = {
     "read_only": lambda r: _read_only(r.get("readOnly")),
     "event_type": lambda r: _str(r.get("eventType")),
     "recipient_account_id": lambda r: _str(r.get("recipientAccountId")),
+    "resource": main_resource,
     "raw": lambda r: r,
 }
 

@@ -11,6 +11,7 @@ import contextlib
 import tempfile
 import threading
 from collections.abc import Iterator, Sequence
+from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -24,8 +25,9 @@ from ..queries.questions import Question
 from ..times import iso_time
 from ..window import Window
 from .answer import Answer
+from .listing import Columns, Order, merged
 from .scanner import MAX_ROW_BYTES, Progress, ScanPlan, ScanReport, scan
-from .sources import list_log_files
+from .sources import FileIndex, list_log_files
 
 # Trino names the shared SQL may use that DuckDB spells otherwise (a user's --sql may use them too).
 _MACROS = ("CREATE MACRO array_join(l, sep) AS array_to_string(l, sep)",)
@@ -189,42 +191,57 @@ def answer(
     row_filters: Sequence[Filter] = (),
     workers: int | None = None,
     progress: Progress | None = None,
+    index: FileIndex | None = None,
 ) -> Answer:
     """Answer QUESTION (or the raw SQL over `events`) from the logs of SOURCE within WINDOW.
 
     For raw SQL, ROW_FILTERS decide which records make up the `events` view. The rows stream: read them
-    once.
+    once. INDEX: the term index, to skip the files it proves hold no match (the answer lists the files it
+    does not know, for building it later).
     """
     if question is None:
         sql = "SELECT * FROM events" if sql is None else sql
         check_select(sql)
     files = list_log_files(source, window)
+    lookup = index.look_up(files) if index is not None else None
     base = window_filters(window)
     if question is not None:
         question = question.with_filters(*base)
         plan = ScanPlan(question.filters)
+        if question.listing is not None:
+            plan = replace(plan, mapper=Columns(question.listing), order=Order(), limit=question.limit)
     else:
         plan = ScanPlan((*base, *row_filters))
+    skip = lookup.cannot_match(plan.needle_groups()) if lookup is not None else frozenset()
     scratch = tempfile.TemporaryDirectory(prefix="audit-trail-")
     try:
-        report, cur, con = _run(files, plan, Path(scratch.name), question, sql, workers, progress)
+        report, written = scan(files, plan, Path(scratch.name), workers=workers, progress=progress, skip=skip)
+        if question is not None and question.listing is not None:
+            columns = list(question.listing)
+            rows = _cleaned(merged(written, Path(scratch.name), question.limit, report), scratch)
+        else:
+            cur, con = _run(written, report, Path(scratch.name), question, sql)
+            columns = [d[0] for d in cur.description or ()]
+            rows = _stream(cur, columns, con, scratch)
     except BaseException:
         scratch.cleanup()
         raise
-    columns = [d[0] for d in cur.description or ()]
-    return Answer(columns, _stream(cur, columns, con, scratch), report)
+    unindexed = lookup.unindexed() if lookup is not None else []
+    return Answer(columns, rows, report, unindexed=unindexed, index=index)
+
+
+def _cleaned(
+    rows: Iterator[dict[str, Any]], scratch: tempfile.TemporaryDirectory[str]
+) -> Iterator[dict[str, Any]]:
+    try:
+        yield from rows
+    finally:
+        scratch.cleanup()
 
 
 def _run(
-    files: Sequence[Any],
-    plan: ScanPlan,
-    scratch: Path,
-    question: Question | None,
-    sql: str | None,
-    workers: int | None,
-    progress: Progress | None,
-) -> tuple[ScanReport, Any, Any]:
-    report, written = scan(files, plan, scratch, workers=workers, progress=progress)
+    written: Sequence[Path], report: ScanReport, scratch: Path, question: Question | None, sql: str | None
+) -> tuple[Any, Any]:
     con = _connect(written, scratch)
     try:
         report.duplicates = _events_view(con)
@@ -236,4 +253,4 @@ def _run(
     except BaseException:
         con.close()
         raise
-    return report, cur, con
+    return cur, con

@@ -60,6 +60,8 @@ class ScanReport:
     files_listed: int = 0
     files_read: int = 0
     files_prefiltered: int = 0
+    files_indexed: int = 0
+    """Of the files skipped, those the term index ruled out without reading them."""
     records: int = 0
     in_window: int = 0
     """Records inside the time window (before any other filter): none means the window holds no event."""
@@ -77,6 +79,7 @@ class ScanReport:
     def merge(self, other: ScanReport) -> None:
         self.files_read += other.files_read
         self.files_prefiltered += other.files_prefiltered
+        self.files_indexed += other.files_indexed
         self.records += other.records
         self.in_window += other.in_window
         self.rows += other.rows
@@ -90,9 +93,10 @@ class ScanReport:
 
     def summary(self) -> list[str]:
         """Lines for the end of a report: what was read and everything that was skipped."""
+        indexed = f", {self.files_indexed} of them known from the cache" if self.files_indexed else ""
         lines = [
             f"{self.files_read} of {self.files_listed} log files read "
-            f"({self.files_prefiltered} skipped by the prefilter: they cannot match), "
+            f"({self.files_prefiltered} skipped by the prefilter: they cannot match{indexed}), "
             f"{self.records} records, {self.rows} matching."
         ]
         if self.digest_files:
@@ -118,6 +122,12 @@ class ScanReport:
         return lines
 
 
+class SortKey(Protocol):
+    """The order of a kept record's rows (a JSON-able value compared as Python compares it); picklable."""
+
+    def __call__(self, record: dict[str, Any], row: EventRow) -> Any: ...
+
+
 class RowMapper(Protocol):
     """Turns a kept record (and its lazy `events` row) into the rows to write; runs in the workers:
     picklable."""
@@ -129,11 +139,15 @@ class RowMapper(Protocol):
 class ScanPlan:
     """What to keep: rows passing every filter, written as they are or as MAPPER turns them.
 
-    Needle groups: a file must contain one needle of each filter's group to be parsed at all.
+    Needle groups: a file must contain one needle of each filter's group to be parsed at all. With ORDER,
+    the rows are written in runs sorted by it (`RUN_SEPARATOR` between each line's key and row), each run
+    cut to its first LIMIT rows when a limit is given: merging the runs gives the rows in order.
     """
 
     filters: tuple[Filter, ...] = ()
     mapper: RowMapper | None = None
+    order: SortKey | None = None
+    limit: int | None = None
 
     def needle_groups(self) -> tuple[tuple[bytes, ...], ...]:
         return tuple(n for n in (f.needles() for f in self.filters) if n)
@@ -199,7 +213,7 @@ def _records(doc: Any) -> tuple[list[Any] | None, str]:
     return None, "no Records list: not a CloudTrail log file"
 
 
-def _dedup_key(record: dict[str, Any]) -> str:
+def dedup_key(record: dict[str, Any]) -> str:
     """Same eventID, identical record: one event delivered twice (CloudTrail delivers at least once)."""
     digest = hashlib.blake2b(orjson.dumps(record, option=orjson.OPT_SORT_KEYS), digest_size=10).hexdigest()
     return f"{record.get('eventID')}|{digest}"
@@ -213,7 +227,7 @@ class _Writer:
         self.pending: list[bytes] = []
         self.size = 0
 
-    def add(self, line: bytes) -> None:
+    def add(self, line: bytes, key: Any = None) -> None:
         if self.path is None:
             return
         self.pending.append(line)
@@ -223,9 +237,45 @@ class _Writer:
 
     def flush(self) -> None:
         if self.pending and self.path is not None:
-            with open(self.path, "ab") as fh:
-                fh.write(b"\n".join(self.pending) + b"\n")
+            self._write(self.path, "ab", (line + b"\n" for line in self.pending))
         self.pending, self.size = [], 0
+
+    @staticmethod
+    def _write(path: str, mode: str, lines: Iterable[bytes]) -> None:
+        with open(path, mode) as fh:
+            fh.writelines(lines)
+
+
+RUN_SEPARATOR = b"\t"
+"""Between a sorted run's key and row: JSON text never holds a raw tab."""
+
+
+class _RunWriter(_Writer):
+    """Rows in sorted runs: each flush sorts what it holds and writes it to a file of its own."""
+
+    def __init__(self, path: str, limit: int | None) -> None:
+        super().__init__(path)
+        self.limit = limit
+        self.keyed: list[tuple[Any, bytes]] = []
+        self.runs = 0
+
+    def add(self, line: bytes, key: Any = None) -> None:
+        self.keyed.append((key, line))
+        self.size += len(line)
+        if self.size >= _FLUSH_BYTES:
+            self.flush()
+
+    def flush(self) -> None:
+        if self.keyed:
+            self.keyed.sort(key=lambda pair: pair[0])
+            kept = self.keyed[: self.limit] if self.limit else self.keyed
+            self._write(
+                f"{self.path}.run{self.runs:04d}",
+                "wb",
+                (orjson.dumps(k) + RUN_SEPARATOR + line + b"\n" for k, line in kept),
+            )
+            self.runs += 1
+        self.keyed, self.size = [], 0
 
 
 def scan_chunk(files: Sequence[LogFile], plan: ScanPlan, out_path: str | None) -> ScanReport:
@@ -234,7 +284,7 @@ def scan_chunk(files: Sequence[LogFile], plan: ScanPlan, out_path: str | None) -
     groups = plan.needle_groups()
     lo, hi = plan.time_bounds()
     filters = plan.row_filters()
-    out = _Writer(out_path)
+    out = _RunWriter(out_path, plan.limit) if plan.order is not None and out_path else _Writer(out_path)
     for file, payload in fetch_all([f for f in files if not f.problem]):
         loc = file.location
         if isinstance(payload, Exception):
@@ -285,7 +335,7 @@ def scan_chunk(files: Sequence[LogFile], plan: ScanPlan, out_path: str | None) -
                 continue
             report.in_window += 1
             try:
-                _keep(rec, moment, loc, filters, plan.mapper, report, out)
+                _keep(rec, moment, loc, filters, plan, report, out)
             except Exception as exc:  # one record, whatever its shape, never stops the scan
                 report.unreadable_records[_why(exc)] += 1
     out.flush()
@@ -297,7 +347,7 @@ def _keep(
     moment: datetime,
     loc: str,
     filters: tuple[Filter, ...],
-    mapper: RowMapper | None,
+    plan: ScanPlan,
     report: ScanReport,
     out: _Writer,
 ) -> None:
@@ -306,20 +356,21 @@ def _keep(
         return
     if not isinstance(rec.get("userIdentity"), dict):
         report.records_without_identity += 1
-    if mapper is None and out.path is None:  # counting only: no row to build
+    if plan.mapper is None and out.path is None:  # counting only: no row to build
         report.rows += 1
         return
-    if mapper is None:
-        rows: Iterable[dict[str, Any]] = ({**row.full(), "dedup_key": _dedup_key(rec)},)
+    if plan.mapper is None:
+        rows: Iterable[dict[str, Any]] = ({**row.full(), "dedup_key": dedup_key(rec)},)
     else:
-        rows = mapper(rec, row)
+        rows = plan.mapper(rec, row)
     lines = [orjson.dumps(r, option=orjson.OPT_NON_STR_KEYS) for r in rows]  # all or nothing per record
     for line in lines:
         if len(line) > MAX_ROW_BYTES:
             raise _TooLargeRecord
+    key = plan.order(rec, row) if plan.order is not None else None
     for line in lines:
         report.rows += 1
-        out.add(line)
+        out.add(line, key)
 
 
 class _TooLargeRecord(Exception):
@@ -356,11 +407,19 @@ def scan(
     *,
     workers: int | None = None,
     progress: Progress | None = None,
+    skip: frozenset[str] = frozenset(),
 ) -> tuple[ScanReport, list[Path]]:
-    """Scan FILES with PLAN; rows go to JSON-lines files in OUT_DIR (returned). Parallel unless few files."""
+    """Scan FILES with PLAN; rows go to JSON-lines files in OUT_DIR (returned). Parallel unless few files.
+
+    SKIP: files the term index proves hold no match (`cache.index`); they are not read, and counted with
+    the prefilter's."""
     workers = workers or os.cpu_count() or 1
     report = ScanReport(files_listed=len(files))
     report.bad_files.extend(BadFile(f.location, f.problem) for f in files if f.problem)
+    if skip:
+        kept = [f for f in files if f.location not in skip]
+        report.files_prefiltered = report.files_indexed = len(files) - len(kept)
+        files = kept
     chunks = _chunks(files, workers)
     outputs = [None if out_dir is None else str(out_dir / f"rows-{i:05d}.jsonl") for i in range(len(chunks))]
     tasks = [(chunk, plan, out) for chunk, out in zip(chunks, outputs, strict=True)]
@@ -389,7 +448,7 @@ def scan(
                 "would be incomplete, so there is none. Narrow the window or --region, or free memory, and "
                 "ask again."
             ) from None
-    written = [Path(p) for p in outputs if p is not None and Path(p).exists()]
+    written = sorted(out_dir.glob("rows-*")) if out_dir is not None else []
     return report, written
 
 

@@ -8,11 +8,11 @@ folder that does not follow the layout (any other export) is walked whole for `*
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from ..cloudtrail_layout import AWSLOGS, DIGEST_FOLDER, LOG_FOLDER, find_accounts, join_key, parse_s3_url
 from ..errors import UserError
@@ -35,6 +35,24 @@ class LogFile:
     """Why the file cannot be read (listed so the scan names it), or empty."""
     version: str = ""
     """What identifies this version of the file with its size: mtime and ctime in ns, or the S3 ETag."""
+
+
+class FileLookup(Protocol):
+    """What an index knows of one question's files."""
+
+    def cannot_match(self, groups: Sequence[Sequence[bytes]]) -> frozenset[str]:
+        """Locations of files proven to hold no record with, for every group, one of its needles."""
+        ...
+
+    def unindexed(self) -> list[LogFile]:
+        """The files it does not know as they are now."""
+        ...
+
+
+class FileIndex(Protocol):
+    """An index of log files' contents that lets a scan skip files (the term index, `cache.index`)."""
+
+    def look_up(self, files: Sequence[LogFile]) -> FileLookup: ...
 
 
 def _in_range(value: int, lo: int | None, hi: int | None) -> bool:

@@ -42,7 +42,12 @@ EVENT_TABLE_COLUMNS = (
     "change",
 )
 
-_EVENTS_BODY = f"SELECT {', '.join(EVENT_COLUMNS)}\nFROM matched\nORDER BY event_time, event_id"
+
+def _listing(columns: tuple[str, ...]) -> str:
+    return f"SELECT {', '.join(columns)}\nFROM matched\nORDER BY event_time, event_id"
+
+
+_EVENTS_BODY = _listing(EVENT_COLUMNS)
 
 
 @dataclass(frozen=True)
@@ -53,28 +58,35 @@ class Question:
     filters: tuple[f.Filter, ...] = ()
     table_columns: tuple[str, ...] | None = None
     ctes: str = ""  # further CTEs after `matched`, for bodies that need intermediate steps
+    listing: tuple[str, ...] | None = None
+    """For a list of events (the body is `SELECT <these columns> FROM matched ORDER BY event_time, event_id`):
+    the columns. The local engine answers such a question by sorting and merging rows itself, without SQL."""
+    limit: int | None = None
 
     def with_filters(self, *extra: f.Filter) -> Question:
         return replace(self, filters=(*self.filters, *extra))
 
     def limited(self, rows: int | None) -> Question:
         """The question answering with at most ROWS rows (None: every row)."""
-        return replace(self, body=f"{self.body}\nLIMIT {int(rows)}") if rows else self
+        return replace(self, limit=int(rows)) if rows else self
 
     def sql(self) -> str:
         """`matched AS (...) <body>`; engines prefix `WITH events AS (...),` (Athena) or `WITH` (DuckDB)."""
         matched = f"matched AS (\n  SELECT * FROM events WHERE {f.where_sql(self.filters)}\n)"
-        return matched + (f",\n{self.ctes}" if self.ctes else "") + f"\n{self.body}"
+        limit = f"\nLIMIT {self.limit}" if self.limit else ""
+        return matched + (f",\n{self.ctes}" if self.ctes else "") + f"\n{self.body}{limit}"
 
 
 def events(limit: int | None = None) -> Question:
-    body = _EVENTS_BODY + (f"\nLIMIT {int(limit)}" if limit else "")
-    return Question("query", "Events", body, table_columns=EVENT_TABLE_COLUMNS)
+    question = Question(
+        "query", "Events", _EVENTS_BODY, table_columns=EVENT_TABLE_COLUMNS, listing=EVENT_COLUMNS
+    )
+    return question.limited(limit)
 
 
 def records() -> Question:
     """The matching events as CloudTrail wrote them: the whole record, oldest first (local engine only)."""
-    return Question("query", "Records", "SELECT raw\nFROM matched\nORDER BY event_time, event_id")
+    return Question("query", "Records", _listing(("raw",)), listing=("raw",))
 
 
 def who_changed(resource: str) -> Question:
@@ -84,6 +96,7 @@ def who_changed(resource: str) -> Question:
         _EVENTS_BODY,
         (f.Resource(resource), f.WriteOnly()),
         EVENT_TABLE_COLUMNS,
+        listing=EVENT_COLUMNS,
     )
 
 
@@ -105,7 +118,14 @@ ORDER BY service, first_seen, action, resource"""
 
 
 def root_usage() -> Question:
-    return Question("root-usage", "Root user activity", _EVENTS_BODY, (f.RootUsage(),), EVENT_TABLE_COLUMNS)
+    return Question(
+        "root-usage",
+        "Root user activity",
+        _EVENTS_BODY,
+        (f.RootUsage(),),
+        EVENT_TABLE_COLUMNS,
+        listing=EVENT_COLUMNS,
+    )
 
 
 def failed_logins() -> Question:
@@ -130,12 +150,12 @@ ORDER BY event_time, event_id"""
 def denied() -> Question:
     columns = ("event_time", "actor", "action", "resource", "aws_region", "source_ip", "error_code")
     title = "Denied calls (AccessDenied / UnauthorizedOperation)"
-    return Question("denied", title, _EVENTS_BODY, (f.Denied(),), columns)
+    return Question("denied", title, _EVENTS_BODY, (f.Denied(),), columns, listing=EVENT_COLUMNS)
 
 
 def deletions() -> Question:
     return Question("deletions", "Delete / Terminate / Remove calls", _EVENTS_BODY, (f.Deletions(),),
-                    EVENT_TABLE_COLUMNS)  # fmt: skip
+                    EVENT_TABLE_COLUMNS, listing=EVENT_COLUMNS)  # fmt: skip
 
 
 def unusual_regions(expected: tuple[str, ...] = (), min_share: float = 0.01) -> Question:

@@ -1,0 +1,217 @@
+"""Building the term index: read the files a question listed once more and store their terms by folder.
+
+A question never waits for this: taking the terms of a file costs several times what the prefilter's search
+does, so the command that listed the files starts a background build once it has answered (`in_background`),
+and `audit-trail cache build` runs one in the foreground. Builds take turns on a lock in the cache folder.
+
+A file's terms are stored under the identity it was listed with, and only if the bytes read are that version:
+a local file is checked again just before it is read and left out while its ctime is under `RACY_SECONDS`
+old (a change within the file system's timestamp granularity would not show); an S3 object is read with
+`If-Match` on its ETag.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+from ..cloudtrail_layout import parse_s3_url
+from ..investigate.log_bytes import MAX_COMPRESSED_BYTES, inflate, looks_whole, s3
+from ..investigate.sources import LogFile
+from ..store import read_file, version_of
+from .index import TermIndex, is_current, split_location
+from .segments import BLOCK_FILES, FileEntry, encode
+from .terms import file_terms
+
+RACY_SECONDS = 2.0
+"""How old a local file's ctime must be before its terms are taken (FAT's timestamps are 2 s coarse)."""
+
+
+def _read_as_listed(file: LogFile) -> bytes | None:
+    """FILE's bytes if they are still the version it was listed as; None if it changed (or cannot be read)."""
+    try:
+        if file.location.startswith("s3://"):
+            bucket, key = parse_s3_url(file.location)
+            body = s3().get_object(Bucket=bucket, Key=key, IfMatch=file.version)["Body"]
+            data: bytes = body.read(MAX_COMPRESSED_BYTES + 1)
+            return data if len(data) <= MAX_COMPRESSED_BYTES else None
+        st = os.stat(file.location)
+        if st.st_size != file.size or version_of(st) != file.version:
+            return None
+        if time.time() - st.st_ctime < RACY_SECONDS:
+            return None
+        data = read_file(file.location, MAX_COMPRESSED_BYTES)
+        st = os.stat(file.location)  # a change while it was read shows here
+        return data if st.st_size == file.size and version_of(st) == file.version else None
+    except Exception:  # gone, unreadable, changed on S3 (412): left unindexed, read by the next question
+        return None
+
+
+def _entry(file: LogFile) -> tuple[FileEntry, set[bytes] | None] | None:
+    """FILE's entry and terms; None when it cannot be indexed now (changed, too new, unreadable)."""
+    payload = _read_as_listed(file)
+    if payload is None:
+        return None
+    name = split_location(file.location)[1]
+    data, _ = inflate(file.location, payload)
+    if data is None or not looks_whole(data):  # the scanner reads and reports such a file every time
+        return FileEntry(name, file.size, file.version, False), None
+    return FileEntry(name, file.size, file.version, True), file_terms(data)
+
+
+@dataclass(frozen=True)
+class Block:
+    folder: str
+    names: list[str]
+    segment: tuple[bytes, bytes] | None
+    files: int
+
+
+def _index_block(args: tuple[str, Sequence[LogFile]]) -> Block:
+    folder, files = args
+    entries: list[FileEntry] = []
+    terms: list[set[bytes] | None] = []
+    for file in files:
+        made = _entry(file)
+        if made is not None:
+            entries.append(made[0])
+            terms.append(made[1])
+    if not entries:
+        return Block(folder, [], None, 0)
+    return Block(folder, [e.name for e in entries], encode(entries, terms), len(entries))
+
+
+def _blocks(index: TermIndex, files: Sequence[LogFile]) -> list[tuple[str, list[LogFile]]]:
+    """The blocks of FILES' folders whose files the index does not all know as they are now."""
+    lookup = index.look_up(files)
+    by_folder: dict[str, list[LogFile]] = {}
+    for file in files:
+        if not file.problem and file.version:
+            by_folder.setdefault(split_location(file.location)[0], []).append(file)
+    todo: list[tuple[str, list[LogFile]]] = []
+    for folder, listed in sorted(by_folder.items()):
+        listed.sort(key=lambda f: f.location)
+        for i in range(0, len(listed), BLOCK_FILES):
+            block = listed[i : i + BLOCK_FILES]
+            if not all((e := lookup.entries.get(f.location)) and is_current(f, e[2]) for f in block):
+                todo.append((folder, block))
+    return todo
+
+
+@dataclass
+class BuildReport:
+    files: int = 0
+    """Files whose terms were stored."""
+    folders: int = 0
+    evicted: int = 0
+    seconds: float = 0.0
+
+
+def build(
+    index: TermIndex,
+    files: Sequence[LogFile],
+    *,
+    workers: int | None = None,
+    progress: Callable[[str], None] | None = None,
+) -> BuildReport:
+    """Index the FILES the index does not know as they are now."""
+    start = time.monotonic()
+    report = BuildReport()
+    todo = _blocks(index, files)
+    workers = workers or os.cpu_count() or 1
+    folders: set[str] = set()
+    for done, block in enumerate(_run(todo, workers), 1):
+        if block.segment is not None:
+            index.store(block.folder, block.segment, block.names)
+            report.files += block.files
+            folders.add(block.folder)
+        if progress is not None:
+            progress(f"{done} of {len(todo)} blocks of log files indexed")
+    report.folders = len(folders)
+    report.evicted = index.evict()
+    report.seconds = time.monotonic() - start
+    return report
+
+
+def _run(todo: list[tuple[str, list[LogFile]]], workers: int) -> Iterator[Block]:
+    if workers == 1 or len(todo) < 2:
+        yield from map(_index_block, todo)
+        return
+    with ProcessPoolExecutor(workers) as pool:
+        yield from pool.map(_index_block, todo)
+
+
+# --- in the background ---
+
+_LOCK = "build.lock"
+
+
+@contextlib.contextmanager
+def _turn(folder: Path) -> Iterator[None]:
+    """One build at a time per cache folder: wait for the running one."""
+    with open(folder / _LOCK, "a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
+
+
+def in_background(index: TermIndex, files: Sequence[LogFile]) -> bool:
+    """Start a build of FILES that outlives this command; False if the cache cannot take one."""
+    if index.problem is not None or not files:
+        return False
+    try:
+        index.folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+        with tempfile.NamedTemporaryFile(
+            "wb", dir=index.folder, prefix="pending-", suffix=".json", delete=False
+        ) as fh:
+            fh.write(orjson.dumps([[f.location, f.size, f.version] for f in files]))
+        subprocess.Popen(
+            [sys.executable, "-m", "audit_trail.cache.build", str(index.folder), fh.name, str(index.limit)],
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,  # neither a closed pipe nor Ctrl-C on the command stops it
+            close_fds=True,
+        )
+    except OSError:
+        return False
+    return True
+
+
+def _background(folder: Path, manifest: Path, limit: int) -> None:
+    try:
+        files = [
+            LogFile(str(loc), int(size), version=str(v))
+            for loc, size, v in orjson.loads(manifest.read_bytes())
+        ]
+    finally:
+        manifest.unlink(missing_ok=True)
+    with contextlib.suppress(OSError):
+        os.nice(10)  # the responder's next question comes first
+    index = TermIndex(folder, limit)
+    with _turn(folder):
+        build(index, files)
+    index.close()
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    args: Any = list(sys.argv[1:] if argv is None else argv)
+    _background(Path(args[0]), Path(args[1]), int(args[2]))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,293 @@
+"""The term index: which files a question can skip without reading them, kept between commands.
+
+It lives in the platform's cache folder (`$XDG_CACHE_HOME/audit-trail`, by default `~/.cache/audit-trail`)
+as one SQLite database of segments (`cache.segments`), each the terms of up to 64 files of one folder. It is
+never trusted for an answer: it only says which listed files cannot hold a match, and only for a file whose
+identity (size and mtime:ctime, or the S3 ETag) is the one it had when its terms were taken. A changed,
+truncated or replaced file is read; an added one is read; a removed one is not listed. A segment whose
+checksum fails, or a database SQLite cannot read, is dropped and built again.
+
+The index is bounded (`AUDIT_TRAIL_CACHE_MAX_MB`, 1024 by default): past the bound, the folders used least
+recently go. A cache folder that cannot be written turns the index off for the command, with one warning.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import sqlite3
+import time
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from .segments import CorruptSegment, FileEntry, Segment
+from .terms import FORMAT, probes
+
+if TYPE_CHECKING:
+    from ..investigate.sources import LogFile
+
+DEFAULT_MAX_MB = 1024
+MAX_MB_VARIABLE = "AUDIT_TRAIL_CACHE_MAX_MB"
+_SCHEMA = (
+    "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
+    # A segment is keyed by its folder and its first file's name; `names` lists its files, one per line.
+    "CREATE TABLE IF NOT EXISTS segment (folder TEXT NOT NULL, first TEXT NOT NULL, names TEXT NOT NULL, "
+    "body BLOB NOT NULL, checksum BLOB NOT NULL, files INTEGER NOT NULL, bytes INTEGER NOT NULL, "
+    "used REAL NOT NULL, PRIMARY KEY (folder, first))",
+)
+_IN_BATCH = 500  # folders per SELECT; SQLite's bound on host parameters is far above this
+
+
+def cache_folder() -> Path:
+    """`$XDG_CACHE_HOME/audit-trail`, or `~/.cache/audit-trail` (the XDG base directory convention: a
+    relative XDG_CACHE_HOME is ignored)."""
+    base = os.environ.get("XDG_CACHE_HOME", "")
+    root = Path(base) if base and Path(base).is_absolute() else Path.home() / ".cache"
+    return root / "audit-trail"
+
+
+def max_bytes() -> int:
+    """The bound on the index's size, from AUDIT_TRAIL_CACHE_MAX_MB (a ValueError names a bad value)."""
+    text = os.environ.get(MAX_MB_VARIABLE, "").strip()
+    if not text:
+        return DEFAULT_MAX_MB << 20
+    if not text.isdigit() or int(text) < 1:
+        raise ValueError(f"{MAX_MB_VARIABLE}={text!r}: give a whole number of megabytes, 1 or more.")
+    return int(text) << 20
+
+
+def split_location(location: str) -> tuple[str, str]:
+    """(folder, name) of a path or s3:// URL."""
+    folder, _, name = location.rpartition("/")
+    return folder, name
+
+
+def is_current(file: LogFile, entry: FileEntry) -> bool:
+    """ENTRY describes FILE as it is now: taken from its bytes, with the same size and version."""
+    return entry.indexed and bool(file.version) and entry.size == file.size and entry.version == file.version
+
+
+@dataclass
+class Lookup:
+    """The index entries of one question's files, read once."""
+
+    files: Sequence[LogFile]
+    entries: dict[str, tuple[Segment, int, FileEntry]] = field(default_factory=dict)
+
+    def cannot_match(self, groups: Sequence[Sequence[bytes]]) -> frozenset[str]:
+        """Locations of the files the index proves hold no record with, for every group, one of its needles
+        (the prefilter's needle groups). A file it does not know as it is now is never among them."""
+        if not groups:
+            return frozenset()
+        probed = tuple(tuple(probes(needle) for needle in group) for group in groups)
+        masks: dict[int, int] = {}
+        skip: set[str] = set()
+        for file in self.files:
+            known = self.entries.get(file.location)
+            if file.problem or known is None or not is_current(file, known[2]):
+                continue
+            segment, bit, _ = known
+            mask = masks.get(id(segment))
+            if mask is None:
+                mask = masks[id(segment)] = segment.may_hold(probed)
+            if not mask >> bit & 1:
+                skip.add(file.location)
+        return frozenset(skip)
+
+    def unindexed(self) -> list[LogFile]:
+        """The files the index does not know as they are now."""
+        return [
+            f
+            for f in self.files
+            if not f.problem
+            and not ((known := self.entries.get(f.location)) is not None and is_current(f, known[2]))
+        ]
+
+
+@dataclass(frozen=True)
+class IndexInfo:
+    folder: Path
+    bytes: int
+    limit: int
+    files: int
+    folders: int
+    segments: int
+
+    def rows(self) -> list[dict[str, object]]:
+        return [
+            {"setting": "location", "value": str(self.folder)},
+            {"setting": "size", "value": f"{self.bytes / 2**20:.1f} MiB of at most {self.limit >> 20} MiB"},
+            {"setting": "log files indexed", "value": self.files},
+            {"setting": "folders", "value": self.folders},
+            {"setting": "segments", "value": self.segments},
+        ]
+
+
+class TermIndex:
+    """The index kept in FOLDER (the cache folder by default).
+
+    `problem` says why it is off for this command (a cache folder that cannot be written); `warnings` what
+    it mended on the way (a damaged database or segment, dropped and built again)."""
+
+    def __init__(self, folder: Path | None = None, limit: int | None = None) -> None:
+        self.folder = folder or cache_folder()
+        self.path = self.folder / "index.sqlite"
+        self.limit = limit if limit is not None else max_bytes()
+        self.problem: str | None = None
+        self.warnings: list[str] = []
+        self._db: sqlite3.Connection | None = None
+
+    # --- the database ---
+
+    def _connect(self) -> sqlite3.Connection | None:
+        if self._db is not None or self.problem is not None:
+            return self._db
+        try:
+            self.folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+            self._db = self._open()
+        except sqlite3.DatabaseError as exc:  # not a database, or a damaged one: start again
+            self._discard(exc)
+            try:
+                self._db = self._open()
+            except (OSError, sqlite3.Error) as again:
+                self._off(again)
+        except (OSError, sqlite3.Error) as exc:
+            self._off(exc)
+        return self._db
+
+    def _open(self) -> sqlite3.Connection:
+        db = sqlite3.connect(self.path, timeout=10, isolation_level=None)
+        try:
+            db.execute("PRAGMA journal_mode = WAL")  # readers never wait for a build
+            for statement in _SCHEMA:
+                db.execute(statement)
+            row = db.execute("SELECT value FROM meta WHERE key = 'format'").fetchone()
+            if row is None or row[0] != FORMAT:  # terms taken another way cannot answer for this version
+                with db:
+                    db.execute("DELETE FROM segment")
+                    db.execute("INSERT OR REPLACE INTO meta VALUES ('format', ?)", (FORMAT,))
+        except BaseException:
+            db.close()
+            raise
+        return db
+
+    def _off(self, exc: BaseException) -> None:
+        self.problem = (
+            f"the cache at {self.folder} cannot be used ({exc}): every file is read. Set XDG_CACHE_HOME to a "
+            "writable folder, or pass --no-cache."
+        )
+        self._db = None
+
+    def _discard(self, exc: BaseException) -> None:
+        self.close()
+        for suffix in ("", "-wal", "-shm"):
+            with contextlib.suppress(FileNotFoundError):
+                Path(f"{self.path}{suffix}").unlink()
+        self.warnings.append(f"the cache's index at {self.path} was unreadable ({exc}); it is built again")
+
+    def close(self) -> None:
+        if self._db is not None:
+            self._db.close()
+            self._db = None
+
+    # --- asking ---
+
+    def _segments(self, folders: set[str]) -> Iterator[tuple[str, Segment]]:
+        db = self._connect()
+        if db is None:
+            return
+        wanted = sorted(folders)
+        damaged: list[tuple[str, str]] = []
+        try:
+            for i in range(0, len(wanted), _IN_BATCH):
+                batch = wanted[i : i + _IN_BATCH]
+                marks = ",".join("?" * len(batch))
+                rows = db.execute(
+                    f"SELECT folder, first, body, checksum FROM segment WHERE folder IN ({marks})", batch
+                ).fetchall()
+                for folder, first, body, checksum in rows:
+                    try:
+                        yield folder, Segment.decode(body, checksum)
+                    except CorruptSegment:
+                        damaged.append((folder, first))
+                with contextlib.suppress(sqlite3.Error):  # recency, for eviction: best effort
+                    db.execute(
+                        f"UPDATE segment SET used = ? WHERE folder IN ({marks})", [time.time(), *batch]
+                    )
+            if damaged:
+                with db:
+                    db.executemany("DELETE FROM segment WHERE folder = ? AND first = ?", damaged)
+                self.warnings.append(f"{len(damaged)} damaged index segments dropped: their files are read")
+        except sqlite3.DatabaseError as exc:
+            self._discard(exc)
+
+    def look_up(self, files: Sequence[LogFile]) -> Lookup:
+        """What the index holds for FILES (nothing when it is off)."""
+        lookup = Lookup(files)
+        folders = {split_location(f.location)[0] for f in files}
+        for folder, segment in self._segments(folders):
+            for bit, entry in enumerate(segment.files):
+                lookup.entries[f"{folder}/{entry.name}"] = (segment, bit, entry)
+        return lookup
+
+    # --- building ---
+
+    def store(self, folder: str, segment: tuple[bytes, bytes], names: Sequence[str]) -> None:
+        """Store a segment of FOLDER's files NAMES; the segments it supersedes (sharing a file) go."""
+        db = self._connect()
+        if db is None:
+            return
+        body, checksum = segment
+        with db:
+            for first, held in db.execute(
+                "SELECT first, names FROM segment WHERE folder = ?", (folder,)
+            ).fetchall():
+                if not set(held.split("\n")).isdisjoint(names):
+                    db.execute("DELETE FROM segment WHERE folder = ? AND first = ?", (folder, first))
+            db.execute(
+                "INSERT INTO segment VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                (folder, names[0], "\n".join(names), body, checksum, len(names), len(body), time.time()),
+            )
+
+    def evict(self) -> int:
+        """Drop the least recently used folders until the index is within its bound; how many went."""
+        db = self._connect()
+        if db is None:
+            return 0
+        total = db.execute("SELECT coalesce(sum(bytes), 0) FROM segment").fetchone()[0]
+        if total <= self.limit:
+            return 0
+        dropped = 0
+        rows = db.execute(
+            "SELECT folder, sum(bytes) FROM segment GROUP BY folder ORDER BY max(used)"
+        ).fetchall()
+        with db:
+            for folder, size in rows:
+                if total <= self.limit:
+                    break
+                db.execute("DELETE FROM segment WHERE folder = ?", (folder,))
+                total -= size
+                dropped += 1
+        db.execute("VACUUM")  # give the space back: the bound is on the disk the cache takes
+        return dropped
+
+    # --- the `cache` command ---
+
+    def info(self) -> IndexInfo:
+        counts = (0, 0, 0)
+        if self.path.exists() and (db := self._connect()) is not None:
+            counts = db.execute(
+                "SELECT coalesce(sum(files), 0), count(DISTINCT folder), count(*) FROM segment"
+            ).fetchone()
+        size = sum(p.stat().st_size for p in self.folder.glob("index.sqlite*") if p.is_file())
+        return IndexInfo(self.folder, size, self.limit, *map(int, counts))
+
+    def clear(self) -> int:
+        """Empty the index; the bytes it took."""
+        held = self.info().bytes
+        self.close()
+        for path in self.folder.glob("index.sqlite*"):
+            path.unlink()
+        return held

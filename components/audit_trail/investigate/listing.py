@@ -1,0 +1,105 @@
+"""The local engine's answer to a list of events (`Question.listing`), without a SQL engine.
+
+Such a question is the matched events, one row of chosen columns each, oldest first (then by event id,
+a missing one last, as DuckDB and Trino order NULLs), at most `limit` rows. The scanner's workers write the
+rows they keep in sorted runs; this module merges the runs while the answer streams, so a broad answer is
+written in bounded memory and a selective one never starts DuckDB. A repeated delivery of one event (same
+eventID, identical record: `scanner.dedup_key`) sorts next to the first and is dropped, keeping the copy
+from the first log file by name, as the SQL engines' `row_number()` does.
+"""
+
+from __future__ import annotations
+
+import heapq
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+from ..times import iso_time
+from .events import EventRow
+from .scanner import RUN_SEPARATOR, ScanReport, dedup_key
+
+FAN_IN = 128
+"""Runs merged at once: more are first merged into fewer (a broad answer over many files has thousands)."""
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_MICROSECOND = timedelta(microseconds=1)
+# Columns the SQL engines return parsed from JSON text: here they are the record's own values.
+_DOCUMENTS = {
+    "resources": "resources",
+    "request_parameters": "requestParameters",
+    "response_elements": "responseElements",
+}
+
+
+@dataclass(frozen=True)
+class Order:
+    """Oldest first, then by event id (none last); copies of one event adjacent, the first file's first."""
+
+    def __call__(self, record: dict[str, Any], row: EventRow) -> list[Any]:
+        moment = row.moment or _EPOCH
+        event_id = row["event_id"]
+        key = [(moment - _EPOCH) // _MICROSECOND, event_id is None, event_id or ""]
+        return [*key, dedup_key(record), row.source_file]
+
+
+@dataclass(frozen=True)
+class Columns:
+    """A kept record as the listing's row: COLUMNS of its `events` row (times as the engines give them)."""
+
+    columns: tuple[str, ...]
+
+    def __call__(self, record: dict[str, Any], row: EventRow) -> Iterable[dict[str, Any]]:
+        out: dict[str, Any] = {}
+        for column in self.columns:
+            if column == "event_time":
+                out[column] = iso_time(row.moment) if row.moment is not None else row[column]
+            elif column == "raw":
+                out[column] = record
+            elif column in _DOCUMENTS:
+                out[column] = record.get(_DOCUMENTS[column])
+            else:
+                out[column] = row[column]
+        return (out,)
+
+
+def _keyed(path: Path) -> Iterator[tuple[Any, bytes]]:
+    with open(path, "rb") as fh:
+        for line in fh:
+            key, _, row = line.partition(RUN_SEPARATOR)
+            yield orjson.loads(key), row
+
+
+def _merge_into(runs: Sequence[Path], target: Path) -> Path:
+    with open(target, "wb") as fh:
+        for key, row in heapq.merge(*map(_keyed, runs), key=lambda pair: pair[0]):
+            fh.write(orjson.dumps(key) + RUN_SEPARATOR + row)
+    for run in runs:
+        run.unlink()
+    return target
+
+
+def merged(
+    runs: Sequence[Path], scratch: Path, limit: int | None, report: ScanReport
+) -> Iterator[dict[str, Any]]:
+    """The rows of sorted RUNS in order, each event once (repeats counted in REPORT), at most LIMIT."""
+    runs = list(runs)
+    level = 0
+    while len(runs) > FAN_IN:
+        level += 1
+        groups = [runs[i : i + FAN_IN] for i in range(0, len(runs), FAN_IN)]
+        runs = [_merge_into(g, scratch / f"merged-{level}-{i:05d}") for i, g in enumerate(groups)]
+    previous = None
+    rows = 0
+    for key, row in heapq.merge(*map(_keyed, runs), key=lambda pair: pair[0]):
+        if key[3] == previous:
+            report.duplicates += 1
+            continue
+        previous = key[3]
+        yield orjson.loads(row)
+        rows += 1
+        if limit and rows >= limit:
+            return
