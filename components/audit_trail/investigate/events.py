@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeGuard
 
 import orjson
 
@@ -21,12 +21,15 @@ _COLUMN_SET = frozenset(COLUMN_NAMES)
 
 def main_resource(record: Mapping[str, Any]) -> str | None:
     resources = record.get("resources")
-    if isinstance(resources, list) and resources and isinstance(resources[0], Mapping):
+    if isinstance(resources, list) and resources and _is_map(resources[0]):
         arn = resources[0].get("ARN") or resources[0].get("arn")
         if isinstance(arn, str):
             return arn
     for document, steps in _RESOURCE_STEPS:
-        value = at_path(record.get(document), steps)
+        holder = record.get(document)
+        if holder is None or (type(holder) is dict and steps[0][0] not in holder):
+            continue  # most records name none of the paths: skip the walk
+        value = at_path(holder, steps)
         if isinstance(value, str):
             return value
     return None
@@ -53,9 +56,9 @@ def actor_of(identity: Mapping[str, Any]) -> str | None:
         return "root"
     if kind == "AssumedRole":
         context = identity.get("sessionContext")
-        issuer = context.get("sessionIssuer") if isinstance(context, Mapping) else None
+        issuer = context.get("sessionIssuer") if _is_map(context) else None
         session = _session_name(kind, identity.get("arn"))
-        role = issuer.get("userName") if isinstance(issuer, Mapping) else None
+        role = issuer.get("userName") if _is_map(issuer) else None
         if isinstance(role, str) and role and session:
             return f"{role}/{session}"
     if kind == "AWSService":
@@ -72,15 +75,20 @@ def _json_text(value: Any) -> str | None:
     return None if value is None else orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS).decode()
 
 
+def _is_map(value: Any) -> TypeGuard[Mapping[str, Any]]:
+    # `type is dict` first: parsed records are plain dicts, and the ABC check costs a microsecond a call
+    return type(value) is dict or isinstance(value, Mapping)
+
+
 def _identity(record: Mapping[str, Any]) -> Mapping[str, Any]:
     ident = record.get("userIdentity") or {}
-    return ident if isinstance(ident, Mapping) else {}
+    return ident if _is_map(ident) else {}
 
 
 def _issuer_arn(ident: Mapping[str, Any]) -> str | None:
     context = ident.get("sessionContext") or {}
-    issuer = (context.get("sessionIssuer") or {}) if isinstance(context, Mapping) else {}
-    return _str(issuer.get("arn")) if isinstance(issuer, Mapping) else None
+    issuer = (context.get("sessionIssuer") or {}) if _is_map(context) else {}
+    return _str(issuer.get("arn")) if _is_map(issuer) else None
 
 
 def _action(record: Mapping[str, Any]) -> str:
@@ -140,33 +148,33 @@ def flatten(record: Mapping[str, Any], source_file: str, moment: datetime | None
     }
 
 
-# The columns an EventRow reads straight from the record, without building the whole row: what the
-# window and actor filters, the hunt's hit rows and the session timeline ask of every record.
-_CHEAP: dict[str, Callable[[Mapping[str, Any]], Any]] = {
-    "event_id": lambda r: _str(r.get("eventID")),
-    "event_source": lambda r: r["eventSource"],
-    "event_name": lambda r: r["eventName"],
-    "action": _action,
-    "aws_region": lambda r: _str(r.get("awsRegion")),
-    "source_ip": lambda r: _str(r.get("sourceIPAddress")),
-    "user_agent": lambda r: _str(r.get("userAgent")),
-    "identity_type": lambda r: _str(_identity(r).get("type")),
-    "actor": lambda r: actor_of(_identity(r)),
-    "principal_arn": lambda r: _str(_identity(r).get("arn")),
-    "account_id": lambda r: _str(_identity(r).get("accountId")),
-    "principal_id": lambda r: _str(_identity(r).get("principalId")),
-    "user_name": lambda r: _str(_identity(r).get("userName")),
-    "access_key_id": lambda r: _str(_identity(r).get("accessKeyId")),
-    "session_issuer_arn": lambda r: _issuer_arn(_identity(r)),
-    "session_name": lambda r: _session_name(_identity(r).get("type"), _identity(r).get("arn")),
-    "invoked_by": lambda r: _str(_identity(r).get("invokedBy")),
-    "error_code": lambda r: _str(r.get("errorCode")),
-    "error_message": lambda r: _str(r.get("errorMessage")),
-    "read_only": lambda r: _read_only(r.get("readOnly")),
-    "event_type": lambda r: _str(r.get("eventType")),
-    "recipient_account_id": lambda r: _str(r.get("recipientAccountId")),
-    "resource": main_resource,
-    "raw": lambda r: r,
+# The columns an EventRow reads straight from the record (and its userIdentity, found once), without building
+# the whole row: what the filters, the listings, the hunt's hit rows and the session timeline ask of records.
+_CHEAP: dict[str, Callable[[Mapping[str, Any], Mapping[str, Any]], Any]] = {
+    "event_id": lambda r, i: _str(r.get("eventID")),
+    "event_source": lambda r, i: r["eventSource"],
+    "event_name": lambda r, i: r["eventName"],
+    "action": lambda r, i: _action(r),
+    "aws_region": lambda r, i: _str(r.get("awsRegion")),
+    "source_ip": lambda r, i: _str(r.get("sourceIPAddress")),
+    "user_agent": lambda r, i: _str(r.get("userAgent")),
+    "identity_type": lambda r, i: _str(i.get("type")),
+    "actor": lambda r, i: actor_of(i),
+    "principal_arn": lambda r, i: _str(i.get("arn")),
+    "account_id": lambda r, i: _str(i.get("accountId")),
+    "principal_id": lambda r, i: _str(i.get("principalId")),
+    "user_name": lambda r, i: _str(i.get("userName")),
+    "access_key_id": lambda r, i: _str(i.get("accessKeyId")),
+    "session_issuer_arn": lambda r, i: _issuer_arn(i),
+    "session_name": lambda r, i: _session_name(i.get("type"), i.get("arn")),
+    "invoked_by": lambda r, i: _str(i.get("invokedBy")),
+    "error_code": lambda r, i: _str(r.get("errorCode")),
+    "error_message": lambda r, i: _str(r.get("errorMessage")),
+    "read_only": lambda r, i: _read_only(r.get("readOnly")),
+    "event_type": lambda r, i: _str(r.get("eventType")),
+    "recipient_account_id": lambda r, i: _str(r.get("recipientAccountId")),
+    "resource": lambda r, i: main_resource(r),
+    "raw": lambda r, i: r,
 }
 
 
@@ -175,13 +183,23 @@ class EventRow(Mapping[str, Any]):
     columns of every record (a hunt, the window) do not pay for the whole row; `flatten` runs only when a
     column needs it (the JSON texts, the main resource) or the row is kept whole (`full`)."""
 
-    __slots__ = ("_full", "moment", "record", "source_file")
+    __slots__ = ("_full", "_identity", "_text", "moment", "record", "source_file")
 
     def __init__(self, record: Mapping[str, Any], source_file: str, moment: datetime | None = None) -> None:
         self.record = record
         self.source_file = source_file
         self.moment = moment
         self._full: dict[str, Any] | None = None
+        self._identity: Mapping[str, Any] | None = None
+        self._text: bytes | None = None
+
+    @property
+    def text(self) -> bytes:
+        """The record's JSON text as orjson writes it again (what the record-level prefilter searches and the
+        duplicate key hashes); JSONEncodeError for a record nested too deeply to write."""
+        if self._text is None:
+            self._text = orjson.dumps(self.record)
+        return self._text
 
     def full(self) -> dict[str, Any]:
         if self._full is None:
@@ -194,7 +212,9 @@ class EventRow(Mapping[str, Any]):
         if self._full is None:
             cheap = _CHEAP.get(column)
             if cheap is not None:
-                return cheap(self.record)
+                if self._identity is None:
+                    self._identity = _identity(self.record)
+                return cheap(self.record, self._identity)
         return self.full()[column]
 
     def get(self, column: str, default: Any = None) -> Any:

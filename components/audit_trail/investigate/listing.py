@@ -39,11 +39,11 @@ _DOCUMENTS = {
 class Order:
     """Oldest first, then by event id (none last); copies of one event adjacent, the first file's first."""
 
-    def __call__(self, record: dict[str, Any], row: EventRow) -> list[Any]:
+    def __call__(self, row: EventRow) -> list[Any]:
         moment = row.moment or _EPOCH
         event_id = row["event_id"]
         key = [(moment - _EPOCH) // _MICROSECOND, event_id is None, event_id or ""]
-        return [*key, dedup_key(record), row.source_file]
+        return [*key, dedup_key(row.record, row.text), row.source_file]
 
 
 @dataclass(frozen=True)

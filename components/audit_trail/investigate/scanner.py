@@ -20,7 +20,7 @@ import hashlib
 import multiprocessing
 import os
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
@@ -32,7 +32,7 @@ import orjson
 
 from ..errors import CannotRunError
 from ..queries.filters import Filter, TimeRange, accepts
-from ..queries.prefilter import may_hold
+from ..queries.prefilter import Needles
 from ..times import parse_instant, utc
 from .events import EventRow
 from .log_bytes import fetch_all, fresh_worker, inflate, looks_whole
@@ -125,7 +125,7 @@ class ScanReport:
 class SortKey(Protocol):
     """The order of a kept record's rows (a JSON-able value compared as Python compares it); picklable."""
 
-    def __call__(self, record: dict[str, Any], row: EventRow) -> Any: ...
+    def __call__(self, row: EventRow) -> Any: ...
 
 
 class RowMapper(Protocol):
@@ -213,9 +213,11 @@ def _records(doc: Any) -> tuple[list[Any] | None, str]:
     return None, "no Records list: not a CloudTrail log file"
 
 
-def dedup_key(record: dict[str, Any]) -> str:
-    """Same eventID, identical record: one event delivered twice (CloudTrail delivers at least once)."""
-    digest = hashlib.blake2b(orjson.dumps(record, option=orjson.OPT_SORT_KEYS), digest_size=10).hexdigest()
+def dedup_key(record: Mapping[str, Any], text: bytes | None = None) -> str:
+    """Same eventID, identical record: one event delivered twice (CloudTrail delivers at least once). TEXT:
+    the record's JSON text, when the caller has it. Identical means written alike, keys in the same order: a
+    copy with its keys reordered is a different record, shown, never hidden as a repeat."""
+    digest = hashlib.blake2b(text or orjson.dumps(record), digest_size=10).hexdigest()
     return f"{record.get('eventID')}|{digest}"
 
 
@@ -282,6 +284,7 @@ def scan_chunk(files: Sequence[LogFile], plan: ScanPlan, out_path: str | None) -
     """Scan some files; append matching rows as JSON lines to OUT_PATH (None: count only)."""
     report = ScanReport()
     groups = plan.needle_groups()
+    needles = Needles(groups) if groups else None
     lo, hi = plan.time_bounds()
     filters = plan.row_filters()
     out = _RunWriter(out_path, plan.limit) if plan.order is not None and out_path else _Writer(out_path)
@@ -294,7 +297,7 @@ def scan_chunk(files: Sequence[LogFile], plan: ScanPlan, out_path: str | None) -
         if data is None:
             report.bad_files.append(BadFile(loc, problem or "unreadable"))
             continue
-        if groups and not may_hold(data, groups) and looks_whole(data):
+        if needles is not None and not needles(data) and looks_whole(data):
             report.files_prefiltered += 1
             continue
         bad_lines = 0
@@ -335,7 +338,10 @@ def scan_chunk(files: Sequence[LogFile], plan: ScanPlan, out_path: str | None) -
                 continue
             report.in_window += 1
             try:
-                _keep(rec, moment, loc, filters, plan, report, out)
+                row = EventRow(rec, loc, moment)
+                if needles is not None and not needles(row.text):
+                    continue  # the prefilter on the record's own text: most records of a file lack the needle
+                _keep(rec, row, filters, plan, report, out)
             except Exception as exc:  # one record, whatever its shape, never stops the scan
                 report.unreadable_records[_why(exc)] += 1
     out.flush()
@@ -344,14 +350,12 @@ def scan_chunk(files: Sequence[LogFile], plan: ScanPlan, out_path: str | None) -
 
 def _keep(
     rec: dict[str, Any],
-    moment: datetime,
-    loc: str,
+    row: EventRow,
     filters: tuple[Filter, ...],
     plan: ScanPlan,
     report: ScanReport,
     out: _Writer,
 ) -> None:
-    row = EventRow(rec, loc, moment)
     if filters and not accepts(filters, row):
         return
     if not isinstance(rec.get("userIdentity"), dict):
@@ -360,14 +364,14 @@ def _keep(
         report.rows += 1
         return
     if plan.mapper is None:
-        rows: Iterable[dict[str, Any]] = ({**row.full(), "dedup_key": dedup_key(rec)},)
+        rows: Iterable[dict[str, Any]] = ({**row.full(), "dedup_key": dedup_key(rec, row.text)},)
     else:
         rows = plan.mapper(rec, row)
     lines = [orjson.dumps(r, option=orjson.OPT_NON_STR_KEYS) for r in rows]  # all or nothing per record
     for line in lines:
         if len(line) > MAX_ROW_BYTES:
             raise _TooLargeRecord
-    key = plan.order(rec, row) if plan.order is not None else None
+    key = plan.order(row) if plan.order is not None else None
     for line in lines:
         report.rows += 1
         out.add(line, key)

@@ -133,18 +133,33 @@ def _escape_may_spell(data: bytes, search: _Search) -> bool:
 def may_hold(data: bytes, groups: Sequence[Sequence[bytes]]) -> bool:
     """False only if DATA (a whole log file's JSON) provably holds no record every filter accepts: some group
     has no needle in it. Each group is one filter's needles, any one of which a matching record holds."""
-    if not groups:
-        return True
-    frozen = tuple(tuple(group) for group in groups)
-    search = _Search.of(frozen)
-    if search.lowered and not data.isascii() and any(c in data for c in _LOWER_TO_ASCII):
-        return True
-    escapes = b"\\" in data  # one fast byte search spares CloudTrail's own files the two below
-    if escapes and b"\\u" in data and _escape_may_spell(data, search):
-        return True
-    text = data.lower() if search.lowered else data
-    if escapes and b"\\/" in text:
-        text = text.replace(b"\\/", b"/")
-    if search.lowered:
-        return all(any(needle.lower() in text for needle in group) for group in frozen)
-    return all(any(needle in text for needle in group) for group in frozen)
+    return Needles(groups)(data) if groups else True
+
+
+class Needles:
+    """`may_hold` for fixed GROUPS, prepared once: the scanner asks it of every file and every record.
+
+    A record's own JSON text (as orjson writes it again) is searched the same way as a file's: it spells each
+    decoded string as itself but for `"`, `\\` and control characters, which no needle holds, so a record a
+    filter accepts holds one of its needles."""
+
+    def __init__(self, groups: Sequence[Sequence[bytes]]) -> None:
+        self.groups = tuple(tuple(group) for group in groups)
+        self._search = _Search.of(self.groups)
+        self._lowered = tuple(tuple(n.lower() for n in group) for group in self.groups)
+
+    def __call__(self, data: bytes) -> bool:
+        frozen, search = self.groups, self._search
+        if not frozen:
+            return True
+        if search.lowered and not data.isascii() and any(c in data for c in _LOWER_TO_ASCII):
+            return True
+        escapes = b"\\" in data  # one fast byte search spares CloudTrail's own files the two below
+        if escapes and b"\\u" in data and _escape_may_spell(data, search):
+            return True
+        text = data.lower() if search.lowered else data
+        if escapes and b"\\/" in text:
+            text = text.replace(b"\\/", b"/")
+        if search.lowered:
+            return all(any(needle in text for needle in group) for group in self._lowered)
+        return all(any(needle in text for needle in group) for group in frozen)
