@@ -91,3 +91,12 @@ def test_console_examples_are_what_the_tool_prints(
     result = CliRunner().invoke(app, shlex.split(command)[1:])
     assert result.exit_code == code
     assert result.stdout + result.stderr == expected
+
+
+def test_the_exit_code_table_is_the_one_the_commands_print() -> None:
+    from audit_trail.errors import EXIT_CODE_MEANINGS
+
+    rows = dict(re.findall(r"^\| (\d) \| (.+) \|$", README, re.MULTILINE))
+    assert {int(code): text.replace("`", "") for code, text in rows.items()} == {
+        int(code): meaning for code, meaning in EXIT_CODE_MEANINGS.items()
+    }

@@ -22,7 +22,7 @@ EXIT_CODE_MEANINGS: dict[ExitCode, str] = {
     ExitCode.OK: "ran; nothing that fails (verify PASS, doctor PASS or only WARN, hunt below --fail-on, "
     "report written)",
     ExitCode.FINDINGS: "findings: verify FAIL, doctor FAIL (WARN too with --strict), a hunt hit at or above "
-    "--fail-on",
+    "--fail-on, a report section FAIL with --fail-on-findings",
     ExitCode.BAD_INPUT: "bad input: a flag, a config key, a file or a rule given by the user",
     ExitCode.CANNOT_RUN: "could not run: AWS or network error, missing credentials, bucket, workgroup or "
     "table, a source with no log files where the command needs them, a dead worker, scratch space full",

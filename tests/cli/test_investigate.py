@@ -268,6 +268,15 @@ def test_who_changed_a_security_group_by_id_or_pasted_arn(trail, resource: str) 
     assert set(_event_ids(out)) == known.group_changes
 
 
+def test_who_changed_raw_gives_the_changes_as_cloudtrail_wrote_them(trail) -> None:
+    source, known = trail
+    code, out, err = run("who-changed", known.target_group, source, "--raw")
+    assert code == 0, err
+    records = [json.loads(line) for line in out.splitlines()]
+    assert {r["eventID"] for r in records} == known.group_changes
+    assert all(r["readOnly"] is False and "userIdentity" in r for r in records)  # whole records, as written
+
+
 def test_who_changed_a_bucket_and_a_trail_by_arn(trail) -> None:
     source, _ = trail
     code, out, _ = run("who-changed", "arn:aws:s3:::app-backups", source, "-f", "json")

@@ -45,6 +45,7 @@ def _answer(question: Any, scope: Scope, **kw: Any) -> "Answer":
             target=scope.target,
             progress=progress,
             index=index,
+            files=scope.log_files,
             **kw,
         )
 
@@ -88,7 +89,9 @@ def follow_in_scope(
     if scope.engine is not Engine.local or not scope.source:
         raise UserError(f"{flag} reads the raw records: use --engine local, a SOURCE folder or s3:// prefix.")
     (who,) = f.option_filter("--actor", actors, f.Actor)
-    return following_in(scope.source, scope.window, who, sessions=sessions, label=", ".join(actors))
+    return following_in(
+        scope.source, scope.window, who, sessions=sessions, label=", ".join(actors), files=scope.log_files
+    )
 
 
 def _show(
@@ -373,10 +376,19 @@ def register(app: typer.Typer) -> None:
         resource: Annotated[
             str,
             typer.Argument(
+                metavar="RESOURCE",
                 help="ARN (as CloudTrail records the resource: its id or name) or id of the resource, e.g. "
-                "sg-0123456789abcdef0."
+                "sg-0123456789abcdef0.",
             ),
         ],
+        raw: Annotated[
+            bool,
+            typer.Option(
+                "--raw",
+                help="The complete records as CloudTrail wrote them, as query --raw gives them (the evidence "
+                "to attach to a ticket).",
+            ),
+        ] = False,
         *,
         scope: Scope,
         fmt: OutputFormat,
@@ -389,7 +401,11 @@ def register(app: typer.Typer) -> None:
         from ..queries import questions as q
 
         f.option_filter("RESOURCE", [resource], f.Resource)  # refuses an empty one
-        _ask_and_show(q.who_changed(resource), scope, fmt)
+        question = q.who_changed(resource)
+        if raw:
+            _show_records(q.records().limited(scope.limit).with_filters(*question.filters), scope, fmt, None)
+        else:
+            _ask_and_show(question, scope, fmt)
 
     @command(app, panel=INVESTIGATE_PANEL)
     @question_command()
@@ -397,8 +413,9 @@ def register(app: typer.Typer) -> None:
         actor: Annotated[
             str,
             typer.Argument(
+                metavar="ACTOR",
                 help="Who, matched as query's --actor: user, role or session name, federated user, any ARN "
-                "form, access key id, principal id, account id for root (case-insensitive, * and ? globs)."
+                "form, access key id, principal id, account id for root (case-insensitive, * and ? globs).",
             ),
         ],
         follow_sessions: Annotated[

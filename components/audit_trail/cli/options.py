@@ -15,6 +15,7 @@ from typer.core import TyperArgument, TyperCommand
 
 from ..errors import EXIT_CODE_MEANINGS, UserError
 from ..investigate.ask import AthenaTarget, Engine
+from ..investigate.sources import LogFile
 from ..queries.glue_table import DEFAULT_TABLE
 from ..times import ACCEPTED_FORMS, parse_time
 from ..window import Window
@@ -203,6 +204,15 @@ class Scope:
     """--limit: at most this many rows of the answer (None: every row; 0 is no limit too)."""
     cache: bool = True
     """Use (and afterwards extend) the term index: not with --no-cache."""
+
+    @functools.cached_property
+    def log_files(self) -> list[LogFile] | None:
+        """SOURCE's log files in the window, listed once for every step of a command (None for Athena)."""
+        if self.engine is not Engine.local or not self.source:
+            return None
+        from ..investigate.sources import list_log_files
+
+        return list_log_files(self.source, self.window)
 
     @functools.cached_property
     def target(self) -> AthenaTarget:

@@ -185,10 +185,17 @@ VIA_COLUMNS = ("via_role_arn", "via_session_name", "via_issuing_event", "via_cha
 
 
 def following_in(
-    source: str, window: Window, actor: str | Filter, *, sessions: bool = True, label: str | None = None
+    source: str,
+    window: Window,
+    actor: str | Filter,
+    *,
+    sessions: bool = True,
+    label: str | None = None,
+    files: Sequence[LogFile] | None = None,
 ) -> Following:
-    """`follow_actor_in` (or `actor_in` without session following) over SOURCE within WINDOW."""
-    files = list_log_files(source, window)
+    """`follow_actor_in` (or `actor_in` without session following) over SOURCE within WINDOW (FILES: its
+    log files, when the caller listed them already)."""
+    files = list(files) if files is not None else list_log_files(source, window)
     filters = window_filters(window)
     how = follow_actor_in if sessions else actor_in
     return how(files, actor, filters, label=label)

@@ -13,7 +13,7 @@ from ..queries.questions import Question
 from ..window import Window
 from . import athena, local
 from .answer import Answer
-from .sources import FileIndex
+from .sources import FileIndex, LogFile
 
 
 class Engine(StrEnum):
@@ -41,10 +41,12 @@ def ask(
     row_filters: Sequence[Filter] = (),
     progress: Callable[[str], None] | None = None,
     index: FileIndex | None = None,
+    files: Sequence[LogFile] | None = None,
 ) -> Answer:
     """Answer QUESTION (or raw SQL over `events` narrowed by ROW_FILTERS) over SOURCE or on Athena.
 
-    INDEX: the local engine's term index (`cache.index`), None to read every file."""
+    INDEX: the local engine's term index (`cache.index`), None to read every file. FILES: SOURCE's log files
+    in WINDOW, when the caller listed them already."""
     if engine is Engine.athena:
         if source:
             raise UserError(
@@ -68,5 +70,12 @@ def ask(
             "or an s3:// prefix (e.g. s3://my-trail-bucket/AWSLogs/), or use --engine athena."
         )
     return local.answer(
-        source, question, window, sql=sql, row_filters=row_filters, progress=progress, index=index
+        source,
+        question,
+        window,
+        sql=sql,
+        row_filters=row_filters,
+        progress=progress,
+        index=index,
+        files=files,
     )

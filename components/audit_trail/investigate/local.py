@@ -27,7 +27,7 @@ from ..window import Window
 from .answer import Answer
 from .listing import Columns, Order, merged
 from .scanner import MAX_ROW_BYTES, Progress, ScanPlan, ScanReport, scan
-from .sources import FileIndex, list_log_files
+from .sources import FileIndex, LogFile, list_log_files
 
 # Trino names the shared SQL may use that DuckDB spells otherwise (a user's --sql may use them too).
 _MACROS = ("CREATE MACRO array_join(l, sep) AS array_to_string(l, sep)",)
@@ -192,17 +192,19 @@ def answer(
     workers: int | None = None,
     progress: Progress | None = None,
     index: FileIndex | None = None,
+    files: Sequence[LogFile] | None = None,
 ) -> Answer:
     """Answer QUESTION (or the raw SQL over `events`) from the logs of SOURCE within WINDOW.
 
     For raw SQL, ROW_FILTERS decide which records make up the `events` view. The rows stream: read them
     once. INDEX: the term index, to skip the files it proves hold no match (the answer lists the files it
-    does not know, for building it later).
+    does not know, for building it later). FILES: SOURCE's files in WINDOW when the caller listed them
+    already (a command asking several questions lists once).
     """
     if question is None:
         sql = "SELECT * FROM events" if sql is None else sql
         check_select(sql)
-    files = list_log_files(source, window)
+    files = list(files) if files is not None else list_log_files(source, window)
     lookup = index.look_up(files) if index is not None else None
     base = window_filters(window)
     if question is not None:
