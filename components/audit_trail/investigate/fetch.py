@@ -127,6 +127,11 @@ def fetch(
     claimed: dict[str, str] = {}  # local path, case-folded -> the key that has it
     for file, digest in files:
         key = parse_s3_url(file.location)[1]
+        if key.endswith(META_SUFFIX):  # a planted key would overwrite (or race) a digest's signature file
+            report.refused.append(
+                (key, f"its name ends in {META_SUFFIX}, where fetch keeps a digest's S3 metadata")
+            )
+            continue
         try:
             path = local_path(dest, key)
         except UserError:
