@@ -16,6 +16,7 @@ from ..queries.events_view import COLUMN_NAMES, RESOURCE_PATHS
 from .json_path import at_path, parse_path
 
 _RESOURCE_STEPS = tuple((document, parse_path(path)) for document, path in RESOURCE_PATHS)
+_RESOURCE_DOCUMENTS = tuple(dict.fromkeys(document for document, _ in RESOURCE_PATHS))
 _COLUMN_SET = frozenset(COLUMN_NAMES)
 
 
@@ -25,8 +26,11 @@ def main_resource(record: Mapping[str, Any]) -> str | None:
         arn = resources[0].get("ARN") or resources[0].get("arn")
         if isinstance(arn, str):
             return arn
+    documents = {document: record.get(document) for document in _RESOURCE_DOCUMENTS}
+    if not any(documents.values()):
+        return None
     for document, steps in _RESOURCE_STEPS:
-        holder = record.get(document)
+        holder = documents[document]
         if holder is None or (type(holder) is dict and steps[0][0] not in holder):
             continue  # most records name none of the paths: skip the walk
         value = at_path(holder, steps)
@@ -148,9 +152,13 @@ def flatten(record: Mapping[str, Any], source_file: str, moment: datetime | None
     }
 
 
+Getter = Callable[[Mapping[str, Any], Mapping[str, Any]], Any]
+"""A column read from (record, its userIdentity)."""
+
+
 # The columns an EventRow reads straight from the record (and its userIdentity, found once), without building
 # the whole row: what the filters, the listings, the hunt's hit rows and the session timeline ask of records.
-_CHEAP: dict[str, Callable[[Mapping[str, Any], Mapping[str, Any]], Any]] = {
+_CHEAP: dict[str, Getter] = {
     "event_id": lambda r, i: _str(r.get("eventID")),
     "event_source": lambda r, i: r["eventSource"],
     "event_name": lambda r, i: r["eventName"],
@@ -176,6 +184,16 @@ _CHEAP: dict[str, Callable[[Mapping[str, Any], Mapping[str, Any]], Any]] = {
     "resource": lambda r, i: main_resource(r),
     "raw": lambda r, i: r,
 }
+
+
+def getter(column: str) -> Getter | None:
+    """How to read COLUMN straight from a record and its identity (`identity_of`), if it can be."""
+    return _CHEAP.get(column)
+
+
+def identity_of(record: Mapping[str, Any]) -> Mapping[str, Any]:
+    """The record's userIdentity, or an empty one when it is missing or not an object."""
+    return _identity(record)
 
 
 class EventRow(Mapping[str, Any]):
