@@ -92,7 +92,7 @@ def gather(request: Request, progress: Progress | None = None) -> Evidence:
 
     def answer(question: Question) -> Iterator[dict[str, Any]]:
         say(f"asking: {question.title}")
-        return ask(question, source=r.logs, window=window).stream()
+        return ask(question, source=r.logs, window=window, files=files).stream()  # listed once
 
     trail_events = activity.trail_events(answer, r.log_bucket)
     tables = activity.activity(answer, expected_regions(charts))
