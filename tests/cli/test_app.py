@@ -38,3 +38,35 @@ for args in (["query", {str(tmp_path)!r}, "-f", "json"], ["hunt", {str(tmp_path)
     assert result.exit_code == (2 if args[0] == "verify" else 0), (args, result.output)
 """
     assert _loaded_after(code) == []
+
+
+START_UP_FREE = (
+    "pulumi",
+    "pulumi_aws",
+    "sigma",
+    "boto3",
+    "botocore",
+    "duckdb",
+    "rich",
+    "yaml",
+    "cryptography",
+)
+
+
+def test_version_and_a_selective_query_load_only_what_they_use(tmp_path: Path, cache_home: Path) -> None:
+    """`--version` and `query --actor` on a folder, with the cache on, load none of the heavy libraries: the
+    listing is merged without DuckDB, the folder read without boto3, JSON written without Rich."""
+    write_real_folder(tmp_path / "logs")
+    code = f"""
+import sys
+from typer.testing import CliRunner
+from audit_trail.cli.app import app
+runner = CliRunner()
+for args in (["--version"], ["query", {str(tmp_path / "logs")!r}, "--actor", "alice", "-f", "json"]):
+    result = runner.invoke(app, args)
+    assert result.exit_code == 0, (args, result.output)
+import json
+print(json.dumps(sorted({{m.split(".")[0] for m in sys.modules}} & set({START_UP_FREE!r}))))
+"""
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert json.loads(done.stdout.strip().splitlines()[-1]) == []

@@ -8,18 +8,20 @@ import inspect
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from typer.core import TyperArgument, TyperCommand
 
 from ..errors import EXIT_CODE_MEANINGS, UserError
 from ..investigate.ask import AthenaTarget, Engine
-from ..investigate.sources import LogFile
 from ..queries.glue_table import DEFAULT_TABLE
 from ..times import ACCEPTED_FORMS, parse_time
 from ..window import Window
 from .output import FormatOption, LimitOption, OutputFormat, note
+
+if TYPE_CHECKING:
+    from ..investigate.sources import LogFile
 
 EXIT_CODES_HELP = "Exit codes, the same for every command: " + "; ".join(
     f"{code.value} {meaning.split(':')[0]}" for code, meaning in EXIT_CODE_MEANINGS.items()

@@ -3,7 +3,6 @@ Markdown (`audit_trail.report`)."""
 
 from __future__ import annotations
 
-from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -19,6 +18,8 @@ PROFILES = ("cis", "soc2", "pci", "hipaa")
 
 
 def _tool_version() -> str:
+    from importlib.metadata import PackageNotFoundError, version  # slow to import: only for a report
+
     try:
         return version("audit-trail")
     except PackageNotFoundError:  # a source tree that was never installed

@@ -5,15 +5,17 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import TYPE_CHECKING
 
 from ..errors import UserError
-from ..queries.filters import Filter
 from ..queries.glue_table import DEFAULT_DATABASE, DEFAULT_TABLE, DEFAULT_WORKGROUP
-from ..queries.questions import Question
-from ..window import Window
-from . import athena, local
-from .answer import Answer
-from .sources import FileIndex, LogFile
+
+if TYPE_CHECKING:  # the engines load when a question is asked: `--help` and `--version` need none of them
+    from ..queries.filters import Filter
+    from ..queries.questions import Question
+    from ..window import Window
+    from .answer import Answer
+    from .sources import FileIndex, LogFile
 
 
 class Engine(StrEnum):
@@ -48,6 +50,8 @@ def ask(
     INDEX: the local engine's term index (`cache.index`), None to read every file. FILES: SOURCE's log files
     in WINDOW, when the caller listed them already."""
     if engine is Engine.athena:
+        from . import athena
+
         if source:
             raise UserError(
                 f"SOURCE {source!r}: --engine athena reads the Glue table over the trail's bucket, not a "
@@ -69,6 +73,8 @@ def ask(
             "SOURCE is missing: give a folder of CloudTrail logs (e.g. one written by `audit-trail fetch`) "
             "or an s3:// prefix (e.g. s3://my-trail-bucket/AWSLogs/), or use --engine athena."
         )
+    from . import local
+
     return local.answer(
         source,
         question,
