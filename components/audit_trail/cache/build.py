@@ -33,7 +33,7 @@ from ..investigate.sources import LogFile
 from ..store import read_file, version_of
 from .index import TermIndex, is_current, split_location
 from .segments import BLOCK_FILES, FileEntry, encode
-from .terms import file_terms
+from .terms import EMBEDDED_RECORDS, file_terms
 
 RACY_SECONDS = 2.0
 """How old a local file's ctime must be before its terms are taken (FAT's timestamps are 2 s coarse)."""
@@ -68,7 +68,10 @@ def _entry(file: LogFile) -> tuple[FileEntry, set[bytes] | None] | None:
     data, _ = inflate(file.location, payload)
     if data is None or not looks_whole(data):  # the scanner reads and reports such a file every time
         return FileEntry(name, file.size, file.version, False), None
-    return FileEntry(name, file.size, file.version, True), file_terms(data)
+    terms = file_terms(data)
+    if EMBEDDED_RECORDS in terms:  # records inside strings, decoded twice: read every time
+        return FileEntry(name, file.size, file.version, False), None
+    return FileEntry(name, file.size, file.version, True), terms
 
 
 @dataclass(frozen=True)
