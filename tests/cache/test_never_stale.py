@@ -7,7 +7,6 @@ on the timing of a background build.
 from __future__ import annotations
 
 import os
-import re
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -17,24 +16,17 @@ import orjson
 import pytest
 from audit_trail.cache import build as building
 from audit_trail.cache.index import TermIndex
-from audit_trail.cli.app import app
 from audit_trail.investigate.local import answer
 from audit_trail.investigate.sources import list_log_files
 from audit_trail.queries import filters as f
 from audit_trail.queries import questions as q
 from audit_trail.window import Window
+from support.cache import cli, same_answer
 from support.logs import day_folder, log_bytes, log_name, user_record, write_log
-from typer.testing import CliRunner
 
-runner = CliRunner()
 USERS = ("alice", "bobby", "carol")
 """One file each, one record each; names of one length, so a file rewritten for another keeps its size."""
 INTRUDER = "trudy"
-
-
-def cli(*args: str) -> tuple[int, str, str]:
-    result = runner.invoke(app, list(args))
-    return result.exit_code, result.stdout, result.stderr
 
 
 def _records(user: str) -> list[dict[str, Any]]:
@@ -43,18 +35,6 @@ def _records(user: str) -> list[dict[str, Any]]:
 
 def _body(user: str) -> bytes:
     return log_bytes(_records(user))
-
-
-def _same_answer(source: str, *question: str) -> tuple[list[Any], str]:
-    """The answer with the index, after checking it is the `--no-cache` one: rows, and the report on stderr
-    but for the count of files the index ruled out."""
-    code, out, err = cli(*question, source, "-f", "json")
-    assert code == 0, err
-    plain_code, plain_out, plain_err = cli(*question, source, "-f", "json", "--no-cache")
-    assert plain_code == 0, plain_err
-    assert orjson.loads(out) == orjson.loads(plain_out)
-    assert re.sub(r", \d+ of them known from the cache", "", err) == plain_err
-    return orjson.loads(out), err
 
 
 def _warm(source: str) -> None:
@@ -112,18 +92,18 @@ LOCAL_CHANGES: dict[str, Callable[[Path], object]] = {
 def test_a_changed_folder_is_answered_as_it_is_now(folder: Path, change: str) -> None:
     source = _source(folder)
     LOCAL_CHANGES[change](folder)
-    rows, _ = _same_answer(source, "query", "--actor", INTRUDER)
+    rows, _ = same_answer(source, "query", "--actor", INTRUDER)
     assert [r["event_id"] for r in rows] == [f"event-{INTRUDER}"]
-    rows, _ = _same_answer(source, "activity", INTRUDER)
+    rows, _ = same_answer(source, "activity", INTRUDER)
     assert sum(r["events"] for r in rows) == 1
 
 
 def test_a_deleted_file_is_answered_as_gone(folder: Path) -> None:
     source = _source(folder)
-    rows, _ = _same_answer(source, "query", "--actor", "alice")
+    rows, _ = same_answer(source, "query", "--actor", "alice")
     assert len(rows) == 1
     (folder / log_name("alice")).unlink()
-    rows, err = _same_answer(source, "query", "--actor", "alice")
+    rows, err = same_answer(source, "query", "--actor", "alice")
     assert rows == [] and f"of {len(USERS) - 1} log files read" in err
 
 
@@ -132,7 +112,7 @@ def test_a_truncated_file_is_reported_not_ruled_out(folder: Path) -> None:
     source = _source(folder)
     victim = folder / log_name("bobby")
     victim.write_bytes(victim.read_bytes()[:200])
-    rows, err = _same_answer(source, "query", "--actor", INTRUDER)
+    rows, err = same_answer(source, "query", "--actor", INTRUDER)
     assert rows == [] and f"skipped file {victim}" in err
 
 
@@ -181,7 +161,7 @@ def test_a_changed_bucket_is_answered_as_it_is_now(bucket: str, change: str) -> 
     after = s3.head_object(Bucket=BUCKET, Key=_key("bobby"))
     if change != "added":  # an overwrite of the same size differs only by its ETag
         assert after["ContentLength"] == before["ContentLength"] and after["ETag"] != before["ETag"]
-    rows, _ = _same_answer(bucket, "query", "--actor", INTRUDER)
+    rows, _ = same_answer(bucket, "query", "--actor", INTRUDER)
     assert [r["event_id"] for r in rows] == [f"event-{INTRUDER}"]
 
 
@@ -189,7 +169,7 @@ def test_deleted_and_truncated_objects_on_s3(bucket: str) -> None:
     s3 = boto3.client("s3")
     s3.delete_object(Bucket=BUCKET, Key=_key("alice"))
     s3.put_object(Bucket=BUCKET, Key=_key("bobby"), Body=_body("bobby")[:100])
-    rows, err = _same_answer(bucket, "query", "--actor", "alice")
+    rows, err = same_answer(bucket, "query", "--actor", "alice")
     assert rows == [] and f"of {len(USERS) - 1} log files read" in err
     assert f"skipped file s3://{BUCKET}/{_key('bobby')}" in err
 

@@ -31,7 +31,7 @@ from ..cloudtrail_layout import parse_s3_url
 from ..investigate.log_bytes import MAX_COMPRESSED_BYTES, inflate, looks_whole, s3
 from ..investigate.sources import LogFile
 from ..store import read_file, version_of
-from .index import TermIndex, is_current, split_location
+from .index import TermIndex, is_current, split_location, storable
 from .segments import BLOCK_FILES, FileEntry, encode
 from .terms import EMBEDDED_RECORDS, file_terms
 
@@ -101,7 +101,7 @@ def _blocks(index: TermIndex, files: Sequence[LogFile]) -> list[tuple[str, list[
     lookup = index.look_up(files)
     by_folder: dict[str, list[LogFile]] = {}
     for file in files:
-        if not file.problem and file.version:
+        if not file.problem and file.version and storable(file.location):
             by_folder.setdefault(split_location(file.location)[0], []).append(file)
     todo: list[tuple[str, list[LogFile]]] = []
     for folder, listed in sorted(by_folder.items()):
@@ -174,6 +174,7 @@ def _turn(folder: Path) -> Iterator[None]:
 
 def in_background(index: TermIndex, files: Sequence[LogFile]) -> bool:
     """Start a build of FILES that outlives this command; False if the cache cannot take one."""
+    files = [f for f in files if storable(f.location)]
     if index.problem is not None or not files:
         return False
     try:
