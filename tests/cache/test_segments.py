@@ -21,7 +21,7 @@ entries = st.builds(
 terms = st.sets(st.binary(min_size=1, max_size=12).map(lambda b: bytes(c % 26 + 97 for c in b)), max_size=12)
 
 
-@settings(max_examples=60, deadline=None, database=None)
+@settings(max_examples=40, deadline=None, database=None)
 @given(st.lists(st.tuples(entries, terms), min_size=1, max_size=BLOCK_FILES), st.lists(terms, max_size=4))
 def test_a_segment_reads_back_as_written(
     files: list[tuple[FileEntry, set[bytes]]], asked: list[set[bytes]]
@@ -75,7 +75,7 @@ def test_a_changed_checksum_is_refused() -> None:
             Segment.decode(body, bytes(changed))
 
 
-@settings(max_examples=300, deadline=None, database=None)
+@settings(max_examples=150, deadline=None, database=None)
 @given(st.binary(max_size=200), st.data())
 def test_a_body_of_any_bytes_is_refused_or_read_never_a_crash(noise: bytes, data: st.DataObject) -> None:
     """Even with a checksum that matches (as a bug of the writer's own would leave): `CorruptSegment` or a
