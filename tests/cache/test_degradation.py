@@ -139,3 +139,33 @@ def test_a_bad_bound_is_refused_before_anything_is_read(
     assert code == 0 and "event-alice" in out  # with the cache off, the bound does not matter
     code, _, err = cli("cache", "info")
     assert code == 2 and "AUDIT_TRAIL_CACHE_MAX_MB" in err
+
+
+def test_a_full_disk_stops_the_build_not_the_command(
+    tmp_path: Path,
+    cache_home: Path,
+    settled: None,
+    background: list[list[str]],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """SQLite reports a full disk as SQLITE_FULL; simulated by capping the database at the pages it has."""
+    from audit_trail.cache.index import TermIndex
+
+    day = day_folder(tmp_path / "logs")
+    for user in USERS:
+        record = user_record(user, f"event-{user}")
+        record["userAgent"] = " ".join(f"agent{i}{user}" for i in range(1000))  # more than a page of terms
+        write_log(day / log_name(user), [record])
+    opened = TermIndex._open
+
+    def full(self: TermIndex) -> sqlite3.Connection:
+        db = opened(self)
+        db.execute(f"PRAGMA max_page_count = {db.execute('PRAGMA page_count').fetchone()[0]}")
+        return db
+
+    monkeypatch.setattr(TermIndex, "_open", full)
+    code, _, err = cli("cache", "build", str(tmp_path / "logs"))
+    assert code == 2 and err.startswith("Error: Cache: the cache at ") and err.count("\n") == 1, err
+    assert "(database or disk is full): every file is read" in err
+    rows, err = same_answer(str(tmp_path / "logs"), "query", "--actor", "alice")
+    assert [r["event_id"] for r in rows] == ["event-alice"] and "known from the cache" not in err

@@ -88,7 +88,8 @@ def _transaction(db: sqlite3.Connection) -> Iterator[None]:
     try:
         yield
     except BaseException:
-        db.execute("ROLLBACK")
+        if db.in_transaction:  # some errors (a full disk) have rolled it back already
+            db.execute("ROLLBACK")
         raise
     db.execute("COMMIT")
 
@@ -223,6 +224,11 @@ class TermIndex:
         )
         self._db = None
 
+    def _refused(self, exc: BaseException) -> None:
+        """A change the database refused (a full disk, a failing one): the index is off for the command."""
+        self.close()
+        self._off(exc)
+
     def _discard(self, exc: BaseException) -> None:
         self.close()
         for suffix in ("", "-wal", "-shm"):
@@ -284,17 +290,20 @@ class TermIndex:
             return
         body, checksum = segment
         listed = orjson.dumps(list(names)).decode()
-        with _transaction(db):
-            for first, held in db.execute(
-                "SELECT first, names FROM segment WHERE folder = ?", (folder,)
-            ).fetchall():
-                superseded = _names(held)
-                if superseded is None or not superseded.isdisjoint(names):
-                    db.execute("DELETE FROM segment WHERE folder = ? AND first = ?", (folder, first))
-            db.execute(
-                "INSERT INTO segment VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                (folder, names[0], listed, body, checksum, len(names), len(body), time.time()),
-            )
+        try:
+            with _transaction(db):
+                for first, held in db.execute(
+                    "SELECT first, names FROM segment WHERE folder = ?", (folder,)
+                ).fetchall():
+                    superseded = _names(held)
+                    if superseded is None or not superseded.isdisjoint(names):
+                        db.execute("DELETE FROM segment WHERE folder = ? AND first = ?", (folder, first))
+                db.execute(
+                    "INSERT INTO segment VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                    (folder, names[0], listed, body, checksum, len(names), len(body), time.time()),
+                )
+        except sqlite3.Error as exc:  # a full disk, say: the index stays as it was, and off from here
+            self._refused(exc)
 
     def _footprint(self, db: sqlite3.Connection) -> int:
         """What the index takes on disk once vacuumed: its pages in use, and the WAL index beside them."""
@@ -307,18 +316,21 @@ class TermIndex:
         if db is None:
             return 0
         dropped = 0
-        if self._footprint(db) > self.limit:
-            rows = db.execute("SELECT folder FROM segment GROUP BY folder ORDER BY max(used)").fetchall()
-            with _transaction(db):
-                for (folder,) in rows:
-                    if self._footprint(db) <= self.limit:
-                        break
-                    db.execute("DELETE FROM segment WHERE folder = ?", (folder,))
-                    dropped += 1
-            db.execute("VACUUM")  # give the space back: the bound is on the disk the cache takes
-        # The write-ahead log holds what was written since it was last folded in (after VACUUM, a copy of
-        # the whole database): fold it in now, so that the bound holds as soon as a build is done.
-        db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        try:
+            if self._footprint(db) > self.limit:
+                rows = db.execute("SELECT folder FROM segment GROUP BY folder ORDER BY max(used)").fetchall()
+                with _transaction(db):
+                    for (folder,) in rows:
+                        if self._footprint(db) <= self.limit:
+                            break
+                        db.execute("DELETE FROM segment WHERE folder = ?", (folder,))
+                        dropped += 1
+                db.execute("VACUUM")  # give the space back: the bound is on the disk the cache takes
+            # The write-ahead log holds what was written since it was last folded in (after VACUUM, a copy
+            # of the whole database): fold it in now, so that the bound holds as soon as a build is done.
+            db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        except sqlite3.Error as exc:
+            self._refused(exc)
         return dropped
 
     # --- the `cache` command ---
