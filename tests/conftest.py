@@ -5,9 +5,9 @@ AWS APIs are served by moto in server mode on 127.0.0.1, started here; nothing l
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pytest
 from support.paths import PROJECT_DIR
@@ -31,6 +31,31 @@ def cache_home(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
     """The term index on, in a cache folder of the test's own."""
     monkeypatch.delenv("AUDIT_TRAIL_NO_CACHE")
     return tmp_path / "cache" / "audit-trail"
+
+
+@pytest.fixture
+def settled(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A file the test has just written may be indexed: the guard against changes within the file system's
+    timestamp granularity (`cache.build.RACY_SECONDS`) would otherwise leave it out for two seconds."""
+    from audit_trail.cache import build
+
+    monkeypatch.setattr(build, "RACY_SECONDS", 0.0)
+
+
+@pytest.fixture
+def background(monkeypatch: pytest.MonkeyPatch) -> list[list[str]]:
+    """What each command asked to index after answering (locations), instead of a process that outlives the
+    test: tests build the index in the foreground, so that nothing depends on timing."""
+    from audit_trail.cache import build
+
+    asked: list[list[str]] = []
+
+    def record(index: Any, files: Sequence[Any]) -> bool:
+        asked.append([f.location for f in files])
+        return index.problem is None and bool(files)
+
+    monkeypatch.setattr(build, "in_background", record)
+    return asked
 
 
 @pytest.fixture(scope="session")

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import random
 from collections import Counter, defaultdict
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -109,3 +110,90 @@ class EventsTable:
 
     def ids(self, *filters: Filter) -> Counter[str]:
         return Counter(r["event_id"] for r in self.rows(*filters))
+
+
+# --- small folders of hand-made files (the term index's tests) ---
+
+
+def day_folder(root: Path, region: str = "us-east-1", day: str = "2026/03/02") -> Path:
+    """The CloudTrail folder of one region and day under ROOT (created)."""
+    folder = root / "AWSLogs" / REAL_ACCOUNT / "CloudTrail" / region / day
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+def log_name(tag: str, region: str = "us-east-1", stamp: str = "20260302T1000Z") -> str:
+    """A log file's name as CloudTrail writes it, TAG in place of its random part."""
+    return f"{REAL_ACCOUNT}_CloudTrail_{region}_{stamp}_{tag}.json.gz"
+
+
+def log_bytes(records: list[dict[str, Any]]) -> bytes:
+    """RECORDS as a gzipped log file, stored uncompressed inside the gzip: records of the same length give
+    files of the same size (a same-size rewrite is one attack on the term index)."""
+    return gzip.compress(orjson.dumps({"Records": records}), compresslevel=0, mtime=0)
+
+
+def write_log(path: Path, records: list[dict[str, Any]]) -> Path:
+    """RECORDS as a log file at PATH (`log_bytes`)."""
+    path.write_bytes(log_bytes(records))
+    return path
+
+
+def user_record(
+    user: str, event_id: str, *, ip: str = "203.0.113.7", when: str = "2026-03-02T10:00:00Z"
+) -> dict:
+    """A real record (TrailDiscover's first IAM user call) made by USER from IP."""
+    template = next(r for r in real_records() if r["userIdentity"].get("type") == "IAMUser")
+    identity = {
+        **template["userIdentity"],
+        "userName": user,
+        "arn": f"arn:aws:iam::{REAL_ACCOUNT}:user/{user}",
+    }
+    return {
+        **template,
+        "userIdentity": identity,
+        "eventID": event_id,
+        "sourceIPAddress": ip,
+        "eventTime": when,
+        "awsRegion": "us-east-1",
+    }
+
+
+def hostile_json(value: Any, rng: random.Random, *, escape: float = 0.3) -> bytes:
+    """VALUE as JSON text that decodes to it, written as an attacker may write it: characters of a string at
+    random as `\\uXXXX` escapes (hex in either case, a surrogate pair beyond the BMP), `/` as `\\/`,
+    whitespace between tokens. ESCAPE: the share of characters escaped, on average (at most 16 a string)."""
+
+    def escaped(ch: str) -> str:
+        code = ord(ch)
+        units = [code] if code <= 0xFFFF else [0xD800 + ((code - 0x10000) >> 10), 0xDC00 + (code & 0x3FF)]
+        return "".join(f"\\u{u:04X}" if rng.random() < 0.5 else f"\\u{u:04x}" for u in units)
+
+    def plain(run: str, slash: bool) -> str:
+        written = json.dumps(run, ensure_ascii=False)[1:-1]  # the characters JSON must escape, escaped
+        return written.replace("/", "\\/") if slash else written
+
+    def text(s: str) -> str:
+        # At most 16 escapes a string: a long value still gets them where they may split a name.
+        picked = sorted(rng.sample(range(len(s)), min(16, int(len(s) * escape + rng.random()))))
+        slash = rng.random() < escape
+        out, at = ['"'], 0
+        for i in picked:
+            out += [plain(s[at:i], slash), escaped(s[i])]
+            at = i + 1
+        return "".join([*out, plain(s[at:], slash), '"'])
+
+    def space() -> str:
+        return rng.choice(("", "", " ", "\n", "\t "))
+
+    def walk(v: Any) -> str:
+        if isinstance(v, dict):
+            items = (f"{space()}{text(str(k))}{space()}:{space()}{walk(x)}" for k, x in v.items())
+            return "{" + ",".join(items) + space() + "}"
+        if isinstance(v, list):
+            return "[" + ",".join(space() + walk(x) for x in v) + space() + "]"
+        if isinstance(v, str):
+            return text(v)
+        return json.dumps(v)
+
+    return walk(value).encode()

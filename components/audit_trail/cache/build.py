@@ -31,9 +31,9 @@ from ..cloudtrail_layout import parse_s3_url
 from ..investigate.log_bytes import MAX_COMPRESSED_BYTES, inflate, looks_whole, s3
 from ..investigate.sources import LogFile
 from ..store import read_file, version_of
-from .index import TermIndex, is_current, split_location
+from .index import TermIndex, is_current, split_location, storable
 from .segments import BLOCK_FILES, FileEntry, encode
-from .terms import file_terms
+from .terms import EMBEDDED_RECORDS, file_terms
 
 RACY_SECONDS = 2.0
 """How old a local file's ctime must be before its terms are taken (FAT's timestamps are 2 s coarse)."""
@@ -68,7 +68,10 @@ def _entry(file: LogFile) -> tuple[FileEntry, set[bytes] | None] | None:
     data, _ = inflate(file.location, payload)
     if data is None or not looks_whole(data):  # the scanner reads and reports such a file every time
         return FileEntry(name, file.size, file.version, False), None
-    return FileEntry(name, file.size, file.version, True), file_terms(data)
+    terms = file_terms(data)
+    if EMBEDDED_RECORDS in terms:  # records inside strings, decoded twice: read every time
+        return FileEntry(name, file.size, file.version, False), None
+    return FileEntry(name, file.size, file.version, True), terms
 
 
 @dataclass(frozen=True)
@@ -98,7 +101,7 @@ def _blocks(index: TermIndex, files: Sequence[LogFile]) -> list[tuple[str, list[
     lookup = index.look_up(files)
     by_folder: dict[str, list[LogFile]] = {}
     for file in files:
-        if not file.problem and file.version:
+        if not file.problem and file.version and storable(file.location):
             by_folder.setdefault(split_location(file.location)[0], []).append(file)
     todo: list[tuple[str, list[LogFile]]] = []
     for folder, listed in sorted(by_folder.items()):
@@ -171,6 +174,7 @@ def _turn(folder: Path) -> Iterator[None]:
 
 def in_background(index: TermIndex, files: Sequence[LogFile]) -> bool:
     """Start a build of FILES that outlives this command; False if the cache cannot take one."""
+    files = [f for f in files if storable(f.location)]
     if index.problem is not None or not files:
         return False
     try:

@@ -22,6 +22,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import orjson
+
 from .segments import CorruptSegment, FileEntry, Segment
 from .terms import FORMAT, probes
 
@@ -32,11 +34,15 @@ DEFAULT_MAX_MB = 1024
 MAX_MB_VARIABLE = "AUDIT_TRAIL_CACHE_MAX_MB"
 _SCHEMA = (
     "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
-    # A segment is keyed by its folder and its first file's name; `names` lists its files, one per line.
+    # A segment is keyed by its folder and its first file's name; `names` lists its files as a JSON array (a
+    # file name may hold any character, a newline too).
     "CREATE TABLE IF NOT EXISTS segment (folder TEXT NOT NULL, first TEXT NOT NULL, names TEXT NOT NULL, "
     "body BLOB NOT NULL, checksum BLOB NOT NULL, files INTEGER NOT NULL, bytes INTEGER NOT NULL, "
     "used REAL NOT NULL, PRIMARY KEY (folder, first))",
 )
+_PAGES = ("page_count", "freelist_count", "page_size")
+_WAL_INDEX_BYTES = 32 << 10
+"""The `-shm` file SQLite keeps beside a database in WAL mode while it is open: counted in the bound."""
 _IN_BATCH = 500  # folders per SELECT; SQLite's bound on host parameters is far above this
 
 
@@ -53,7 +59,7 @@ def max_bytes() -> int:
     text = os.environ.get(MAX_MB_VARIABLE, "").strip()
     if not text:
         return DEFAULT_MAX_MB << 20
-    if not text.isdigit() or int(text) < 1:
+    if not (text.isascii() and text.isdigit()) or int(text) < 1:
         raise ValueError(f"{MAX_MB_VARIABLE}={text!r}: give a whole number of megabytes, 1 or more.")
     return int(text) << 20
 
@@ -62,6 +68,39 @@ def split_location(location: str) -> tuple[str, str]:
     """(folder, name) of a path or s3:// URL."""
     folder, _, name = location.rpartition("/")
     return folder, name
+
+
+def storable(location: str) -> bool:
+    """LOCATION can be kept in the index: a local name that is not UTF-8 (Python holds its bytes as lone
+    surrogates) cannot be stored, and such a file is always read."""
+    try:
+        location.encode()
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+@contextlib.contextmanager
+def _transaction(db: sqlite3.Connection) -> Iterator[None]:
+    """One change, whole or not at all, and not interleaved with another process's: a connection in
+    autocommit mode opens no transaction of its own (not even in `with db:`)."""
+    db.execute("BEGIN IMMEDIATE")
+    try:
+        yield
+    except BaseException:
+        if db.in_transaction:  # some errors (a full disk) have rolled it back already
+            db.execute("ROLLBACK")
+        raise
+    db.execute("COMMIT")
+
+
+def _names(held: str) -> set[str] | None:
+    """The file names a segment's `names` column lists; None if it cannot be read."""
+    try:
+        names = orjson.loads(held)
+    except orjson.JSONDecodeError:
+        return None
+    return {str(n) for n in names} if isinstance(names, list) else None
 
 
 def is_current(file: LogFile, entry: FileEntry) -> bool:
@@ -165,9 +204,14 @@ class TermIndex:
                 db.execute(statement)
             row = db.execute("SELECT value FROM meta WHERE key = 'format'").fetchone()
             if row is None or row[0] != FORMAT:  # terms taken another way cannot answer for this version
-                with db:
+                with _transaction(db):
                     db.execute("DELETE FROM segment")
                     db.execute("INSERT OR REPLACE INTO meta VALUES ('format', ?)", (FORMAT,))
+                if row is not None:
+                    self.warnings.append(
+                        f"the cache's index at {self.path} was written in another format ({row[0]!r}, this "
+                        f"version writes {FORMAT!r}); it is built again"
+                    )
         except BaseException:
             db.close()
             raise
@@ -179,6 +223,11 @@ class TermIndex:
             "writable folder, or pass --no-cache."
         )
         self._db = None
+
+    def _refused(self, exc: BaseException) -> None:
+        """A change the database refused (a full disk, a failing one): the index is off for the command."""
+        self.close()
+        self._off(exc)
 
     def _discard(self, exc: BaseException) -> None:
         self.close()
@@ -217,7 +266,7 @@ class TermIndex:
                         f"UPDATE segment SET used = ? WHERE folder IN ({marks})", [time.time(), *batch]
                     )
             if damaged:
-                with db:
+                with _transaction(db):
                     db.executemany("DELETE FROM segment WHERE folder = ? AND first = ?", damaged)
                 self.warnings.append(f"{len(damaged)} damaged index segments dropped: their files are read")
         except sqlite3.DatabaseError as exc:
@@ -226,7 +275,7 @@ class TermIndex:
     def look_up(self, files: Sequence[LogFile]) -> Lookup:
         """What the index holds for FILES (nothing when it is off)."""
         lookup = Lookup(files)
-        folders = {split_location(f.location)[0] for f in files}
+        folders = {split_location(f.location)[0] for f in files if storable(f.location)}
         for folder, segment in self._segments(folders):
             for bit, entry in enumerate(segment.files):
                 lookup.entries[f"{folder}/{entry.name}"] = (segment, bit, entry)
@@ -240,37 +289,48 @@ class TermIndex:
         if db is None:
             return
         body, checksum = segment
-        with db:
-            for first, held in db.execute(
-                "SELECT first, names FROM segment WHERE folder = ?", (folder,)
-            ).fetchall():
-                if not set(held.split("\n")).isdisjoint(names):
-                    db.execute("DELETE FROM segment WHERE folder = ? AND first = ?", (folder, first))
-            db.execute(
-                "INSERT INTO segment VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                (folder, names[0], "\n".join(names), body, checksum, len(names), len(body), time.time()),
-            )
+        listed = orjson.dumps(list(names)).decode()
+        try:
+            with _transaction(db):
+                for first, held in db.execute(
+                    "SELECT first, names FROM segment WHERE folder = ?", (folder,)
+                ).fetchall():
+                    superseded = _names(held)
+                    if superseded is None or not superseded.isdisjoint(names):
+                        db.execute("DELETE FROM segment WHERE folder = ? AND first = ?", (folder, first))
+                db.execute(
+                    "INSERT INTO segment VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                    (folder, names[0], listed, body, checksum, len(names), len(body), time.time()),
+                )
+        except sqlite3.Error as exc:  # a full disk, say: the index stays as it was, and off from here
+            self._refused(exc)
+
+    def _footprint(self, db: sqlite3.Connection) -> int:
+        """What the index takes on disk once vacuumed: its pages in use, and the WAL index beside them."""
+        pages, free, size = (db.execute(f"PRAGMA {p}").fetchone()[0] for p in _PAGES)
+        return (pages - free) * size + _WAL_INDEX_BYTES
 
     def evict(self) -> int:
-        """Drop the least recently used folders until the index is within its bound; how many went."""
+        """Drop the least recently used folders until the index is within its bound on disk; how many went."""
         db = self._connect()
         if db is None:
             return 0
-        total = db.execute("SELECT coalesce(sum(bytes), 0) FROM segment").fetchone()[0]
-        if total <= self.limit:
-            return 0
         dropped = 0
-        rows = db.execute(
-            "SELECT folder, sum(bytes) FROM segment GROUP BY folder ORDER BY max(used)"
-        ).fetchall()
-        with db:
-            for folder, size in rows:
-                if total <= self.limit:
-                    break
-                db.execute("DELETE FROM segment WHERE folder = ?", (folder,))
-                total -= size
-                dropped += 1
-        db.execute("VACUUM")  # give the space back: the bound is on the disk the cache takes
+        try:
+            if self._footprint(db) > self.limit:
+                rows = db.execute("SELECT folder FROM segment GROUP BY folder ORDER BY max(used)").fetchall()
+                with _transaction(db):
+                    for (folder,) in rows:
+                        if self._footprint(db) <= self.limit:
+                            break
+                        db.execute("DELETE FROM segment WHERE folder = ?", (folder,))
+                        dropped += 1
+                db.execute("VACUUM")  # give the space back: the bound is on the disk the cache takes
+            # The write-ahead log holds what was written since it was last folded in (after VACUUM, a copy
+            # of the whole database): fold it in now, so that the bound holds as soon as a build is done.
+            db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        except sqlite3.Error as exc:
+            self._refused(exc)
         return dropped
 
     # --- the `cache` command ---
