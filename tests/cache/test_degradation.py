@@ -59,6 +59,15 @@ def _flip_a_byte(path: Path) -> None:
     db.close()
 
 
+def _another_layout(path: Path) -> None:
+    with sqlite3.connect(path) as db:
+        db.executescript(
+            "DROP TABLE segment; CREATE TABLE segment (folder TEXT, first TEXT, body BLOB, extra TEXT);"
+            "UPDATE meta SET value = 'terms-0' WHERE key = 'format';"
+        )
+    db.close()
+
+
 DAMAGE = {
     "garbage over the database": (_garbage, "unreadable"),
     "database cut in its header": (_truncated_to(lambda _: 60), "unreadable"),
@@ -70,6 +79,7 @@ DAMAGE = {
     ),
     "a segment's body made text": (_in_db("UPDATE segment SET body = 'text' || body"), "unreadable"),
     "another format": (_in_db("UPDATE meta SET value = 'terms-0' WHERE key = 'format'"), "another format"),
+    "another format, other columns": (_another_layout, "another format"),
 }
 
 
