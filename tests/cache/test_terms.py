@@ -34,7 +34,7 @@ from hypothesis import strategies as st
 from support.logs import day_folder, hostile_json, log_name, real_records, stratus_records
 
 PROPERTY = settings(
-    max_examples=120, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow]
+    max_examples=100, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow]
 )
 
 

@@ -32,13 +32,13 @@ if TYPE_CHECKING:
 
 DEFAULT_MAX_MB = 1024
 MAX_MB_VARIABLE = "AUDIT_TRAIL_CACHE_MAX_MB"
-_SCHEMA = (
-    "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
-    # A segment is keyed by its folder and its first file's name; `names` lists its files as a JSON array (a
-    # file name may hold any character, a newline too).
+_META = "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)"
+# A segment is keyed by its folder and its first file's name; `names` lists its files as a JSON array (a file
+# name may hold any character, a newline too).
+_SEGMENT = (
     "CREATE TABLE IF NOT EXISTS segment (folder TEXT NOT NULL, first TEXT NOT NULL, names TEXT NOT NULL, "
-    "body BLOB NOT NULL, checksum BLOB NOT NULL, files INTEGER NOT NULL, bytes INTEGER NOT NULL, "
-    "used REAL NOT NULL, PRIMARY KEY (folder, first))",
+    "body BLOB NOT NULL, checksum BLOB NOT NULL, files INTEGER NOT NULL, used REAL NOT NULL, "
+    "PRIMARY KEY (folder, first))"
 )
 _PAGES = ("page_count", "freelist_count", "page_size")
 _WAL_INDEX_BYTES = 32 << 10
@@ -200,12 +200,12 @@ class TermIndex:
         db = sqlite3.connect(self.path, timeout=10, isolation_level=None)
         try:
             db.execute("PRAGMA journal_mode = WAL")  # readers never wait for a build
-            for statement in _SCHEMA:
-                db.execute(statement)
+            db.execute(_META)
             row = db.execute("SELECT value FROM meta WHERE key = 'format'").fetchone()
             if row is None or row[0] != FORMAT:  # terms taken another way cannot answer for this version
                 with _transaction(db):
-                    db.execute("DELETE FROM segment")
+                    db.execute("DROP TABLE IF EXISTS segment")  # its columns may be another version's too
+                    db.execute(_SEGMENT)
                     db.execute("INSERT OR REPLACE INTO meta VALUES ('format', ?)", (FORMAT,))
                 if row is not None:
                     self.warnings.append(
@@ -299,8 +299,8 @@ class TermIndex:
                     if superseded is None or not superseded.isdisjoint(names):
                         db.execute("DELETE FROM segment WHERE folder = ? AND first = ?", (folder, first))
                 db.execute(
-                    "INSERT INTO segment VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                    (folder, names[0], listed, body, checksum, len(names), len(body), time.time()),
+                    "INSERT INTO segment VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    (folder, names[0], listed, body, checksum, len(names), time.time()),
                 )
         except sqlite3.Error as exc:  # a full disk, say: the index stays as it was, and off from here
             self._refused(exc)
