@@ -11,6 +11,7 @@ import os
 import stat
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -28,9 +29,23 @@ class Entry:
     name: str
     size: int
     version: str = ""
-    """Local: `version_of` its stat; S3: the ETag."""
+    """Local: `version_of` its stat; S3: `s3_version`, the ETag and the time it was written."""
     problem: str = ""
     """Why it cannot be read as a file (a FIFO, a dangling or looping symlink), or empty."""
+
+
+def s3_version(listed: dict[str, Any]) -> str:
+    """What tells this version of an S3 object from another of the same size: its ETag, and when it was
+    written. An ETag alone is the MD5 of a plain upload's bytes, and an MD5 collision can be made: an object
+    rewritten later has a later LastModified too (`cache.build` indexes no object written in the last two
+    seconds, so a rewrite within LastModified's one-second grain cannot pass for the version indexed)."""
+    written = listed.get("LastModified")  # whole seconds: a listing and a GET give it to different precisions
+    return f"{listed.get('ETag', '')}@{int(written.timestamp()) if isinstance(written, datetime) else ''}"
+
+
+def etag_of(version: str) -> str:
+    """The ETag part of an `s3_version`."""
+    return version.rsplit("@", 1)[0]
 
 
 def version_of(st: os.stat_result) -> str:
@@ -235,14 +250,14 @@ class S3Store:
         for page in self._pages(p, True):
             dirs.extend(cp["Prefix"][len(p) :].rstrip("/") for cp in page.get("CommonPrefixes", ()))
             files.extend(
-                Entry(o["Key"][len(p) :], o["Size"], str(o.get("ETag", ""))) for o in page.get("Contents", ())
+                Entry(o["Key"][len(p) :], o["Size"], s3_version(o)) for o in page.get("Contents", ())
             )
         return sorted(dirs), sorted(files, key=lambda f: f.name)
 
     def walk(self, prefix: str) -> Iterator[Entry]:
         for page in self._pages(f"{prefix}/" if prefix else "", False):
             for o in page.get("Contents", ()):
-                yield Entry(o["Key"], o["Size"], str(o.get("ETag", "")))
+                yield Entry(o["Key"], o["Size"], s3_version(o))
 
     def get(self, key: str, bucket: str | None = None, *, limit: int = MAX_READ_BYTES) -> Blob | None:
         try:

@@ -181,7 +181,7 @@ def test_a_full_disk_stops_the_build_not_the_command(
 
     monkeypatch.setattr(TermIndex, "_open", full)
     code, _, err = cli("cache", "build", str(tmp_path / "logs"))
-    assert code == 2 and err.startswith("Error: Cache: the cache at ") and err.count("\n") == 1, err
+    assert code == 3 and err.startswith("Error: Cache: the cache at ") and err.count("\n") == 1, err
     assert "(database or disk is full): every file is read" in err
     rows, err = same_answer(str(tmp_path / "logs"), "query", "--actor", "alice")
     assert [r["event_id"] for r in rows] == ["event-alice"] and "known from the cache" not in err

@@ -122,7 +122,7 @@ BUCKET = "trail-logs"
 
 
 @pytest.fixture
-def objects(aws: str, cache_home: Path, background: list[list[str]]) -> str:
+def objects(aws: str, cache_home: Path, background: list[list[str]], settled: None) -> str:
     """The three files as objects of a bucket."""
     s3 = boto3.client("s3")
     s3.create_bucket(Bucket=BUCKET)
@@ -258,3 +258,30 @@ def test_a_file_younger_than_the_timestamp_granularity_is_not_indexed(
     assert building.build(index, list_log_files(_source(logs)), workers=1).files == 0
     write_log(path, _records(INTRUDER))  # same size, same inode: the same identity
     assert _intruder_rows(logs, index) == [f"event-{INTRUDER}"]
+
+
+def test_an_object_s_identity_is_its_etag_and_when_it_was_written() -> None:
+    """A plain upload's ETag is the MD5 of its bytes, and MD5 collisions can be made: an object rewritten with
+    colliding bytes (same ETag, same size) is told apart by its later LastModified."""
+    from datetime import UTC, datetime
+
+    from audit_trail.store import etag_of, s3_version
+
+    first = s3_version({"ETag": '"abc"', "LastModified": datetime(2026, 3, 2, 10, 0, 0, tzinfo=UTC)})
+    again = s3_version({"ETag": '"abc"', "LastModified": datetime(2026, 3, 2, 10, 0, 1, tzinfo=UTC)})
+    assert first != again and etag_of(first) == etag_of(again) == '"abc"'
+    # a listing gives milliseconds, a GET whole seconds: the same object has one identity in both
+    listed = s3_version({"ETag": '"abc"', "LastModified": datetime(2026, 3, 2, 10, 0, 0, 250000, tzinfo=UTC)})
+    assert listed == first
+
+
+def test_an_object_written_within_the_last_two_seconds_is_not_indexed(
+    aws: str, cache_home: Path, background: list[list[str]]
+) -> None:
+    """LastModified has a one-second grain: an object indexed at once could be rewritten, colliding, within
+    the same second. It waits for the next question."""
+    s3 = boto3.client("s3")
+    s3.create_bucket(Bucket=BUCKET)
+    s3.put_object(Bucket=BUCKET, Key=_key("alice"), Body=_body("alice"))
+    listed = list_log_files(f"s3://{BUCKET}/")
+    assert building.build(TermIndex(), listed, workers=1).files == 0

@@ -22,6 +22,7 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -30,7 +31,7 @@ import orjson
 from ..cloudtrail_layout import parse_s3_url
 from ..investigate.log_bytes import MAX_COMPRESSED_BYTES, inflate, looks_whole, s3
 from ..investigate.sources import LogFile
-from ..store import read_file, version_of
+from ..store import etag_of, read_file, s3_version, version_of
 from .index import TermIndex, is_current, split_location, storable
 from .segments import BLOCK_FILES, FileEntry, encode
 from .terms import EMBEDDED_RECORDS, file_terms
@@ -44,8 +45,13 @@ def _read_as_listed(file: LogFile) -> bytes | None:
     try:
         if file.location.startswith("s3://"):
             bucket, key = parse_s3_url(file.location)
-            body = s3().get_object(Bucket=bucket, Key=key, IfMatch=file.version)["Body"]
-            data: bytes = body.read(MAX_COMPRESSED_BYTES + 1)
+            got = s3().get_object(Bucket=bucket, Key=key, IfMatch=etag_of(file.version))
+            written = got.get("LastModified")
+            if s3_version({"ETag": got.get("ETag"), "LastModified": written}) != file.version:
+                return None
+            if not isinstance(written, datetime) or time.time() - written.timestamp() < RACY_SECONDS:
+                return None  # a rewrite within LastModified's one-second grain would not show
+            data: bytes = got["Body"].read(MAX_COMPRESSED_BYTES + 1)
             return data if len(data) <= MAX_COMPRESSED_BYTES else None
         st = os.stat(file.location)
         if st.st_size != file.size or version_of(st) != file.version:

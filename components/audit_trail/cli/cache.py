@@ -4,7 +4,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from ..errors import UserError
+from ..errors import CannotRunError, UserError
 from .options import RegionOpt, SourceArg, command, parse_window
 from .output import FormatOption, OutputFormat, note, progress_line, render
 
@@ -22,8 +22,8 @@ def _index() -> "TermIndex":
 
 
 def _usable(index: "TermIndex") -> None:
-    if index.problem is not None:
-        raise UserError(f"Cache: {index.problem}")
+    if index.problem is not None:  # an unwritable folder or a full disk: the machine's limit, exit 3
+        raise CannotRunError(f"Cache: {index.problem}")
 
 
 def register(app: typer.Typer) -> None:

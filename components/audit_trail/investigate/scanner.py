@@ -319,6 +319,7 @@ def scan_chunk(files: Sequence[LogFile], plan: ScanPlan, out_path: str | None) -
                 report.bad_files.append(BadFile(loc, kind))
             continue
         report.files_read += 1
+        shown = _as_text(loc)
         if bad_lines:
             report.bad_records += bad_lines
             report.bad_record_files[loc] += bad_lines
@@ -338,7 +339,7 @@ def scan_chunk(files: Sequence[LogFile], plan: ScanPlan, out_path: str | None) -
                 continue
             report.in_window += 1
             try:
-                row = EventRow(rec, loc, moment)
+                row = EventRow(rec, shown, moment)
                 if needles is not None and not needles(row.text):
                     continue  # the prefilter on the record's own text: most records of a file lack the needle
                 _keep(rec, row, filters, plan, report, out)
@@ -346,6 +347,16 @@ def scan_chunk(files: Sequence[LogFile], plan: ScanPlan, out_path: str | None) -
                 report.unreadable_records[_why(exc)] += 1
     out.flush()
     return report
+
+
+def _as_text(location: str) -> str:
+    """LOCATION as the rows' `source_file`: a local name that is not UTF-8 (its bytes kept as surrogates,
+    which no JSON text can hold) with those bytes written as backslash escapes."""
+    try:
+        location.encode("utf-8")
+    except UnicodeEncodeError:
+        return location.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+    return location
 
 
 def _keep(
