@@ -203,19 +203,20 @@ def in_background(index: TermIndex, files: Sequence[LogFile]) -> bool:
 
 
 def _background(folder: Path, manifest: Path, limit: int) -> None:
-    try:
-        files = [
-            LogFile(str(loc), int(size), version=str(v))
-            for loc, size, v in orjson.loads(manifest.read_bytes())
-        ]
-    finally:
-        manifest.unlink(missing_ok=True)
     with contextlib.suppress(OSError):
         os.nice(10)  # the responder's next question comes first
-    index = TermIndex(folder, limit)
+    # The manifest goes only once this build holds the lock: while either is there, a build is pending.
     with _turn(folder):
+        try:
+            files = [
+                LogFile(str(loc), int(size), version=str(v))
+                for loc, size, v in orjson.loads(manifest.read_bytes())
+            ]
+        finally:
+            manifest.unlink(missing_ok=True)
+        index = TermIndex(folder, limit)
         build(index, files)
-    index.close()
+        index.close()
 
 
 def main(argv: Sequence[str] | None = None) -> None:
