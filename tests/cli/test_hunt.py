@@ -339,15 +339,15 @@ def test_a_catastrophic_regex_and_a_hostile_user_agent_do_not_hang_the_hunt(tmp_
     assert [h["event_id"] for h in json.loads(result.stdout)] == ["aaaa"]
 
 
-def test_files_without_an_event_inside_the_window_are_not_a_clean_hunt(tmp_path: Path) -> None:
-    from support.logs import write_generated
-
-    write_generated(tmp_path)  # events from 2026-03-02 to 03-05; the day folders hold some past the window
+def test_files_without_an_event_inside_the_window_are_not_a_clean_hunt(
+    generated_trail: tuple[Path, Any],
+) -> None:
+    root, _ = generated_trail  # events from 2026-03-02 to 03-05; the day folders hold some past the window
     result = CliRunner().invoke(
         app,
         [
             "hunt",
-            str(tmp_path),
+            str(root),
             "--since",
             "2026-03-05T23:00Z",
             "--until",

@@ -8,12 +8,12 @@ import io
 import json
 from pathlib import Path
 
-import boto3  # type: ignore[import-untyped]
 import pytest
 import typer
 from audit_trail.cli.app import app
 from audit_trail.investigate.sample_logs import KnownAnswers
-from support.logs import upload_folder, write_generated
+from support.logs import write_generated
+from support.moto_data import GeneratedBucket
 from typer.testing import CliRunner
 
 runner = CliRunner()
@@ -182,16 +182,12 @@ def test_bad_input_exits_2_naming_the_flag(trail, args: list[str], message: str)
     assert message in " ".join(err.split())
 
 
-def test_fetch_command(aws: str, tmp_path: Path) -> None:
-    src = tmp_path / "src"
-    write_generated(src, events=200, days=1)
-    s3 = boto3.client("s3")
-    s3.create_bucket(Bucket="logs")
-    upload_folder(s3, "logs", src)
-    dest = tmp_path / "dest"
+def test_fetch_command(aws_data: str, generated_bucket: GeneratedBucket, tmp_path: Path) -> None:
+    src, dest = generated_bucket.src, tmp_path / "dest"
     code, _, err = run(
-        "fetch", str(dest), "--bucket", "logs", "--since", "2026-03-02", "--until", "2026-03-03"
-    )
+        "fetch", str(dest), "--bucket", generated_bucket.bucket, "--prefix", generated_bucket.prefix,
+        "--since", "2026-03-02", "--until", "2026-03-04",
+    )  # fmt: skip
     assert code == 0, err
     assert "already present, 0 failed" in err
     assert sorted(p.relative_to(dest) for p in dest.rglob("*.json.gz")) == sorted(
@@ -363,15 +359,11 @@ def test_a_bad_network_exits_2_with_the_accepted_forms(trail) -> None:
     )
 
 
-def test_an_arn_and_an_actor_from_an_s3_source(aws: str, tmp_path: Path) -> None:
-    known = write_generated(tmp_path, events=300, days=2)
-    s3 = boto3.client("s3")
-    s3.create_bucket(Bucket="trail")
-    for path in (p for p in tmp_path.rglob("*.json.gz")):
-        s3.put_object(Bucket="trail", Key=path.relative_to(tmp_path).as_posix(), Body=path.read_bytes())
+def test_an_arn_and_an_actor_from_an_s3_source(aws_data: str, generated_bucket: GeneratedBucket) -> None:
+    known, source = generated_bucket.known, generated_bucket.url
     arn = f"arn:aws:ec2:eu-west-1:123456789012:security-group/{known.target_group}"
-    code, out, err = run("who-changed", arn, "s3://trail/", "-f", "json")
+    code, out, err = run("who-changed", arn, source, "-f", "json")
     assert code == 0, err
     assert set(_event_ids(out)) == known.group_changes
-    code, out, _ = run("query", "s3://trail/", "--actor", "MALLORY", "--not-action", "ec2:*", "-f", "json")
+    code, out, _ = run("query", source, "--actor", "MALLORY", "--not-action", "ec2:*", "-f", "json")
     assert code == 0 and {r["actor"] for r in json.loads(out)} == {"mallory"}

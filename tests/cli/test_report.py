@@ -5,6 +5,7 @@ offline from a folder, and against a bucket and its live trail (moto), the confi
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -17,16 +18,12 @@ from audit_trail.integrity.doctor import Expectations, run_doctor
 from audit_trail.investigate.sample_digests import SAMPLE_BUCKET
 from audit_trail.report.gather import LiveTrail, check_configuration
 from support.logs import upload_folder
-from support.planted_trail import SINCE, UNTIL, Planted, plant
+from support.moto_data import data_client, listing
+from support.planted_trail import SINCE, UNTIL, Planted
 from typer.testing import CliRunner
 
 WINDOW = ["--since", SINCE.isoformat(), "--until", UNTIL.isoformat()]
 TRAIL = "audit"
-
-
-@pytest.fixture(scope="module")
-def planted(tmp_path_factory: pytest.TempPathFactory) -> Planted:
-    return plant(tmp_path_factory.mktemp("planted") / "logs")
 
 
 def run(*args: str) -> tuple[int, str]:
@@ -111,10 +108,23 @@ def live_trail(aws: str) -> dict[str, Any]:
     )
 
 
+@pytest.fixture(scope="module")
+def planted_bucket(moto_data_endpoint: str, planted: Planted) -> Iterator[str]:
+    """The planted trail in the sample's bucket, and a trail writing to it, on the read-only data server."""
+    s3 = data_client(moto_data_endpoint, "s3")
+    s3.create_bucket(Bucket=SAMPLE_BUCKET)
+    data_client(moto_data_endpoint, "cloudtrail").create_trail(
+        Name=TRAIL, S3BucketName=SAMPLE_BUCKET, IsMultiRegionTrail=True, EnableLogFileValidation=True
+    )
+    upload_folder(s3, SAMPLE_BUCKET, planted.root)
+    before = listing(s3, SAMPLE_BUCKET)
+    yield SAMPLE_BUCKET
+    assert listing(s3, SAMPLE_BUCKET) == before, "a test wrote to a read-only bucket: give it its own (`aws`)"
+
+
 def test_against_a_bucket_and_its_live_trail_configuration_is_doctor_s(
-    live_trail: dict[str, Any], planted: Planted, tmp_path: Path
+    aws_data: str, planted_bucket: str, planted: Planted, tmp_path: Path
 ) -> None:
-    upload_folder(boto3.client("s3", region_name="us-east-1"), SAMPLE_BUCKET, planted.root)
     out = tmp_path / "audit.json"
     day = ["--since", (SINCE + timedelta(days=1)).isoformat(), "--until", UNTIL.isoformat()]  # half: quicker
     code, err = run(

@@ -1,4 +1,5 @@
-"""s3:// sources and `fetch`, against moto in server mode on 127.0.0.1 (the `aws` fixture)."""
+"""s3:// sources and `fetch`, against moto in server mode on 127.0.0.1: the generated trail in the session's
+read-only bucket (`generated_bucket`, read through `aws_data`); a test that writes has its own (`aws`)."""
 
 from __future__ import annotations
 
@@ -17,21 +18,24 @@ from audit_trail.investigate.sources import list_log_files
 from audit_trail.queries import questions as q
 from audit_trail.window import Window
 from support.logs import report_of, upload_folder, write_generated
+from support.moto_data import GENERATED_SIGNATURE, GeneratedBucket
 
 BUCKET = "trail-logs"
 PREFIX = "org/trail"
-SIGNATURE = {"signature": "ab12", "signature-algorithm": "SHA256withRSA"}
 
 
 @pytest.fixture
-def bucket(aws: str, tmp_path: Path) -> tuple[Path, KnownAnswers]:
-    """The generated trail uploaded under PREFIX; digests carry signature metadata as CloudTrail writes it."""
-    src = tmp_path / "src"
-    known = write_generated(src, events=300, days=2, files_per_day=3, prefix=PREFIX)
-    s3 = boto3.client("s3")
-    s3.create_bucket(Bucket=BUCKET)
-    upload_folder(s3, BUCKET, src, SIGNATURE)
-    return src, known
+def bucket(aws_data: str, generated_bucket: GeneratedBucket) -> tuple[Path, KnownAnswers]:
+    """The generated trail as a folder and, under PREFIX, in BUCKET: read, never written."""
+    assert (generated_bucket.bucket, generated_bucket.prefix) == (BUCKET, PREFIX)
+    return generated_bucket.src, generated_bucket.known
+
+
+def upload_logs(bucket: str, root: Path) -> int:
+    """A generated trail's log files (not its digests) into BUCKET, a test's own; how many."""
+    logs = [p for p in root.rglob("*.json.gz") if "CloudTrail" in p.parts]
+    upload_folder(boto3.client("s3"), bucket, root, files=logs)
+    return len(logs)
 
 
 def test_s3_source_answers_like_the_local_folder(bucket) -> None:
@@ -66,7 +70,7 @@ def test_fetch_mirrors_the_layout_with_digest_signatures_and_resumes(bucket, tmp
         copy = dest / path.relative_to(src)
         assert copy.read_bytes() == path.read_bytes()
     meta = json.loads(next(dest.rglob("*.meta.json")).read_text())
-    assert meta == SIGNATURE
+    assert meta == GENERATED_SIGNATURE
     assert not list(dest.rglob("*.part"))
     # The copy answers the same questions.
     assert (
@@ -98,22 +102,26 @@ def test_fetch_refuses_keys_that_escape_the_folder(tmp_path: Path) -> None:
         local_path(tmp_path, "AWSLogs/../../etc/passwd")
 
 
-def test_planted_keys_are_skipped_and_named_the_rest_fetched(bucket, tmp_path: Path) -> None:
+def test_planted_keys_are_skipped_and_named_the_rest_fetched(aws: str, tmp_path: Path) -> None:
     s3 = boto3.client("s3")
+    s3.create_bucket(Bucket="planted")
+    write_generated(tmp_path / "src", events=60, days=1, prefix=PREFIX)
+    logs = upload_logs("planted", tmp_path / "src")
     trail = f"{PREFIX}/AWSLogs/123456789012/CloudTrail"
     day = f"{trail}/eu-west-1/2026/03/02"
     body = gzip.compress(b'{"Records": []}')
     # `..` as a region folder: listed like one, and it would escape the destination.
     for key in (f"{trail}/../2026/03/02/evil.json.gz", f"{trail}/./2026/03/02/dot.json.gz"):
-        s3.put_object(Bucket=BUCKET, Key=key, Body=body)
-    s3.put_object(Bucket=BUCKET, Key=f"{day}/Case.json.gz", Body=body)
-    s3.put_object(Bucket=BUCKET, Key=f"{day}/case.json.gz", Body=body)
+        s3.put_object(Bucket="planted", Key=key, Body=body)
+    s3.put_object(Bucket="planted", Key=f"{day}/Case.json.gz", Body=body)
+    s3.put_object(Bucket="planted", Key=f"{day}/case.json.gz", Body=body)
     dest = tmp_path / "fetched"
-    report = fetch(BUCKET, PREFIX, dest, Window())
+    report = fetch("planted", PREFIX, dest, Window())
     refused = dict(report.refused)
     assert any(k.endswith("/../2026/03/02/evil.json.gz") for k in refused)
     assert any("would overwrite" in why for why in refused.values())  # one of Case/case, on any file system
     assert report.downloaded > 10 and not report.failed
+    assert report.downloaded >= logs  # every log file CloudTrail wrote
     assert not (tmp_path / "evil.json.gz").exists() and not list(tmp_path.rglob("evil.json.gz"))
 
 
@@ -126,13 +134,11 @@ def test_a_wrong_prefix_says_where_the_logs_are(bucket, tmp_path: Path) -> None:
 
 def test_prefixes_that_look_like_the_layout(aws: str, tmp_path: Path) -> None:
     """`s3KeyPrefix` values `plan` accepts that contain `AWSLogs` or an account id still fetch their logs."""
-    s3 = boto3.client("s3")
-    s3.create_bucket(Bucket="tricky")
+    boto3.client("s3").create_bucket(Bucket="tricky")
     for prefix in ("AWSLogs", "x/AWSLogs/123456789012"):
         src = tmp_path / prefix.replace("/", "_")
         write_generated(src, events=60, days=1, prefix=prefix)
-        for path in (p for p in src.rglob("*.json.gz")):
-            s3.put_object(Bucket="tricky", Key=path.relative_to(src).as_posix(), Body=path.read_bytes())
+        upload_logs("tricky", src)
         report = fetch("tricky", prefix, tmp_path / f"out-{prefix.replace('/', '_')}", Window())
         assert report.downloaded > 0 and not report.failed, prefix
         result = answer(f"s3://tricky/{prefix}", q.events(), Window())

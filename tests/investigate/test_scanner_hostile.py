@@ -23,7 +23,7 @@ from audit_trail.investigate.scanner import ScanPlan, scan
 from audit_trail.investigate.sources import list_log_files
 from audit_trail.queries import questions as q
 from audit_trail.window import Window
-from support.logs import report_of, write_generated
+from support.logs import report_of
 from typer.testing import CliRunner
 
 ACCOUNT = "123456789012"
@@ -109,14 +109,14 @@ def test_every_form_of_event_time_falls_in_its_window(tmp_path: Path, text: str)
     assert answer(str(tmp_path), q.events(), before).rows == []
 
 
-def test_a_window_with_an_offset_means_that_instant(tmp_path: Path) -> None:
-    write_generated(tmp_path)
+def test_a_window_with_an_offset_means_that_instant(generated_trail: tuple[Path, Any]) -> None:
+    source = str(generated_trail[0])
     since, until = datetime(2026, 3, 2, 10, tzinfo=UTC), datetime(2026, 3, 2, 18, tzinfo=UTC)
-    utc_rows = answer(str(tmp_path), q.events(), Window(since, until)).rows
+    utc_rows = answer(source, q.events(), Window(since, until)).rows
     for hours in (14, 9, -11):
         zone = timezone(timedelta(hours=hours))
         shifted = Window(since.astimezone(zone), until.astimezone(zone))
-        assert answer(str(tmp_path), q.events(), shifted).rows == utc_rows
+        assert answer(source, q.events(), shifted).rows == utc_rows
     assert len(utc_rows) > 100
 
 
@@ -224,9 +224,9 @@ def test_sources_people_have(tmp_path: Path) -> None:
     assert report_of(answer(str(lines), q.events(), Window())).bad_records == 1
 
 
-def test_a_closed_pipe_ends_quietly(tmp_path: Path) -> None:
-    write_generated(tmp_path)
-    command = f"{sys.executable} -c 'from audit_trail.cli import main; main()' query {tmp_path} -f json"
+def test_a_closed_pipe_ends_quietly(generated_trail: tuple[Path, Any]) -> None:
+    source = generated_trail[0]
+    command = f"{sys.executable} -c 'from audit_trail.cli import main; main()' query {source} -f json"
     # pipefail: the pipeline's status is the CLI's own when its reader goes away early.
     done = subprocess.run(
         ["bash", "-c", f"set -o pipefail; {command} | head -c 10"], capture_output=True, text=True

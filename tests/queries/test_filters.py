@@ -11,6 +11,7 @@ import itertools
 import random
 import time
 from collections import Counter
+from pathlib import Path
 from typing import Any
 
 import duckdb
@@ -18,7 +19,7 @@ import pytest
 from audit_trail.errors import UserError
 from audit_trail.investigate.sample_logs import ACCOUNT
 from audit_trail.queries import filters as f
-from support.logs import EventsTable, real_records, records_in, stratus_records, write_generated
+from support.logs import EventsTable, real_records, records_in, stratus_records
 
 Record = dict[str, Any]
 
@@ -30,9 +31,8 @@ def real(tmp_path_factory: pytest.TempPathFactory) -> tuple[EventsTable, list[Re
 
 
 @pytest.fixture(scope="module")
-def generated(tmp_path_factory: pytest.TempPathFactory) -> EventsTable:
-    root = tmp_path_factory.mktemp("gen-actors")
-    write_generated(root)
+def generated(generated_trail: tuple[Path, Any], tmp_path_factory: pytest.TempPathFactory) -> EventsTable:
+    root, _ = generated_trail
     return EventsTable(records_in(root), tmp_path_factory.mktemp("gen-table"))
 
 

@@ -18,9 +18,9 @@ from support.logs import report_of, write_generated, write_real_folder
 
 
 @pytest.fixture(scope="module")
-def generated(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, KnownAnswers]:
-    root = tmp_path_factory.mktemp("trail")
-    return str(root), write_generated(root)
+def generated(generated_trail: tuple[Path, KnownAnswers]) -> tuple[str, KnownAnswers]:
+    root, known = generated_trail
+    return str(root), known
 
 
 @pytest.fixture(scope="module")

@@ -1,4 +1,4 @@
-"""The planted trail and its evidence, made once per test session (per worker): each takes seconds."""
+"""The planted trail's evidence (`planted`: see tests/conftest.py), gathered once per session (per worker)."""
 
 from __future__ import annotations
 
@@ -9,12 +9,7 @@ from audit_trail.integrity.public_keys import saved_keys
 from audit_trail.report.evidence import Evidence
 from audit_trail.report.gather import Request, gather
 from audit_trail.store import FolderStore
-from support.planted_trail import SINCE, UNTIL, Planted, plant
-
-
-@pytest.fixture(scope="session")
-def planted(tmp_path_factory: pytest.TempPathFactory) -> Planted:
-    return plant(tmp_path_factory.mktemp("planted") / "logs")
+from support.planted_trail import SINCE, UNTIL, Planted
 
 
 def evidence_of(planted: Planted, **kw: object) -> Evidence:

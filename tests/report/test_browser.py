@@ -1,7 +1,8 @@
 """A real browser opens the report: Debian's Chromium, headless, with its background networking off and a
 fresh profile. It renders (a screenshot of the expected size that is not blank), it prints (a PDF with a page
 per section), it asks for nothing over the network (its own network log names no URL but the file), and the
-hostile values are text in the page it built (its DOM holds no element the logs wrote).
+hostile values are text in the page it built (its DOM holds no element the logs wrote). One run of the browser
+makes all four.
 
 `AUDIT_TRAIL_REPORT_SCREENSHOT=docs/report.png` copies the screenshot there (the README's picture)."""
 
@@ -12,6 +13,7 @@ import os
 import re
 import shutil
 import subprocess
+from dataclasses import dataclass
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -87,25 +89,45 @@ def page(evidence: Evidence, tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
-def test_the_page_renders_and_asks_for_nothing_over_the_network(page: Path, tmp_path: Path) -> None:
-    from PIL import Image
+@dataclass(frozen=True)
+class Browsed:
+    """What one Chromium run made of the page."""
 
-    shot, net_log = tmp_path / "report.png", tmp_path / "net.json"
-    browse(
+    screenshot: Path
+    net_log: Path
+    dom: str
+    pdf: Path
+
+
+@pytest.fixture(scope="module")
+def browsed(page: Path, tmp_path_factory: pytest.TempPathFactory) -> Browsed:
+    """The page opened once (Chromium takes seconds to start): a screenshot, its DOM, a PDF, a network log."""
+    folder = tmp_path_factory.mktemp("browsed")
+    shot, net_log, pdf = folder / "report.png", folder / "net.json", folder / "report.pdf"
+    done = browse(
         page,
-        tmp_path / "profile",
+        folder / "profile",
         f"--window-size={WIDTH},{HEIGHT}",
         f"--screenshot={shot}",
         f"--log-net-log={net_log}",
+        "--dump-dom",
+        f"--print-to-pdf={pdf}",
+        "--no-pdf-header-footer",
     )
-    with Image.open(shot) as image:
+    return Browsed(shot, net_log, done.stdout.decode(), pdf)
+
+
+def test_the_page_renders_and_asks_for_nothing_over_the_network(browsed: Browsed, tmp_path: Path) -> None:
+    from PIL import Image
+
+    with Image.open(browsed.screenshot) as image:
         assert image.size == (WIDTH, HEIGHT)
         colours = image.convert("RGB").getcolors(maxcolors=1 << 20) or []
     assert len(colours) > 50  # text, tables, badges and charts, not a blank page
     white = max(count for count, rgb in colours if rgb == (255, 255, 255))
     assert white < 0.95 * WIDTH * HEIGHT
-    assert {u for u in page_requests(net_log) if not u.startswith(("file:", "data:"))} == set()
-    control = tmp_path / "control.html"
+    assert {u for u in page_requests(browsed.net_log) if not u.startswith(("file:", "data:"))} == set()
+    control, net_log = tmp_path / "control.html", tmp_path / "net.json"
     control.write_text(CONTROL)
     browse(
         control,
@@ -115,22 +137,19 @@ def test_the_page_renders_and_asks_for_nothing_over_the_network(page: Path, tmp_
     )
     assert page_requests(net_log) == {"https://example.invalid/pixel.png"}
     if target := os.environ.get("AUDIT_TRAIL_REPORT_SCREENSHOT"):
-        shutil.copyfile(shot, target)
+        shutil.copyfile(browsed.screenshot, target)
 
 
-def test_hostile_values_stay_text_in_the_browser_s_own_dom(page: Path, tmp_path: Path) -> None:
-    done = browse(page, tmp_path / "profile", "--dump-dom")
+def test_hostile_values_stay_text_in_the_browser_s_own_dom(browsed: Browsed) -> None:
     dom = Dom()
-    dom.feed(done.stdout.decode())
+    dom.feed(browsed.dom)
     assert "script" not in dom.tags and "img" not in dom.tags
     text = "".join(dom.text)
     assert HOSTILE_AGENT in text and HOSTILE_USER in text
 
 
-def test_the_page_prints_a_page_per_section(page: Path, tmp_path: Path) -> None:
-    pdf = tmp_path / "report.pdf"
-    browse(page, tmp_path / "profile", f"--print-to-pdf={pdf}", "--no-pdf-header-footer")
-    data = pdf.read_bytes()
+def test_the_page_prints_a_page_per_section(browsed: Browsed) -> None:
+    data = browsed.pdf.read_bytes()
     assert data.startswith(b"%PDF")
     pages = len(re.findall(rb"/Type\s*/Page(?!s)", data))
     assert pages >= 7  # the summary, five sections on pages of their own, and the full lists

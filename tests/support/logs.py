@@ -60,10 +60,16 @@ def write_generated(root: Path, **kwargs: Any) -> KnownAnswers:
     return generate(root, **{"events": 2000, "days": 3, **kwargs})
 
 
-def upload_folder(client: Any, bucket: str, root: Path, metadata: dict[str, str] | None = None) -> None:
-    """Put a generated folder into BUCKET as CloudTrail would have written it: each file at its key, and a
-    digest's `<name>.meta.json` as the digest's S3 metadata (METADATA instead, when given). In parallel: a
-    generated trail has an object per region and hour."""
+def upload_folder(
+    client: Any,
+    bucket: str,
+    root: Path,
+    metadata: dict[str, str] | None = None,
+    files: list[Path] | None = None,
+) -> None:
+    """Put a generated folder (or only FILES of it) into BUCKET as CloudTrail would have written it: each file
+    at its key, and a digest's `<name>.meta.json` as the digest's S3 metadata (METADATA instead, when given).
+    In parallel: a generated trail has an object per region and hour."""
 
     def put(path: Path) -> None:
         sidecar = path.with_name(path.name + META_SUFFIX)
@@ -73,7 +79,8 @@ def upload_folder(client: Any, bucket: str, root: Path, metadata: dict[str, str]
         key = path.relative_to(root).as_posix()
         client.put_object(Bucket=bucket, Key=key, Body=path.read_bytes(), Metadata=meta)
 
-    files = sorted(p for p in root.rglob("*") if p.is_file() and not p.name.endswith(META_SUFFIX))
+    if files is None:
+        files = sorted(p for p in root.rglob("*") if p.is_file() and not p.name.endswith(META_SUFFIX))
     with ThreadPoolExecutor(16) as pool:
         list(pool.map(put, files))
 
