@@ -105,6 +105,7 @@ def trino_problems(sql: str) -> list[str]:
             problems.append("`->`/`->>` JSON operator (DuckDB; Trino has json_extract_scalar)")
     # the one statement as Athena parses it (parsing is most of this check's time: once per dialect)
     tree = parsed["athena"][0] if len(parsed["athena"]) == 1 else sqlglot.parse_one(sql, read="athena")
+    assert tree is not None, sql
     for node in tree.walk():
         if isinstance(node, exp.Star) and any(
             node.args.get(k) for k in ("except_", "replace", "rename", "ilike")
