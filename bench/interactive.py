@@ -1,11 +1,12 @@
 """Interactive speed: an incident's questions, audit-trail (cold and warm cache) against `zcat | jq` and a
 DuckDB one-liner, on the same folders, in one run.
 
-Generates the folders once under bench/out/ (the investigation test-data generator, 30 days x 5 regions x 40
-files a day: 6,000 log files; about 20 s and 30 MB of gzip per 400 k events; `--10m` adds a 10 M-event folder,
-about 8 minutes and 0.8 GB of disk), then times whole processes (median of --runs, the OS page cache warm for
-every tool alike) with the peak resident memory of each process tree (sampled from /proc every 10 ms) and the
-CPU time of the tree. Every tool must find the same events, or the script stops.
+Generates the folders once under bench/out/, shared with the hunt benchmark (the investigation test-data
+generator, 30 days x 5 regions x 40 files a day: 6,000 log files; about 20 s and 30 MB of gzip per 400 k
+events; `--10m` adds a 10 M-event folder, about 8 minutes and 0.8 GB of disk), then times whole processes
+(median of --runs, the OS page cache warm for every tool alike) with the peak resident memory of each process
+tree (sampled from /proc every 10 ms) and the CPU time of the tree. Every tool must find the same events, or
+the script stops.
 
 Cold: the term index emptied first (`audit-trail cache clear`); the question's own scan is what is timed.
 Warm: the same question again once the background build it started has finished (waited for on the cache
@@ -22,6 +23,7 @@ import fcntl
 import importlib
 import json
 import os
+import re
 import shlex
 import statistics
 import sys
@@ -32,6 +34,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).parent))
 # (wall, peak tree RSS, stdout, CPU) of one whole process, as the query benchmark beside this file measures it
 run = importlib.import_module("query_vs_jq").run
+# The folders, generated once and shared with the hunt benchmark (the same sizes and layout).
+folder = importlib.import_module("hunt_timing").folder
 
 OUT = Path(__file__).parent / "out"
 CACHE = OUT / "cache"
@@ -65,17 +69,6 @@ FROM r WHERE lower(e.userIdentity.userName) = '{sys.argv[2]}'
           OR lower(regexp_extract(e.userIdentity.arn, '[^/]*$')) = '{sys.argv[2]}'
 ORDER BY event_time, event_id) TO '/dev/stdout' (FORMAT json, ARRAY true)''')
 """
-
-
-def folder(events: int) -> Path:
-    from audit_trail.investigate.sample_logs import generate
-
-    root = OUT / f"interactive-{events}"
-    marker = root / ".complete"
-    if not marker.exists():
-        made = generate(root, events=events, days=30, regions=REGIONS, files_per_day=40)
-        marker.write_text(f"{made.total_events} {made.log_files}\n")
-    return root
 
 
 def jq(root: Path, actor: str) -> list[str]:
@@ -143,7 +136,7 @@ def _row(name: str, m: Measure, *, base: Measure | None = None, base_name: str =
 
 def bench(events: int, runs: int, with_baselines: bool) -> None:
     root = folder(events)
-    total, files = (root / ".complete").read_text().split()
+    total, files = re.findall(r"\d+", (root / ".complete").read_text())
     clear = [CLI, "cache", "clear"]
     print(f"\n### {int(total):,} events in {int(files):,} log files\n")
     print("| question | wall (s) | CPU (s) | peak RSS (MiB) | ratio |")
