@@ -22,6 +22,12 @@ if TYPE_CHECKING:
 
 TEST_REGION = "us-east-1"
 
+# Bytecode caches, even where the environment turns them off (PYTHONDONTWRITEBYTECODE): each worker imports
+# the package and every test module, which pytest rewrites for its assertions, and without the caches every
+# run compiles them all again (seconds per worker). Subprocesses of the tests read the same caches.
+# __pycache__ is git-ignored.
+sys.dont_write_bytecode = False
+
 
 @pytest.fixture(autouse=True)
 def _no_term_index(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
@@ -29,6 +35,25 @@ def _no_term_index(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     in (`cache_home`); a stray index would never land in the user's own cache folder either."""
     monkeypatch.setenv("AUDIT_TRAIL_NO_CACHE", "1")
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _cli_built_once() -> Iterator[None]:
+    """Typer's `CliRunner.invoke` builds the click command from the app again on every call, reading every
+    command's signature and type hints (~0.1 s); the `audit-trail` process builds it once, so the tests do."""
+    import typer.main
+    import typer.testing
+
+    built: dict[int, tuple[object, Any]] = {}
+
+    def command_of(app: typer.Typer) -> Any:
+        if id(app) not in built:
+            built[id(app)] = (app, typer.main.get_command(app))  # the app kept alive: its id stays its own
+        return built[id(app)][1]
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(typer.testing, "_get_command", command_of)
+        yield
 
 
 @pytest.fixture
