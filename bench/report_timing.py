@@ -1,13 +1,15 @@
 """`audit-trail report` on a ~1M-event trail folder: wall time, peak memory and the size of each format.
 
-Generates the folder once (the sample generator: 30 days x 5 regions x 40 files a day, a signed digest chain
-and its public keys) under bench/out/, then runs the whole command once per format as a separate process,
-sampling the peak resident memory of its process tree. Usage: python bench/report_timing.py [--events N]
+Uses the query benchmark's folder (the sample generator: 30 days x 5 regions x 40 files a day, a signed digest
+chain and its public keys, generated once under bench/out/), then runs the whole command once per format as
+a separate process, sampling the peak resident memory of its process tree.
+Usage: python bench/report_timing.py [--events N]
 """
 
 from __future__ import annotations
 
 import argparse
+import importlib
 import subprocess
 import sys
 import threading
@@ -15,34 +17,10 @@ import time
 from pathlib import Path
 
 OUT = Path(__file__).parent / "out"
-REGIONS = ("us-east-1", "eu-west-1", "us-west-2", "ap-northeast-1", "eu-central-1")
+# The 1 M-event folder and the process-tree memory sampler of the query benchmark beside this file.
+_query_bench = importlib.import_module("query_vs_jq")
+folder, _tree_rss = _query_bench.folder, _query_bench._tree_rss
 SINCE, UNTIL = "2026-03-02", "2026-04-01"
-
-
-def folder(events: int) -> tuple[Path, str]:
-    from audit_trail.investigate.sample_logs import generate
-
-    root = OUT / f"report-{events}"
-    marker = root / ".complete"
-    if not marker.exists():
-        known = generate(root, events=events, days=30, regions=REGIONS, files_per_day=40)
-        marker.write_text(f"{known.total_events} events in {known.log_files} log files\n")
-    return root, marker.read_text().strip()
-
-
-def _tree_rss(pid: int) -> int:
-    """Resident bytes of PID and all its descendants, from /proc."""
-    total, todo = 0, [pid]
-    while todo:
-        p = todo.pop()
-        try:
-            with open(f"/proc/{p}/status") as fh:
-                total += next(int(line.split()[1]) * 1024 for line in fh if line.startswith("VmRSS:"))
-            for task in Path(f"/proc/{p}/task").iterdir():
-                todo.extend(int(c) for c in (task / "children").read_text().split())
-        except (FileNotFoundError, ProcessLookupError, StopIteration):
-            continue
-    return total
 
 
 def run(cmd: list[str]) -> tuple[float, int]:
