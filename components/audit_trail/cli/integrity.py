@@ -26,17 +26,18 @@ StackOption = Annotated[
     str | None,
     typer.Option("--stack", "-s", help="Read the trail and bucket from this deployed stack's outputs."),
 ]
+FolderOption = Annotated[
+    Path | None, typer.Option("--folder", help="A folder `audit-trail fetch` wrote (offline audit).")
+]
+BucketOption = Annotated[str | None, typer.Option("--bucket", help="The trail's S3 bucket.")]
+PrefixOption = Annotated[str, typer.Option("--prefix", help="The trail's S3 key prefix (before AWSLogs/).")]
 
 
 def verify(
-    folder: Annotated[
-        Path | None, typer.Option("--folder", help="A folder `audit-trail fetch` wrote (offline audit).")
-    ] = None,
+    folder: FolderOption = None,
     stack: StackOption = None,
-    bucket: Annotated[str | None, typer.Option("--bucket", help="The trail's S3 bucket.")] = None,
-    prefix: Annotated[
-        str, typer.Option("--prefix", help="The trail's S3 key prefix (before AWSLogs/).")
-    ] = "",
+    bucket: BucketOption = None,
+    prefix: PrefixOption = "",
     public_keys: Annotated[
         list[str] | None,
         typer.Option(

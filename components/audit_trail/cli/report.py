@@ -10,7 +10,7 @@ import typer
 
 from ..errors import ExitCode, UserError
 from ..times import ACCEPTED_FORMS, parse_time
-from .integrity import StackOption
+from .integrity import BucketOption, FolderOption, PrefixOption, StackOption
 from .options import check_accounts, command
 from .output import note, progress_line
 
@@ -43,14 +43,10 @@ def report(
     ],
     since: Annotated[str, typer.Option("--since", help=f"Start of the audit period: {ACCEPTED_FORMS}.")],
     until: Annotated[str, typer.Option("--until", help="End of the audit period (excluded); same forms.")],
-    folder: Annotated[
-        Path | None, typer.Option("--folder", help="A folder `audit-trail fetch` wrote (offline audit).")
-    ] = None,
+    folder: FolderOption = None,
     stack: StackOption = None,
-    bucket: Annotated[str | None, typer.Option("--bucket", help="The trail's S3 bucket.")] = None,
-    prefix: Annotated[
-        str, typer.Option("--prefix", help="The trail's S3 key prefix (before AWSLogs/).")
-    ] = "",
+    bucket: BucketOption = None,
+    prefix: PrefixOption = "",
     public_keys: Annotated[
         list[str] | None,
         typer.Option(
