@@ -378,3 +378,20 @@ def test_lookup_events_output_is_read_not_indexed(tmp_path: Path, settled: None)
     question = q.events().with_filters(f.Actor("mallory"))
     (row,) = answer(str(tmp_path / "logs"), question, Window(), index=index).rows
     assert row["actor"] == "Mallory"
+
+
+def test_terms_leave_out_ids_and_numbers_and_keep_names_and_addresses() -> None:
+    """Request and event ids, account ids and plain numbers are most of a file's distinct terms and no probe
+    can use them; names, actions, user agents' words and dotted numbers are what the probes look for."""
+    records = real_records()
+    terms = file_terms(orjson.dumps({"Records": records}))
+    assert terms, "the real records have terms"
+    assert not [t for t in terms if not t.strip(b"0123456789abcdef")], "a term of hexadecimal digits only"
+    pieces = {p.lower().encode() for r in records for p in str(r.get("eventID", "")).split("-")}
+    hexadecimal = {p for p in pieces if p and not p.strip(b"0123456789abcdef")}
+    assert len(hexadecimal) > 100 and not hexadecimal & terms, "a piece of an event id"
+    some = next(r for r in records if r.get("userIdentity", {}).get("userName"))
+    name = some["userIdentity"]["userName"].lower().encode()
+    assert probes(name) and all(any(p in t for t in terms) for p in probes(name))
+    ip = next(str(r["sourceIPAddress"]) for r in records if str(r.get("sourceIPAddress", "")).count(".") == 3)
+    assert ip.encode() in terms

@@ -11,17 +11,18 @@ file's), so `probes(needle)` lists parts that every file holding the needle has 
 Lower-casing both sides makes this hold for case-insensitive needles too; `İ` and the Kelvin sign, the two
 characters whose lower case is ASCII, are lowered first, as `queries.prefilter.fold` does.
 
-The index leaves out terms of eight or more hexadecimal digits (request and event ids: most of a file's
-distinct terms, useless for finding who did what). A probe could lie inside one of those only if it is
-hexadecimal itself, so such probes are never used: a needle made only of them (an event id) is answered by
-reading the files.
+The index leaves out every term made only of hexadecimal digits: the pieces of request and event ids
+(`8365b44c`, `cf88`), account ids, numbers. They are nine in ten of a file's distinct terms and useless for
+finding who did what. A probe lies inside such a term only if it is made of hexadecimal digits itself, so
+such probes are never used: a needle made only of them (an event id) is answered by reading the files.
+Dotted numbers hold a dot, so they are kept.
 """
 
 from __future__ import annotations
 
 import re
 
-FORMAT = "terms-2"
+FORMAT = "terms-3"
 """Changes whenever what a term is, or which files have terms, changes: an index written under another format
 is discarded."""
 
@@ -37,8 +38,7 @@ _ESCAPE = re.compile(rb"\\(?:u([0-9a-fA-F]{4})|.)", re.DOTALL)
 _LOWER_TO_ASCII = ((b"\xc4\xb0", b"i"), (b"\xe2\x84\xaa", b"k"))  # İ (U+0130), Kelvin sign (U+212A)
 _DOTTED = re.compile(rb"[0-9]+(?:\.[0-9]+){2,}")
 _RUN = re.compile(rb"[a-z0-9]+")
-_HEX_ID = re.compile(rb"[0-9a-f]{8,}")
-_HEX_DIGITS = frozenset(b"0123456789abcdef")
+_HEX = b"0123456789abcdef"
 MIN_PROBE = 3
 """Shorter runs are in nearly every file: checking them skips nothing."""
 
@@ -68,7 +68,7 @@ def file_terms(data: bytes) -> set[bytes]:
     terms = set(_DOTTED.findall(text))
     for chunk in set(text.split()):
         for run in chunk.split(b".") if b"." in chunk else (chunk,):
-            if run and not (len(run) >= 8 and _HEX_ID.fullmatch(run)):
+            if run.strip(_HEX):  # not only hexadecimal digits (strip leaves nothing of such a run)
                 terms.add(run)
     return terms
 
@@ -78,7 +78,7 @@ def probes(needle: bytes) -> tuple[bytes, ...]:
     text = _text(needle).translate(_TABLE)
     found = _DOTTED.findall(text)
     for run in _RUN.findall(text):
-        # A run of hexadecimal digits might lie inside a hexadecimal id, which the index leaves out.
-        if len(run) >= MIN_PROBE and not set(run) <= _HEX_DIGITS:
+        # A run of hexadecimal digits might lie inside a term of them, which the index leaves out.
+        if len(run) >= MIN_PROBE and run.strip(_HEX):
             found.append(run)
     return tuple(dict.fromkeys(found))
