@@ -20,7 +20,6 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -158,6 +157,8 @@ def _run(todo: list[tuple[str, list[LogFile]]], workers: int) -> Iterator[Block]
     if workers == 1 or len(todo) < 2:
         yield from map(_index_block, todo)
         return
+    from concurrent.futures import ProcessPoolExecutor  # not loaded by a question that builds nothing
+
     with ProcessPoolExecutor(workers) as pool:
         yield from pool.map(_index_block, todo)
 

@@ -37,9 +37,11 @@ _META = "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT N
 # name may hold any character, a newline too).
 _SEGMENT = (
     "CREATE TABLE IF NOT EXISTS segment (folder TEXT NOT NULL, first TEXT NOT NULL, names TEXT NOT NULL, "
-    "body BLOB NOT NULL, checksum BLOB NOT NULL, files INTEGER NOT NULL, used REAL NOT NULL, "
-    "PRIMARY KEY (folder, first))"
+    "body BLOB NOT NULL, checksum BLOB NOT NULL, files INTEGER NOT NULL, PRIMARY KEY (folder, first))"
 )
+# When a question last used each folder, for eviction: a table of its own, so that noting it rewrites a small
+# row, not a segment's whole body.
+_USED = "CREATE TABLE IF NOT EXISTS used (folder TEXT PRIMARY KEY, at REAL NOT NULL)"
 _PAGES = ("page_count", "freelist_count", "page_size")
 _WAL_INDEX_BYTES = 32 << 10
 """The `-shm` file SQLite keeps beside a database in WAL mode while it is open: counted in the bound."""
@@ -200,12 +202,18 @@ class TermIndex:
         db = sqlite3.connect(self.path, timeout=10, isolation_level=None)
         try:
             db.execute("PRAGMA journal_mode = WAL")  # readers never wait for a build
+            # A commit is not synced to disk, only a checkpoint: a crash may lose the last changes of a cache,
+            # never corrupt it (https://www.sqlite.org/pragma.html#pragma_synchronous), and a question's note
+            # of what it used costs no fsync.
+            db.execute("PRAGMA synchronous = NORMAL")
             db.execute(_META)
             row = db.execute("SELECT value FROM meta WHERE key = 'format'").fetchone()
             if row is None or row[0] != FORMAT:  # terms taken another way cannot answer for this version
                 with _transaction(db):
                     db.execute("DROP TABLE IF EXISTS segment")  # its columns may be another version's too
+                    db.execute("DROP TABLE IF EXISTS used")
                     db.execute(_SEGMENT)
+                    db.execute(_USED)
                     db.execute("INSERT OR REPLACE INTO meta VALUES ('format', ?)", (FORMAT,))
                 if row is not None:
                     self.warnings.append(
@@ -261,10 +269,12 @@ class TermIndex:
                         yield folder, Segment.decode(body, checksum)
                     except CorruptSegment:
                         damaged.append((folder, first))
-                with contextlib.suppress(sqlite3.Error):  # recency, for eviction: best effort
-                    db.execute(
-                        f"UPDATE segment SET used = ? WHERE folder IN ({marks})", [time.time(), *batch]
-                    )
+                # Recency, for eviction (best effort), in one transaction: a commit per folder would cost
+                # more than the look-up.
+                used = [(folder, time.time()) for folder in {row[0] for row in rows}]
+                if used:
+                    with contextlib.suppress(sqlite3.Error), _transaction(db):
+                        db.executemany("INSERT OR REPLACE INTO used VALUES (?, ?)", used)
             if damaged:
                 with _transaction(db):
                     db.executemany("DELETE FROM segment WHERE folder = ? AND first = ?", damaged)
@@ -299,9 +309,10 @@ class TermIndex:
                     if superseded is None or not superseded.isdisjoint(names):
                         db.execute("DELETE FROM segment WHERE folder = ? AND first = ?", (folder, first))
                 db.execute(
-                    "INSERT INTO segment VALUES (?, ?, ?, ?, ?, ?, ?)",
-                    (folder, names[0], listed, body, checksum, len(names), time.time()),
+                    "INSERT INTO segment VALUES (?, ?, ?, ?, ?, ?)",
+                    (folder, names[0], listed, body, checksum, len(names)),
                 )
+                db.execute("INSERT OR REPLACE INTO used VALUES (?, ?)", (folder, time.time()))
         except sqlite3.Error as exc:  # a full disk, say: the index stays as it was, and off from here
             self._refused(exc)
 
@@ -318,12 +329,16 @@ class TermIndex:
         dropped = 0
         try:
             if self._footprint(db) > self.limit:
-                rows = db.execute("SELECT folder FROM segment GROUP BY folder ORDER BY max(used)").fetchall()
+                rows = db.execute(
+                    "SELECT DISTINCT folder, coalesce(at, 0) FROM segment LEFT JOIN used USING (folder) "
+                    "ORDER BY 2"
+                ).fetchall()
                 with _transaction(db):
-                    for (folder,) in rows:
+                    for folder, _ in rows:
                         if self._footprint(db) <= self.limit:
                             break
                         db.execute("DELETE FROM segment WHERE folder = ?", (folder,))
+                        db.execute("DELETE FROM used WHERE folder = ?", (folder,))
                         dropped += 1
                 db.execute("VACUUM")  # give the space back: the bound is on the disk the cache takes
             # The write-ahead log holds what was written since it was last folded in (after VACUUM, a copy

@@ -9,6 +9,7 @@ from typing import Annotated, Any
 
 import typer
 from typer.core import TyperGroup
+from typer.main import get_command_name
 
 from ..aws_errors import is_aws_error
 from ..errors import AuditTrailError, ExitCode
@@ -95,7 +96,24 @@ def _register() -> None:
 _register()
 
 
+def _only_the_command_run(argv: list[str]) -> None:
+    """Keep only the command ARGV names, when it names one: Typer builds every registered command's options
+    from its signature at each start, and one command is all a run needs. Anything else (no command, an
+    option first, a name that is no command) keeps them all, for the help and the "no such command" hint."""
+    name = argv[0] if argv else ""
+    commands = [
+        c
+        for c in app.registered_commands
+        if (c.name or (c.callback and get_command_name(c.callback.__name__))) == name
+    ]
+    groups = [g for g in app.registered_groups if g.name == name]
+    if commands or groups:
+        app.registered_commands[:] = commands
+        app.registered_groups[:] = groups
+
+
 def run() -> None:
+    _only_the_command_run(sys.argv[1:])
     try:
         app()
     except BrokenPipeError:  # a pipe closed while Python flushed stdout on the way out

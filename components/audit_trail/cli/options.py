@@ -136,9 +136,11 @@ StackOpt = Annotated[
 def check_regions(regions: Sequence[str] | None) -> None:
     """Each --region is a region: a known one, or one a partition's naming admits (a region newer than
     this release's list); a typo such as `us-east1` is refused with the nearest known name."""
+    if not regions:
+        return
     from ..regions import all_regions, closest_region, partitions
 
-    for region in regions or ():
+    for region in regions:
         if region in all_regions():
             continue
         if any(re.fullmatch(p.region_regex.strip("^$"), region) for p in partitions().values()):

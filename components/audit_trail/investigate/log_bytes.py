@@ -6,7 +6,6 @@ The files are attacker-written: a huge planted object or a gzip bomb is refused 
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from ..cloudtrail_layout import parse_s3_url
@@ -54,6 +53,8 @@ def fetch_all(files: Sequence[LogFile]) -> Iterator[tuple[LogFile, bytes | Excep
             return file, exc
 
     if files and files[0].location.startswith("s3://"):
+        from concurrent.futures import ThreadPoolExecutor  # a folder's files are read without it
+
         with ThreadPoolExecutor(max_workers=16) as pool:
             yield from pool.map(one, files)
     else:
