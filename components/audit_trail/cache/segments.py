@@ -13,6 +13,7 @@ from array import array
 from bisect import bisect_right
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 import orjson
 
@@ -21,8 +22,9 @@ BLOCK_FILES = 64
 a term's bitmask is eight bytes."""
 
 
-@dataclass(frozen=True, slots=True)
-class FileEntry:
+class FileEntry(NamedTuple):
+    """One file of a segment (a named tuple: a look-up makes one per file of the question)."""
+
     name: str
     size: int
     version: str
