@@ -227,7 +227,11 @@ def json_list(values: Iterable[Any], out: TextIO | None = None) -> int:
 
 
 def _json(rows: Iterator[Mapping[str, Any]], cols: list[str], out: TextIO) -> int:
-    return json_list(({c: row.get(c) for c in cols} for row in rows), out)
+    # A row already holding the columns in order is written as it is: a broad answer has a hundred thousand.
+    return json_list(
+        (row if type(row) is dict and list(row) == cols else {c: row.get(c) for c in cols} for row in rows),
+        out,
+    )
 
 
 def _csv(rows: Iterator[Mapping[str, Any]], cols: list[str], out: TextIO) -> int:

@@ -160,6 +160,12 @@ class Needles:
         text = data.lower() if search.lowered else data
         if escapes and b"\\/" in text:
             text = text.replace(b"\\/", b"/")
-        if search.lowered:
-            return all(any(needle in text for needle in group) for group in self._lowered)
-        return all(any(needle in text for needle in group) for group in frozen)
+        # Loops rather than all(any(...)): this runs for every record, and the generators cost more than
+        # the searches.
+        for group in self._lowered if search.lowered else frozen:
+            for needle in group:
+                if needle in text:
+                    break
+            else:
+                return False
+        return True
