@@ -21,7 +21,7 @@ from typing import Any
 import orjson
 
 from ..times import iso_time
-from .events import EventRow, Getter, getter, identity_of
+from .events import EventRow, Getter, getter, identity_of, whole_second_text
 from .scanner import RUN_SEPARATOR, ScanReport, dedup_key
 
 FAN_IN = 128
@@ -70,7 +70,9 @@ class Columns:
             if read is not None:
                 out[column] = read(record, identity)
             elif column == "event_time":
-                out[column] = iso_time(row.moment) if row.moment is not None else row[column]
+                moment = row.moment
+                text = whole_second_text(record) if moment is not None else None
+                out[column] = text or (iso_time(moment) if moment is not None else row[column])
             elif column in _DOCUMENTS:
                 out[column] = record.get(_DOCUMENTS[column])
             else:
