@@ -15,10 +15,10 @@ from typing import Any
 
 import orjson
 import pytest
-from audit_trail.hunt import findings
 from audit_trail.hunt.attack import record_tactics
 from audit_trail.hunt.findings import SigmaHits, hunt, rule_set
 from audit_trail.hunt.levels import level_rank
+from audit_trail.investigate import listing, scanner
 from audit_trail.investigate.events import EventRow, flatten
 from audit_trail.investigate.sources import list_log_files
 from audit_trail.queries.events_view import COLUMN_NAMES
@@ -144,17 +144,17 @@ def test_one_pass_hits_equal_every_rule_on_every_record(generated: Path, workers
 def test_many_hits_are_sorted_in_runs_on_disk_and_merged(
     generated: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Beyond RUN_HITS, hits are sorted in runs spilled to the scratch folder: the same rows, same order."""
+    """The workers write the hits in many small sorted runs, more than are merged at once: the same rows in
+    the same order as from one run per worker, never all in memory, and the scratch folder goes."""
     files = list_log_files(str(generated))
-    _, in_memory = _run(files)
-    monkeypatch.setattr(findings, "RUN_HITS", 37)
+    _, whole = _run(files)
+    monkeypatch.setattr(scanner, "_FLUSH_BYTES", 4096)
+    monkeypatch.setattr(listing, "FAN_IN", 3)
     monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
     with hunt(files, RULES, workers=1) as result:
-        stream = result.hits()
-        first = next(stream)
-        runs = list(tmp_path.glob("audit-trail-hunt-*/run-*.jsonl"))
-        assert len(runs) >= len(in_memory) // 37  # spilled, not held
-        assert [first, *stream] == in_memory
+        runs = list(tmp_path.glob("audit-trail-hunt-*/rows-*.run*"))
+        assert len(runs) > 3 * 3  # more runs than one merge takes: merged in levels
+        assert list(result.hits()) == whole
     assert not any(r.exists() for r in runs)  # the scratch folder goes with the hunt
 
 

@@ -2,11 +2,10 @@
 
 The rules ride on the investigation scanner as its row mapper (`SigmaHits`): its workers decompress and parse
 each file once, and every record is tested against all rules at once (see `evaluate.RuleMatcher`); only a
-compact row per record that fires leaves the workers, written to scratch files. The parent reads those rows
-back once: the per-rule summary is counted on the way (memory: rules x distinct actors), and the hits are
-sorted with bounded memory (sorted runs of at most `RUN_HITS` hits, spilled to the scratch folder and merged)
-and handed out as an iterator. Rows keep the rule's author, as the Detection Rule License asks of any output
-showing matches.
+compact row per hit (a record and a rule it fires) leaves the workers, written to scratch files in runs the
+workers sort (`HitOrder`). The parent counts the per-rule summary from those rows (memory: rules x distinct
+actors), then hands the hits out as an iterator that merges the runs, in bounded memory. Rows keep the rule's
+author, as the Detection Rule License asks of any output showing matches.
 
 A rule is known by its position in the rule set, shown as its id *and* source: two rules sharing an id are
 two rows of the summary, never one.
@@ -15,20 +14,19 @@ two rows of the summary, never one.
 from __future__ import annotations
 
 import gc
-import heapq
-import itertools
 import tempfile
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from functools import cache
+from functools import cache, cached_property
 from pathlib import Path
 from typing import Any
 
 import orjson
 
 from ..investigate.events import EventRow
-from ..investigate.scanner import ScanPlan, ScanReport, read_rows, scan
+from ..investigate.listing import in_order
+from ..investigate.scanner import RUN_SEPARATOR, ScanPlan, ScanReport, read_rows, scan
 from ..investigate.sources import LogFile
 from ..queries.filters import Filter
 from .attack import catalogue, record_tactics
@@ -65,9 +63,6 @@ SUMMARY_COLUMNS = (
     "rule_source",
     "author",
 )
-RUN_HITS = 100_000
-"""Hits sorted in memory at once; more are sorted in runs of this size on disk and merged. About 150 MiB
-of rows at most, whatever the number of hits."""
 
 
 @dataclass(frozen=True)
@@ -99,8 +94,8 @@ def rule_set(
 
 @dataclass(frozen=True)
 class SigmaHits:
-    """The scanner's row mapper for a hunt: a record that fires rules becomes one compact row (the event's
-    fields and the positions of the rules it fires); the others are dropped.
+    """The scanner's row mapper for a hunt: a record that fires rules becomes one compact row per rule (the
+    rule's position and the event's fields); the others are dropped.
 
     Picklable (rule paths, not compiled rules): each worker compiles once, or inherits the compiled set when
     forked after `rule_set` ran in the parent. With `summary_only`, rows carry only what the per-rule
@@ -117,15 +112,24 @@ class SigmaHits:
     def rule_set(self) -> RuleSet:
         return rule_set(self.rule_paths, self.include_shipped, self.min_level, self.rule_ids)
 
+    @cached_property
+    def places(self) -> list[int]:
+        """Each rule position's place among the hits of one instant: most severe first, then by title."""
+        rules = self.rule_set.rules
+        ranked = sorted(range(len(rules)), key=lambda p: (-rules[p].rank, rules[p].title, p))
+        places = [0] * len(rules)
+        for place, position in enumerate(ranked):
+            places[position] = place
+        return places
+
     def __call__(self, record: dict[str, Any], row: EventRow) -> Iterable[dict[str, Any]]:
         positions = self.rule_set.matcher.matches(record)
         if not positions:
             return ()
         if self.summary_only:
-            return ({"rules": positions, "event_time": row["event_time"], "actor": _actor(row)},)
-        return (
-            {
-                "rules": positions,
+            event = {"event_time": row["event_time"], "actor": _actor(row)}
+        else:
+            event = {
                 "event_time": row["event_time"],
                 "who": row["actor"],
                 "action": row["action"],
@@ -134,8 +138,19 @@ class SigmaHits:
                 "event_id": row["event_id"],
                 "principal_arn": row["principal_arn"],
                 "tactics": record_tactics(record),
-            },
-        )
+            }
+        return [{"rule": position, **event} for position in positions]
+
+
+@dataclass(frozen=True)
+class HitOrder:
+    """The order of hits: oldest first, then most severe rule, then rule title, then as read (the scanner's
+    runs and their merge keep rows of equal keys in the order read)."""
+
+    hits: SigmaHits
+
+    def __call__(self, row: EventRow, mapped: Mapping[str, Any]) -> list[Any]:
+        return [mapped["event_time"], self.hits.places[mapped["rule"]]]
 
 
 def _actor(row: Mapping[str, Any]) -> str:
@@ -188,59 +203,6 @@ def summary_rows(rules: Sequence[HuntRule], tallies: Mapping[int, _Tally]) -> li
     return sorted(rows, key=lambda e: (-e["rank"], -e["hits"], e["rule"], e["rule_source"]))
 
 
-# --- sorting hits with bounded memory ---
-
-_Hit = tuple[str, int, int, dict[str, Any]]
-"""(event_time, rule order, sequence, compact row): the sequence number is unique, so tuples compare (in C)
-without ever reaching the row."""
-
-
-class _SortedHits:
-    """Hits in output order — oldest first, then most severe rule, then rule title, then as read — sorted
-    in memory up to RUN_HITS, beyond that in sorted runs on disk merged lazily."""
-
-    def __init__(self, scratch: Path, rules: Sequence[HuntRule]) -> None:
-        self._scratch = scratch
-        # rule positions in (most severe, title) order, and each position's place in it
-        self.positions = sorted(range(len(rules)), key=lambda p: (-rules[p].rank, rules[p].title, p))
-        self._order = [0] * len(rules)
-        for place, position in enumerate(self.positions):
-            self._order[position] = place
-        self._buffer: list[_Hit] = []
-        self._runs: list[Path] = []
-        self._sequence = itertools.count()
-
-    def add(self, event: dict[str, Any]) -> None:
-        when = event["event_time"]
-        for position in event["rules"]:
-            self._buffer.append((when, self._order[position], next(self._sequence), event))
-        if len(self._buffer) >= RUN_HITS:
-            self._spill()
-
-    def _spill(self) -> None:
-        self._buffer.sort()
-        run = self._scratch / f"run-{len(self._runs):05d}.jsonl"
-        with run.open("wb") as fh:
-            fh.writelines(orjson.dumps(hit) + b"\n" for hit in self._buffer)
-        self._runs.append(run)
-        self._buffer = []
-
-    def __iter__(self) -> Iterator[_Hit]:
-        if not self._runs:
-            self._buffer.sort()
-            return iter(self._buffer)
-        if self._buffer:
-            self._spill()
-        return heapq.merge(*(_read_run(run) for run in self._runs))
-
-
-def _read_run(path: Path) -> Iterator[_Hit]:
-    with path.open("rb") as fh:
-        for line in fh:
-            when, order, sequence, event = orjson.loads(line)
-            yield when, order, sequence, event
-
-
 # --- the hunt ---
 
 
@@ -265,7 +227,9 @@ class HuntResult:
     report: ScanReport
     rules: tuple[HuntRule, ...]
     unrunnable: list[HuntRule]
-    _sorted: _SortedHits | None = None
+    _runs: list[Path] | None = None
+    """The workers' sorted runs of hit rows (none when only the summary was kept), in the scratch folder."""
+    _scratch: Path | None = None
 
     @property
     def rules_run(self) -> int:
@@ -280,15 +244,15 @@ class HuntResult:
         return LEVELS[max(ranks)] if ranks else None
 
     def hits(self) -> Iterator[dict[str, Any]]:
-        """One row per rule each record fired, oldest first, then most severe (see `_SortedHits`)."""
-        if self._sorted is None:
+        """One row per rule each record fired, in `HitOrder`: oldest first, then most severe."""
+        if self._runs is None or self._scratch is None:
             raise ValueError("this hunt kept only its summary")
         # What every hit of a rule shares, worked out once per rule, not per hit. The rows are built in
         # HIT_COLUMNS' order: written as they are, not copied into that order.
         about = [(r.level, r.title, " ".join(r.tags), r.id, r.source, r.author) for r in self.rules]
-        positions = self._sorted.positions
-        for _, order, _, event in self._sorted:
-            level, title, attack, rule_id, rule_source, author = about[positions[order]]
+        for _, line in in_order(self._runs, self._scratch):
+            event = orjson.loads(line)
+            level, title, attack, rule_id, rule_source, author = about[event["rule"]]
             yield {
                 "event_time": event["event_time"],
                 "level": level,
@@ -322,20 +286,30 @@ def hunt(
     chosen = rules.rule_set.rules  # compiled before the workers fork, so they inherit the compiled rules
     catalogue()
     with tempfile.TemporaryDirectory(prefix="audit-trail-hunt-") as scratch:
-        report, written = scan(files, ScanPlan(tuple(filters), rules), Path(scratch), workers=workers)
-        sorted_hits = None if rules.summary_only else _SortedHits(Path(scratch), chosen)
+        plan = ScanPlan(tuple(filters), rules, order=None if rules.summary_only else HitOrder(rules))
+        report, written = scan(files, plan, Path(scratch), workers=workers)
         tallies: dict[int, _Tally] = {}
         with paused_gc():
-            for event in read_rows(written):
-                for position in event["rules"]:
-                    tally = tallies.get(position) or tallies.setdefault(position, _Tally())
-                    tally.add(event["event_time"], _hit_actor(event))
-                if sorted_hits is not None:
-                    sorted_hits.add(event)
+            for hit in _hit_rows(written, sorted_runs=plan.order is not None):
+                position = hit["rule"]
+                tally = tallies.get(position) or tallies.setdefault(position, _Tally())
+                tally.add(hit["event_time"], _hit_actor(hit))
         yield HuntResult(
             summary=summary_rows(chosen, tallies),
             report=report,
             rules=chosen,
             unrunnable=[r for r in rules.rule_set.loaded if not r.runnable],
-            _sorted=sorted_hits,
+            _runs=None if rules.summary_only else written,
+            _scratch=Path(scratch),
         )
+
+
+def _hit_rows(written: Sequence[Path], *, sorted_runs: bool) -> Iterator[dict[str, Any]]:
+    """The hit rows a scan wrote, in no particular order (a sorted run's lines begin with their key)."""
+    if not sorted_runs:
+        yield from read_rows(written)
+        return
+    for path in written:
+        with open(path, "rb") as fh:
+            for line in fh:
+                yield orjson.loads(line.partition(RUN_SEPARATOR)[2])

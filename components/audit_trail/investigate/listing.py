@@ -11,7 +11,7 @@ from the first log file by name, as the SQL engines' `row_number()` does.
 from __future__ import annotations
 
 import heapq
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import cached_property
@@ -43,7 +43,7 @@ _SPECIAL = frozenset({"event_time", *_DOCUMENTS})
 class Order:
     """Oldest first, then by event id (none last); copies of one event adjacent, the first file's first."""
 
-    def __call__(self, row: EventRow) -> list[Any]:
+    def __call__(self, row: EventRow, mapped: Mapping[str, Any] | None = None) -> list[Any]:
         moment = row.moment or _EPOCH
         event_id = row["event_id"]
         key = [(moment - _EPOCH) // _MICROSECOND, event_id is None, event_id or ""]
@@ -96,19 +96,26 @@ def _merge_into(runs: Sequence[Path], target: Path) -> Path:
     return target
 
 
-def merged(
-    runs: Sequence[Path], scratch: Path, limit: int | None, report: ScanReport
-) -> Iterator[dict[str, Any]]:
-    """The rows of sorted RUNS in order, each event once (repeats counted in REPORT), at most LIMIT."""
+def in_order(runs: Sequence[Path], scratch: Path) -> Iterator[tuple[Any, bytes]]:
+    """(key, row text) of the rows of sorted RUNS (a scan's `written`, with `ScanPlan.order`), in key order;
+    rows of equal keys in the order of RUNS, then of each run: as the scan read them. At most FAN_IN files
+    are open at once (more are merged into fewer first, in SCRATCH)."""
     runs = list(runs)
     level = 0
     while len(runs) > FAN_IN:
         level += 1
         groups = [runs[i : i + FAN_IN] for i in range(0, len(runs), FAN_IN)]
         runs = [_merge_into(g, scratch / f"merged-{level}-{i:05d}") for i, g in enumerate(groups)]
+    return heapq.merge(*map(_keyed, runs), key=lambda pair: pair[0])
+
+
+def merged(
+    runs: Sequence[Path], scratch: Path, limit: int | None, report: ScanReport
+) -> Iterator[dict[str, Any]]:
+    """The rows of sorted RUNS in order, each event once (repeats counted in REPORT), at most LIMIT."""
     previous = None
     rows = 0
-    for key, row in heapq.merge(*map(_keyed, runs), key=lambda pair: pair[0]):
+    for key, row in in_order(runs, scratch):
         if key[3] == previous:
             report.duplicates += 1
             continue

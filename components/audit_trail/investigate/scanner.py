@@ -122,9 +122,10 @@ class ScanReport:
 
 
 class SortKey(Protocol):
-    """The order of a kept record's rows (a JSON-able value compared as Python compares it); picklable."""
+    """The place of one written row (MAPPED, made of the kept record ROW) in the answer's order: a JSON-able
+    value compared as Python compares it; picklable."""
 
-    def __call__(self, row: EventRow) -> Any: ...
+    def __call__(self, row: EventRow, mapped: Mapping[str, Any]) -> Any: ...
 
 
 class RowMapper(Protocol):
@@ -374,17 +375,17 @@ def _keep(
         report.rows += 1
         return
     if plan.mapper is None:
-        rows: Iterable[dict[str, Any]] = ({**row.full(), "dedup_key": dedup_key(rec, row.text)},)
+        rows: Sequence[dict[str, Any]] = ({**row.full(), "dedup_key": dedup_key(rec, row.text)},)
     else:
-        rows = plan.mapper(rec, row)
+        rows = tuple(plan.mapper(rec, row))
     lines = [orjson.dumps(r, option=orjson.OPT_NON_STR_KEYS) for r in rows]  # all or nothing per record
     for line in lines:
         if len(line) > MAX_ROW_BYTES:
             raise _TooLargeRecord
-    key = plan.order(row) if plan.order is not None else None
-    for line in lines:
+    order = plan.order
+    for mapped, line in zip(rows, lines, strict=True):
         report.rows += 1
-        out.add(line, key)
+        out.add(line, order(row, mapped) if order is not None else None)
 
 
 class _TooLargeRecord(Exception):
