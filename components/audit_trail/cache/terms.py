@@ -22,9 +22,9 @@ from __future__ import annotations
 
 import re
 
-FORMAT = "terms-3"
-"""Changes whenever what a term is, or which files have terms, changes: an index written under another format
-is discarded."""
+FORMAT = "terms-4"
+"""Changes whenever what a term is, which files have terms, or how the index stores them changes: an index
+written under another format is discarded."""
 
 EMBEDDED_RECORDS = b"cloudtrailevent"
 """The term of the key under which `aws cloudtrail lookup-events` output holds each record as JSON inside a
