@@ -8,7 +8,8 @@ events; `--10m` adds a 10 M-event folder, about 8 minutes and 0.8 GB of disk), t
 tree (sampled from /proc every 10 ms) and the CPU time of the tree. Every tool must find the same events, or
 the script stops.
 
-Cold: the term index emptied first (`audit-trail cache clear`); the question's own scan is what is timed.
+Cold: the term index emptied first (`audit-trail cache clear`, once the build the previous run started has
+finished, so that no build shares the machine); the question's own scan is what is timed.
 Warm: the same question again once the background build it started has finished (waited for on the cache
 folder's lock), which is what a responder's second question a few seconds later meets.
 
@@ -28,6 +29,7 @@ import shlex
 import statistics
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -94,12 +96,12 @@ class Measure:
     stdout: bytes
 
 
-def measure(cmd: list[str], runs: int, before: list[str] | None = None) -> Measure:
+def measure(cmd: list[str], runs: int, before: Callable[[], object] | None = None) -> Measure:
     """Median of RUNS of CMD; BEFORE runs (untimed) ahead of each, e.g. emptying the cache."""
     got = []
     for _ in range(runs):
         if before is not None:
-            run(before)
+            before()
         got.append(run(cmd))
     return Measure(
         statistics.median(g[0] for g in got),
@@ -137,14 +139,20 @@ def _row(name: str, m: Measure, *, base: Measure | None = None, base_name: str =
 def bench(events: int, runs: int, with_baselines: bool) -> None:
     root = folder(events)
     total, files = re.findall(r"\d+", (root / ".complete").read_text())
-    clear = [CLI, "cache", "clear"]
+
+    def empty_cache() -> None:
+        # The build the previous run started in the background is waited for first: it would take a core
+        # from the run timed next, and store its segments after the clear.
+        wait_for_builds()
+        run([CLI, "cache", "clear"])
+
     print(f"\n### {int(total):,} events in {int(files):,} log files\n")
     print("| question | wall (s) | CPU (s) | peak RSS (MiB) | ratio |")
     print("|---|---|---|---|---|")
 
     for actor, kind in (("mallory", "selective"), ("alice", "broad")):
         query = [CLI, "query", str(root), "--actor", actor, "-f", "json"]
-        cold = measure(query, runs, before=clear)
+        cold = measure(query, runs, before=empty_cache)
         wait_for_builds()
         warm = measure(query, runs)
         ids = event_ids(cold.stdout)

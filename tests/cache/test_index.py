@@ -18,6 +18,7 @@ from audit_trail.investigate.sources import list_log_files
 from audit_trail.queries import filters as f
 from audit_trail.queries import questions as q
 from audit_trail.window import Window
+from support.cache import cli
 from support.logs import day_folder, log_bytes, log_name, user_record, write_log
 
 
@@ -140,3 +141,58 @@ def test_a_store_that_fails_leaves_the_index_as_it_was(
     index.store(str(day), (b"body", None), [log_name("alice")])  # type: ignore[arg-type]  # no checksum
     assert index.problem is not None and "NOT NULL" in index.problem  # off for the rest of the command
     assert TermIndex().look_up(files).unindexed() == []
+
+
+def _queued(index: TermIndex, files: list[Any], monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """A background build asked for FILES, not started: the arguments its process would get."""
+    started: list[list[str]] = []
+    monkeypatch.setattr(subprocess, "Popen", lambda argv, **_: started.append(argv))
+    assert building.in_background(index, files)
+    return started[-1][3:]
+
+
+def test_the_lists_of_builds_that_died_before_their_turn_are_swept(
+    tmp_path: Path, cache_home: Path, settled: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A build killed while it waited (the machine shut down) leaves its list of files behind: the next build
+    removes a list a day old, and leaves alone one whose build may still be waiting its turn."""
+    write_log(day_folder(tmp_path / "logs") / log_name("alice"), [user_record("alice", "event-1")])
+    files = list_log_files(str(tmp_path / "logs"))
+    index = TermIndex()
+    dead, waiting, mine = (Path(_queued(index, files, monkeypatch)[1]) for _ in range(3))
+    day_ago = os.stat(dead).st_mtime - building.ORPHANED_SECONDS - 1
+    os.utime(dead, (day_ago, day_ago))
+    building.main([str(index.folder), str(mine), str(index.limit)])
+    assert not dead.exists() and not mine.exists() and waiting.exists()
+    assert index.look_up(files).unindexed() == []
+
+
+def test_cache_clear_takes_the_waiting_lists_too_and_their_builds_do_nothing(
+    tmp_path: Path, cache_home: Path, settled: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The lists name the user's log files: `cache clear` empties the folder of them as well, and a build
+    that was waiting finds nothing to do, without an error."""
+    write_log(day_folder(tmp_path / "logs") / log_name("alice"), [user_record("alice", "event-1")])
+    files = list_log_files(str(tmp_path / "logs"))
+    index = TermIndex()
+    argv = _queued(index, files, monkeypatch)
+    code, _, err = cli("cache", "clear")
+    assert code == 0, err
+    assert not list(index.folder.glob("pending-*"))
+    building.main(argv)  # its turn comes
+    assert TermIndex().look_up(files).unindexed() == files
+
+
+def test_a_build_that_cannot_start_leaves_no_list_behind(
+    tmp_path: Path, cache_home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    write_log(day_folder(tmp_path / "logs") / log_name("alice"), [user_record("alice", "event-1")])
+    files = list_log_files(str(tmp_path / "logs"))
+
+    def refuse(argv: list[str], **_: Any) -> None:
+        raise OSError("Resource temporarily unavailable")
+
+    monkeypatch.setattr(subprocess, "Popen", refuse)
+    index = TermIndex()
+    assert not building.in_background(index, files)
+    assert not list(index.folder.glob("pending-*"))

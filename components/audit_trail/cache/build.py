@@ -166,6 +166,11 @@ def _run(todo: list[tuple[str, list[LogFile]]], workers: int) -> Iterator[Block]
 # --- in the background ---
 
 _LOCK = "build.lock"
+PENDING = "pending-*.json"
+"""The list of files a background build was started for, until that build's turn comes."""
+ORPHANED_SECONDS = 24 * 3600
+"""A list this old belongs to a build that died before its turn (killed, the machine shut down): a build
+waits only for the one before it. The next build sweeps it, so dead builds cannot fill the cache folder."""
 
 
 @contextlib.contextmanager
@@ -190,6 +195,9 @@ def in_background(index: TermIndex, files: Sequence[LogFile]) -> bool:
             "wb", dir=index.folder, prefix="pending-", suffix=".json", delete=False
         ) as fh:
             fh.write(orjson.dumps([[f.location, f.size, f.version] for f in files]))
+    except OSError:
+        return False
+    try:
         subprocess.Popen(
             [sys.executable, "-m", "audit_trail.cache.build", str(index.folder), fh.name, str(index.limit)],
             stdin=subprocess.DEVNULL,
@@ -199,8 +207,21 @@ def in_background(index: TermIndex, files: Sequence[LogFile]) -> bool:
             close_fds=True,
         )
     except OSError:
+        Path(fh.name).unlink(missing_ok=True)  # no build will take it
         return False
     return True
+
+
+def clear_pending(folder: Path, older_than: float = 0.0) -> int:
+    """Remove the lists of files of builds not yet started (OLDER_THAN seconds old or more); how many went.
+    Their builds, if still waiting, find nothing to do."""
+    removed = 0
+    for path in folder.glob(PENDING):
+        with contextlib.suppress(OSError):  # gone meanwhile: taken by its build
+            if time.time() - path.stat().st_mtime >= older_than:
+                path.unlink()
+                removed += 1
+    return removed
 
 
 def _background(folder: Path, manifest: Path, limit: int) -> None:
@@ -208,13 +229,14 @@ def _background(folder: Path, manifest: Path, limit: int) -> None:
         os.nice(10)  # the responder's next question comes first
     # The manifest goes only once this build holds the lock: while either is there, a build is pending.
     with _turn(folder):
+        clear_pending(folder, older_than=ORPHANED_SECONDS)
         try:
-            files = [
-                LogFile(str(loc), int(size), version=str(v))
-                for loc, size, v in orjson.loads(manifest.read_bytes())
-            ]
+            held = manifest.read_bytes()
+        except FileNotFoundError:  # `cache clear` ran while this build waited: nothing to do
+            return
         finally:
             manifest.unlink(missing_ok=True)
+        files = [LogFile(str(loc), int(size), version=str(v)) for loc, size, v in orjson.loads(held)]
         index = TermIndex(folder, limit)
         build(index, files)
         index.close()

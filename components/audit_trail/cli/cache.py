@@ -89,9 +89,14 @@ def register(app: typer.Typer) -> None:
 
     @command(group, "clear")
     def clear() -> None:
-        """Empty the index; questions read every file until it is built again.
+        """Empty the index, and the lists of files of builds not yet started; questions read every file
+        until it is built again.
 
         Example: audit-trail cache clear
         """
-        freed = _index().clear()
+        from ..cache.build import clear_pending
+
+        index = _index()
+        freed = index.clear()
+        clear_pending(index.folder)
         note(f"Term index cleared ({freed / 2**20:.1f} MiB).", style="dim")

@@ -382,10 +382,10 @@ def _keep(
     for line in lines:
         if len(line) > MAX_ROW_BYTES:
             raise _TooLargeRecord
-    order = plan.order
-    for mapped, line in zip(rows, lines, strict=True):
+    keys = [plan.order(row, r) for r in rows] if plan.order is not None else [None] * len(lines)
+    for line, key in zip(lines, keys, strict=True):
         report.rows += 1
-        out.add(line, order(row, mapped) if order is not None else None)
+        out.add(line, key)
 
 
 class _TooLargeRecord(Exception):
