@@ -3,9 +3,9 @@
 Generates the folders once (the investigation test-data generator, under bench/out/; about 40 s and 0.3 GB
 per million events), then measures, per folder, the peak memory of the whole process tree and the wall time:
   - library: `hunt(...)` with every hit streamed from `HuntResult.hits()` and written as JSON lines to
-    /dev/null — what the CLI does once the output layer takes an iterator
+    /dev/null
   - hunt --summary (the per-rule table only: memory proportional to rules x actors)
-  - hunt -f json (the CLI as it is: the output layer still takes a list of every hit)
+  - hunt -f json (the CLI, every hit written as JSON)
 Usage: python bench/hunt_memory.py [--events 1000000 2000000]
 """
 
@@ -48,7 +48,7 @@ def main() -> None:
             "hunt -f json": [*cli, "hunt", str(root), "-f", "json"],
         }
         for name, args in cases.items():
-            seconds, peak, stdout, cpu = timing.cpu_of(args)
+            seconds, peak, stdout, cpu = timing.run(args)
             library = name.startswith("library")
             shown = stdout.split()[0].decode() if library else f"{len(stdout) / 1e6:.0f} MB"
             cells = [made[0], made[2], name, f"{seconds:.1f}", f"{cpu:.1f}", f"{peak / 2**20:.0f}", shown]

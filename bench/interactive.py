@@ -184,7 +184,7 @@ def bench(events: int, runs: int, with_baselines: bool) -> None:
     info = json.loads(run([CLI, "cache", "info", "-f", "json"])[2])
     size = next(r["value"] for r in info if r["setting"] == "size").split()[0]
     per_million = float(size) / (int(total) / 1e6)
-    print(f"| cache size | {size} MiB ({per_million:.0f} MiB per million events) | | | |")
+    print(f"| cache size | {size} MiB ({per_million:.1f} MiB per million events) | | | |")
 
 
 def main() -> None:
