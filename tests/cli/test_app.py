@@ -70,3 +70,29 @@ print(json.dumps(sorted({{m.split(".")[0] for m in sys.modules}} & set({START_UP
 """
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert json.loads(done.stdout.strip().splitlines()[-1]) == []
+
+
+def _console(*args: str) -> subprocess.CompletedProcess[str]:
+    """The console script's own entry point, as `audit-trail ARGS` runs it."""
+    code = "import sys; from audit_trail.cli import main; sys.argv[0] = 'audit-trail'; main()"
+    return subprocess.run([sys.executable, "-c", code, *args], capture_output=True, text=True, check=False)
+
+
+def test_a_run_builds_only_the_command_it_names_and_keeps_every_other_path() -> None:
+    """Typer builds a command's options from its signature at each start: a run builds the one it names.
+    The root help, a name that is no command and a group's command still behave as with every command."""
+    probe = (
+        "from audit_trail.cli.app import app, _only_the_command_run\n"
+        "_only_the_command_run(['who-changed', 'arn:aws:s3:::b', 'logs/'])\n"
+        "print(len(app.registered_commands), app.registered_commands[0].name, len(app.registered_groups))"
+    )
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    assert done.stdout.split() == ["1", "who-changed", "0"]
+    root = _console("--help")
+    assert root.returncode == 0 and all(c in root.stdout for c in ("query", "hunt", "verify", "cache"))
+    typo = _console("quer")
+    assert typo.returncode == 2 and "Did you mean 'query'" in typo.stderr
+    group = _console("cache", "--help")
+    assert group.returncode == 0 and "clear" in group.stdout
+    one = _console("who-changed", "--help")
+    assert one.returncode == 0 and "RESOURCE" in one.stdout
