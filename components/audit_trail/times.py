@@ -27,6 +27,15 @@ def utc(moment: datetime) -> datetime:
     return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
 
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def epoch_micros(moment: datetime) -> int:
+    """MOMENT (aware) as whole microseconds since 1970: instants that sort as numbers, whatever the text they
+    were written as (`...:00.5Z` sorts after `...:00Z`, not before it as text would)."""
+    return (moment - _EPOCH) // timedelta(microseconds=1)
+
+
 def iso(moment: datetime) -> str:
     """CloudTrail's own eventTime format: `2026-03-02T09:12:00Z`."""
     return utc(moment).strftime("%Y-%m-%dT%H:%M:%SZ")

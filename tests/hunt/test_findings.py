@@ -196,3 +196,22 @@ def test_lazy_rows_read_every_column_as_flatten_builds_it() -> None:
         lazy = EventRow(rec, "f")
         assert {c: lazy[c] for c in COLUMN_NAMES} == whole
         assert lazy.get("no_such_column", "absent") == "absent" and dict(lazy) == whole == lazy.full()
+
+
+def test_hits_come_oldest_first_by_instant_not_by_how_the_time_is_written(tmp_path: Path) -> None:
+    """`...:00.500Z` is after `...:00Z` (as text it sorts before it): hits are ordered by the instant."""
+    role = next(
+        r
+        for r in real_records()
+        if r["userIdentity"].get("type") == "AssumedRole"
+        and r["userIdentity"].get("sessionContext", {}).get("sessionIssuer", {}).get("type") == "Role"
+    )
+    times = ["2026-03-02T10:00:01Z", "2026-03-02T10:00:00.500Z", "2026-03-02T10:00:00Z"]
+    records = [{**role, "eventID": f"event-{i}", "eventTime": when} for i, when in enumerate(times)]
+    path = tmp_path / "AWSLogs/123456789012/CloudTrail/us-east-1/2026/03/02/x.json.gz"
+    path.parent.mkdir(parents=True)
+    path.write_bytes(gzip.compress(orjson.dumps({"Records": records})))
+    _, hits = _run(
+        list_log_files(str(tmp_path)), SigmaHits(rule_ids=("905d389b-b853-46d0-9d3d-dea0d3a3cd49",))
+    )
+    assert [h["event_id"] for h in hits] == ["event-2", "event-1", "event-0"]

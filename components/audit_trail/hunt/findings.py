@@ -29,6 +29,7 @@ from ..investigate.listing import in_order
 from ..investigate.scanner import RUN_SEPARATOR, ScanPlan, ScanReport, read_rows, scan
 from ..investigate.sources import LogFile
 from ..queries.filters import Filter
+from ..times import epoch_micros
 from .attack import catalogue, record_tactics
 from .evaluate import RuleMatcher
 from .levels import LEVELS, level_rank
@@ -144,13 +145,16 @@ class SigmaHits:
 
 @dataclass(frozen=True)
 class HitOrder:
-    """The order of hits: oldest first, then most severe rule, then rule title, then as read (the scanner's
-    runs and their merge keep rows of equal keys in the order read)."""
+    """The order of hits: oldest first (by instant: `...:00.5Z` after `...:00Z`), then most severe rule, then
+    rule title, then as read (the scanner's runs and their merge keep rows of equal keys in the order
+    read)."""
 
     hits: SigmaHits
 
     def __call__(self, row: EventRow, mapped: Mapping[str, Any]) -> list[Any]:
-        return [mapped["event_time"], self.hits.places[mapped["rule"]]]
+        # A kept record always has its instant (the scanner skips one without): 0 only to stay total.
+        moment = epoch_micros(row.moment) if row.moment is not None else 0
+        return [moment, self.hits.places[mapped["rule"]]]
 
 
 def _actor(row: Mapping[str, Any]) -> str:

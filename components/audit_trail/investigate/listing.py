@@ -13,21 +13,20 @@ from __future__ import annotations
 import heapq
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from functools import cached_property
 from pathlib import Path
 from typing import Any
 
 import orjson
 
-from ..times import iso_time
+from ..times import epoch_micros, iso_time
 from .events import EventRow, Getter, getter, identity_of, whole_second_text
 from .scanner import RUN_SEPARATOR, ScanReport, dedup_key
 
 FAN_IN = 128
 """Runs merged at once: more are first merged into fewer (a broad answer over many files has thousands)."""
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-_MICROSECOND = timedelta(microseconds=1)
 # Columns the SQL engines return parsed from JSON text: here they are the record's own values.
 _DOCUMENTS = {
     "resources": "resources",
@@ -44,9 +43,8 @@ class Order:
     """Oldest first, then by event id (none last); copies of one event adjacent, the first file's first."""
 
     def __call__(self, row: EventRow, mapped: Mapping[str, Any] | None = None) -> list[Any]:
-        moment = row.moment or _EPOCH
         event_id = row["event_id"]
-        key = [(moment - _EPOCH) // _MICROSECOND, event_id is None, event_id or ""]
+        key = [epoch_micros(row.moment or _EPOCH), event_id is None, event_id or ""]
         return [*key, dedup_key(row.record, row.text), row.source_file]
 
 
