@@ -3,9 +3,11 @@ one), a local name that is not UTF-8; and a change to the index is whole or not 
 
 from __future__ import annotations
 
+import errno
 import os
 import sqlite3
 import subprocess
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -193,6 +195,35 @@ def test_a_build_that_cannot_start_leaves_no_list_behind(
         raise OSError("Resource temporarily unavailable")
 
     monkeypatch.setattr(subprocess, "Popen", refuse)
+    index = TermIndex()
+    assert not building.in_background(index, files)
+    assert not list(index.folder.glob("pending-*"))
+
+
+def test_a_list_cut_short_by_a_full_disk_is_not_left_behind(
+    tmp_path: Path, cache_home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    write_log(day_folder(tmp_path / "logs") / log_name("alice"), [user_record("alice", "event-1")])
+    files = list_log_files(str(tmp_path / "logs"))
+    real = tempfile.NamedTemporaryFile
+
+    class Full:
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            self.file = real(*args, **kwargs)
+            self.name = self.file.name
+
+        def __enter__(self) -> Full:
+            return self
+
+        def __exit__(self, *exc: object) -> None:
+            self.file.close()
+
+        def write(self, data: bytes) -> int:
+            self.file.write(data[:10])
+            raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(tempfile, "NamedTemporaryFile", Full)
+    monkeypatch.setattr(subprocess, "Popen", lambda argv, **_: pytest.fail("no build for a list cut short"))
     index = TermIndex()
     assert not building.in_background(index, files)
     assert not list(index.folder.glob("pending-*"))

@@ -189,17 +189,29 @@ def in_background(index: TermIndex, files: Sequence[LogFile]) -> bool:
     files = [f for f in files if storable(f.location)]
     if index.problem is not None or not files:
         return False
+    listed = orjson.dumps([[f.location, f.size, f.version] for f in files])
+    manifest: Path | None = None
     try:
         index.folder.mkdir(parents=True, exist_ok=True, mode=0o700)
         with tempfile.NamedTemporaryFile(
             "wb", dir=index.folder, prefix="pending-", suffix=".json", delete=False
         ) as fh:
-            fh.write(orjson.dumps([[f.location, f.size, f.version] for f in files]))
-    except OSError:
+            manifest = Path(fh.name)
+            fh.write(listed)
+    except OSError:  # a full disk, say: a list cut short must not wait there for a build
+        if manifest is not None:
+            manifest.unlink(missing_ok=True)
         return False
     try:
         subprocess.Popen(
-            [sys.executable, "-m", "audit_trail.cache.build", str(index.folder), fh.name, str(index.limit)],
+            [
+                sys.executable,
+                "-m",
+                "audit_trail.cache.build",
+                str(index.folder),
+                str(manifest),
+                str(index.limit),
+            ],
             stdin=subprocess.DEVNULL,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
@@ -207,7 +219,7 @@ def in_background(index: TermIndex, files: Sequence[LogFile]) -> bool:
             close_fds=True,
         )
     except OSError:
-        Path(fh.name).unlink(missing_ok=True)  # no build will take it
+        manifest.unlink(missing_ok=True)  # no build will take it
         return False
     return True
 
