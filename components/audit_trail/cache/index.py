@@ -271,7 +271,8 @@ class TermIndex:
                         damaged.append((folder, first))
                 # Recency, for eviction (best effort), in one transaction: a commit per folder would cost
                 # more than the look-up.
-                used = [(folder, time.time()) for folder in {row[0] for row in rows}]
+                now = time.time()
+                used = [(folder, now) for folder in {row[0] for row in rows}]
                 if used:
                     with contextlib.suppress(sqlite3.Error), _transaction(db):
                         db.executemany("INSERT OR REPLACE INTO used VALUES (?, ?)", used)

@@ -26,7 +26,7 @@ import orjson
 
 from ..investigate.events import EventRow
 from ..investigate.listing import in_order
-from ..investigate.scanner import RUN_SEPARATOR, ScanPlan, ScanReport, read_rows, scan
+from ..investigate.scanner import ScanPlan, ScanReport, read_rows, scan
 from ..investigate.sources import LogFile
 from ..queries.filters import Filter
 from ..times import epoch_micros
@@ -294,7 +294,7 @@ def hunt(
         report, written = scan(files, plan, Path(scratch), workers=workers)
         tallies: dict[int, _Tally] = {}
         with paused_gc():
-            for hit in _hit_rows(written, sorted_runs=plan.order is not None):
+            for hit in read_rows(written):
                 position = hit["rule"]
                 tally = tallies.get(position) or tallies.setdefault(position, _Tally())
                 tally.add(hit["event_time"], _hit_actor(hit))
@@ -306,14 +306,3 @@ def hunt(
             _runs=None if rules.summary_only else written,
             _scratch=Path(scratch),
         )
-
-
-def _hit_rows(written: Sequence[Path], *, sorted_runs: bool) -> Iterator[dict[str, Any]]:
-    """The hit rows a scan wrote, in no particular order (a sorted run's lines begin with their key)."""
-    if not sorted_runs:
-        yield from read_rows(written)
-        return
-    for path in written:
-        with open(path, "rb") as fh:
-            for line in fh:
-                yield orjson.loads(line.partition(RUN_SEPARATOR)[2])

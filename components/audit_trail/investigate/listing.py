@@ -13,7 +13,6 @@ from __future__ import annotations
 import heapq
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from functools import cached_property
 from pathlib import Path
 from typing import Any
@@ -26,7 +25,6 @@ from .scanner import RUN_SEPARATOR, ScanReport, dedup_key
 
 FAN_IN = 128
 """Runs merged at once: more are first merged into fewer (a broad answer over many files has thousands)."""
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 # Columns the SQL engines return parsed from JSON text: here they are the record's own values.
 _DOCUMENTS = {
     "resources": "resources",
@@ -44,7 +42,8 @@ class Order:
 
     def __call__(self, row: EventRow, mapped: Mapping[str, Any] | None = None) -> list[Any]:
         event_id = row["event_id"]
-        key = [epoch_micros(row.moment or _EPOCH), event_id is None, event_id or ""]
+        moment = epoch_micros(row.moment) if row.moment is not None else 0
+        key = [moment, event_id is None, event_id or ""]
         return [*key, dedup_key(row.record, row.text), row.source_file]
 
 

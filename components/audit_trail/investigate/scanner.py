@@ -490,8 +490,9 @@ def scan(
 
 
 def read_rows(paths: Iterable[Path]) -> Iterator[dict[str, Any]]:
-    """The rows a scan wrote, in file order (for consumers that do not need DuckDB)."""
+    """The rows a scan wrote, in file order (for consumers that do not need DuckDB); the lines of sorted
+    runs without their keys (no JSON text holds a raw tab, so a plain row has no RUN_SEPARATOR)."""
     for path in paths:
         with open(path, "rb") as fh:
             for line in fh:
-                yield orjson.loads(line)
+                yield orjson.loads(line.rpartition(RUN_SEPARATOR)[2])
