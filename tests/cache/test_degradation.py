@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 from support.cache import cache_lines, cli, same_answer
-from support.logs import day_folder, log_name, user_record, write_log
+from support.logs import day_folder, log_name, user_record, write_log, write_user_logs
 
 USERS = ("alice", "bobby", "carol")
 
@@ -19,9 +19,7 @@ USERS = ("alice", "bobby", "carol")
 @pytest.fixture
 def source(tmp_path: Path, cache_home: Path, settled: None, background: list[list[str]]) -> str:
     """Three log files, indexed."""
-    day = day_folder(tmp_path / "logs")
-    for user in USERS:
-        write_log(day / log_name(user), [user_record(user, f"event-{user}")])
+    write_user_logs(tmp_path / "logs", USERS)
     code, _, err = cli("cache", "build", str(tmp_path / "logs"))
     assert code == 0 and "3 log files indexed" in err, err
     return str(tmp_path / "logs")
@@ -124,9 +122,7 @@ def test_a_cache_that_cannot_be_written_means_a_plain_scan_and_one_warning(
     background: list[list[str]],
     place: Callable[[Path], str],
 ) -> None:
-    day = day_folder(tmp_path / "logs")
-    for user in USERS:
-        write_log(day / log_name(user), [user_record(user, f"event-{user}")])
+    write_user_logs(tmp_path / "logs", USERS)
     monkeypatch.setenv("XDG_CACHE_HOME", place(tmp_path))
     rows, err = same_answer(str(tmp_path / "logs"), "query", "--actor", "alice")
     assert [r["event_id"] for r in rows] == ["event-alice"]

@@ -8,7 +8,7 @@ from pathlib import Path
 import orjson
 import pytest
 from support.cache import cli
-from support.logs import day_folder, log_name, user_record, write_log
+from support.logs import day_folder, log_name, user_record, write_log, write_user_logs
 
 USERS = ("alice", "bobby", "carol")
 
@@ -16,9 +16,7 @@ USERS = ("alice", "bobby", "carol")
 @pytest.fixture
 def source(tmp_path: Path, cache_home: Path, settled: None, background: list[list[str]]) -> str:
     """Three files on 2 March, one on 3 March."""
-    day = day_folder(tmp_path / "logs")
-    for user in USERS:
-        write_log(day / log_name(user), [user_record(user, f"event-{user}")])
+    write_user_logs(tmp_path / "logs", USERS)
     later = day_folder(tmp_path / "logs", day="2026/03/03")
     write_log(
         later / log_name("dave0", stamp="20260303T1000Z"),

@@ -146,6 +146,15 @@ def write_log(path: Path, records: list[dict[str, Any]]) -> Path:
     return path
 
 
+def write_user_logs(root: Path, users: tuple[str, ...]) -> Path:
+    """One log file per user in ROOT's day folder (2 March), each holding one call of that user with event id
+    `event-<user>`; the day folder."""
+    day = day_folder(root)
+    for user in users:
+        write_log(day / log_name(user), [user_record(user, f"event-{user}")])
+    return day
+
+
 def user_record(
     user: str, event_id: str, *, ip: str = "203.0.113.7", when: str = "2026-03-02T10:00:00Z"
 ) -> dict:
