@@ -5,7 +5,10 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+from collections.abc import Callable
+from typing import Any
 
+import orjson
 import pytest
 from audit_trail.cache.segments import BLOCK_FILES, CorruptSegment, FileEntry, Segment, encode
 from hypothesis import given, settings
@@ -85,3 +88,30 @@ def test_a_body_of_any_bytes_is_refused_or_read_never_a_crash(noise: bytes, data
     mangled = data.draw(st.sampled_from([noise, body[:at] + noise, body[:at] + noise + body[at:]]))
     with contextlib.suppress(CorruptSegment):
         Segment.decode(mangled, hashlib.blake2b(mangled, digest_size=16).digest())
+
+
+def _rewritten(change: Callable[[dict[str, Any]], object]) -> bytes:
+    """A real segment's body with its header changed by CHANGE (the caller gives it a matching checksum)."""
+    body, _ = _segment()
+    size = int.from_bytes(body[:4], "little")
+    header = orjson.loads(body[4 : 4 + size])
+    change(header)
+    written = orjson.dumps(header)
+    return len(written).to_bytes(4, "little") + written + body[4 + size :]
+
+
+@pytest.mark.parametrize(
+    "column, value",
+    [("sizes", "100"), ("sizes", True), ("names", 7), ("versions", None), ("indexed", 1), ("names", ["f"])],
+)
+def test_a_header_column_of_another_type_is_refused_with_its_checksum(column: str, value: object) -> None:
+    """The look-up reads the files' columns as they are: each must hold its own type, checked at decode."""
+    changed = _rewritten(lambda header: header[column].__setitem__(3, value))
+    with pytest.raises(CorruptSegment, match="columns"):
+        Segment.decode(changed, hashlib.blake2b(changed, digest_size=16).digest())
+
+
+def test_columns_of_different_lengths_are_refused() -> None:
+    changed = _rewritten(lambda header: header["versions"].pop())
+    with pytest.raises(CorruptSegment, match="columns"):
+        Segment.decode(changed, hashlib.blake2b(changed, digest_size=16).digest())

@@ -31,7 +31,7 @@ from ..cloudtrail_layout import parse_s3_url
 from ..investigate.log_bytes import MAX_COMPRESSED_BYTES, inflate, looks_whole, s3
 from ..investigate.sources import LogFile
 from ..store import etag_of, read_file, s3_version, version_of
-from .index import TermIndex, is_current, split_location, storable
+from .index import TermIndex, split_location, storable
 from .segments import BLOCK_FILES, FileEntry, encode
 from .terms import EMBEDDED_RECORDS, file_terms
 
@@ -113,7 +113,7 @@ def _blocks(index: TermIndex, files: Sequence[LogFile]) -> list[tuple[str, list[
         listed.sort(key=lambda f: f.location)
         for i in range(0, len(listed), BLOCK_FILES):
             block = listed[i : i + BLOCK_FILES]
-            if not all((e := lookup.entries.get(f.location)) and is_current(f, e[2]) for f in block):
+            if not all(f.location in lookup.current for f in block):
                 todo.append((folder, block))
     return todo
 

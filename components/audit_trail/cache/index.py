@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING
 
 import orjson
 
-from .segments import CorruptSegment, FileEntry, Segment
+from .segments import CorruptSegment, Segment
 from .terms import FORMAT, probes
 
 if TYPE_CHECKING:
@@ -105,17 +105,16 @@ def _names(held: str) -> set[str] | None:
     return {str(n) for n in names} if isinstance(names, list) else None
 
 
-def is_current(file: LogFile, entry: FileEntry) -> bool:
-    """ENTRY describes FILE as it is now: taken from its bytes, with the same size and version."""
-    return entry.indexed and bool(file.version) and entry.size == file.size and entry.version == file.version
-
-
 @dataclass
 class Lookup:
-    """The index entries of one question's files, read once."""
+    """What the index holds of one question's files, read once: the files it knows as they are now."""
 
     files: Sequence[LogFile]
-    entries: dict[str, tuple[Segment, int, FileEntry]] = field(default_factory=dict)
+    current: set[str] = field(default_factory=set)
+    """Locations of the files the index describes as they are now: taken from their bytes, with the same size
+    and version."""
+    held: list[tuple[Segment, list[int], list[str]]] = field(default_factory=list)
+    """Per segment, the bits and locations of the current files it describes."""
 
     def cannot_match(self, groups: Sequence[Sequence[bytes]]) -> frozenset[str]:
         """Locations of the files the index proves hold no record with, for every group, one of its needles
@@ -123,28 +122,21 @@ class Lookup:
         if not groups:
             return frozenset()
         probed = tuple(tuple(probes(needle) for needle in group) for group in groups)
-        masks: dict[int, int] = {}
         skip: set[str] = set()
-        for file in self.files:
-            known = self.entries.get(file.location)
-            if file.problem or known is None or not is_current(file, known[2]):
+        for segment, bits, locations in self.held:
+            mask = segment.may_hold(probed)
+            if not mask:  # the usual case for a selective question: the whole segment at once
+                skip.update(locations)
                 continue
-            segment, bit, _ = known
-            mask = masks.get(id(segment))
-            if mask is None:
-                mask = masks[id(segment)] = segment.may_hold(probed)
-            if not mask >> bit & 1:
-                skip.add(file.location)
+            skip.update(
+                location for bit, location in zip(bits, locations, strict=True) if not mask >> bit & 1
+            )
         return frozenset(skip)
 
     def unindexed(self) -> list[LogFile]:
         """The files the index does not know as they are now."""
-        return [
-            f
-            for f in self.files
-            if not f.problem
-            and not ((known := self.entries.get(f.location)) is not None and is_current(f, known[2]))
-        ]
+        current = self.current
+        return [f for f in self.files if not f.problem and f.location not in current]
 
 
 @dataclass(frozen=True)
@@ -286,10 +278,30 @@ class TermIndex:
     def look_up(self, files: Sequence[LogFile]) -> Lookup:
         """What the index holds for FILES (nothing when it is off)."""
         lookup = Lookup(files)
-        folders = {split_location(f.location)[0] for f in files if storable(f.location)}
+        asked: dict[str, dict[str, LogFile]] = {}
+        for file in files:
+            # A file that cannot be read (a FIFO, a dangling link) has no version: never current.
+            if file.version and not file.problem:
+                folder, _, name = file.location.rpartition("/")
+                asked.setdefault(folder, {})[name] = file
+        # A name that is not UTF-8 is never stored (`storable`), so only its folder needs the check here.
+        folders = {folder for folder in asked if storable(folder)}
         for folder, segment in self._segments(folders):
-            for bit, entry in enumerate(segment.files):
-                lookup.entries[f"{folder}/{entry.name}"] = (segment, bit, entry)
+            listed = asked[folder]
+            bits: list[int] = []
+            locations: list[str] = []
+            for bit, name in enumerate(segment.names):
+                held = listed.get(name)
+                if (
+                    held is not None
+                    and segment.indexed[bit]
+                    and segment.sizes[bit] == held.size
+                    and segment.versions[bit] == held.version
+                ):
+                    bits.append(bit)
+                    locations.append(held.location)
+            lookup.current.update(locations)
+            lookup.held.append((segment, bits, locations))
         return lookup
 
     # --- building ---

@@ -65,7 +65,6 @@ def open_index(scope: Scope) -> "TermIndex | None":
 def index_later(answer: "Answer") -> None:
     """Once the answer is out: what the cache mended or why it is off, then a background build of the files
     it did not know, so that the next question skips what this one read in vain."""
-    from ..cache.build import in_background
     from ..cache.index import TermIndex
 
     index = answer.index
@@ -73,7 +72,10 @@ def index_later(answer: "Answer") -> None:
         return
     for line in [*index.warnings, *([index.problem] if index.problem else [])]:
         note(f"Cache: {line}", style="yellow")
-    in_background(index, answer.unindexed)
+    if answer.unindexed:  # the builder (and subprocess) load only when there is something to build
+        from ..cache.build import in_background
+
+        in_background(index, answer.unindexed)
     index.close()
 
 
@@ -340,7 +342,7 @@ def register(app: typer.Typer) -> None:
 
         Example: audit-trail query ./logs --since 24h --actor mallory --action 'ec2:*' -f json
         """
-        from ..hunt.follow import enriched
+        from ..hunt.attack import with_tactics
         from ..queries import filters as f
         from ..queries import questions as q
 
@@ -366,7 +368,13 @@ def register(app: typer.Typer) -> None:
             _show(_answer(None, scope, sql=sql, row_filters=chosen), fmt, "Query", limit=scope.limit)
         else:
             question = q.events().limited(scope.limit).with_filters(*chosen)
-            answer = enriched(_answer(question, scope), following)  # tactics / via_* columns
+            answer = _answer(question, scope)
+            if following is None:
+                answer = with_tactics(answer)
+            else:  # the tactics and how each event was reached (via_* columns)
+                from ..hunt.follow import enriched
+
+                answer = enriched(answer, following)
             columns = (*(question.table_columns or ()), *(["via_chain"] if following else []))
             _show(answer, fmt, question.title, columns, limit=scope.limit)
 

@@ -9,10 +9,17 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from functools import cache
-from importlib.resources import files
-from typing import Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import orjson
+
+if TYPE_CHECKING:
+    from ..investigate.answer import Answer
+
+# Beside the package's modules (`package-data`): read as a plain file, since importlib.resources and the zip
+# reader it brings cost more to import than the read, on every question that shows tactics.
+_CATALOGUE = Path(__file__).parent.parent / "data" / "traildiscover_events.json"
 
 
 @dataclass(frozen=True)
@@ -55,9 +62,7 @@ def _tactic_key(name: str) -> int:
 @cache
 def catalogue() -> Mapping[tuple[str, str], AttackContext]:
     """(eventSource, eventName) -> context; a "T…" label filed under tactics counts as a technique."""
-    raw: list[dict[str, Any]] = orjson.loads(
-        (files("audit_trail") / "data" / "traildiscover_events.json").read_bytes()
-    )
+    raw: list[dict[str, Any]] = orjson.loads(_CATALOGUE.read_bytes())
     merged: dict[tuple[str, str], tuple[set[str], set[str], bool]] = {}
     for entry in raw:
         key = (entry["eventSource"], entry["eventName"])
@@ -84,6 +89,15 @@ def action_tactics(action: str | None) -> list[str]:
     """Tactics of an `events` row's action (`ec2:RunInstances`, i.e. service prefix and event name)."""
     context = _by_action().get(action or "")
     return list(context.tactics) if context else []
+
+
+def with_tactics(answer: Answer) -> Answer:
+    """The answer's event rows with their ATT&CK tactics, as a last `tactics` column."""
+    if "action" not in answer.columns:
+        return answer
+    # The column is there even with no rows: CSV headers stay the same.
+    rows = ({**row, "tactics": action_tactics(row.get("action"))} for row in answer.stream())
+    return answer.derived([*answer.columns, "tactics"], rows)
 
 
 def attack_context(event_source: str | None, event_name: str | None) -> AttackContext | None:

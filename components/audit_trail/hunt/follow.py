@@ -24,7 +24,7 @@ from ..investigate.sources import LogFile, list_log_files
 from ..queries.filters import Actor, Filter, Row, sql_list, window_filters
 from ..queries.prefilter import literal_needle
 from ..window import Window
-from .attack import action_tactics, tactic_rows
+from .attack import tactic_rows, with_tactics
 from .sessions import (
     ISSUING_EVENTS,
     ChainNode,
@@ -201,19 +201,12 @@ def following_in(
     return how(files, actor, filters, label=label)
 
 
-def enriched(answer: Answer, following: Following | None) -> Answer:
-    """The answer's event rows with their ATT&CK tactics and, when following sessions, how each was
-    reached."""
-    columns: list[str] = list(answer.columns)
-    rows: Iterable[dict[str, Any]] = answer.stream()
-    if "action" in columns:  # the column is there even with no rows: CSV headers stay the same
-        rows = ({**row, "tactics": action_tactics(row.get("action"))} for row in rows)
-        columns.append("tactics")
-    if following is not None:
-        via = following.via()
-        rows = ({**row, **_via_columns(via.get(row.get("event_id") or "", {}))} for row in rows)
-        columns.extend(VIA_COLUMNS)
-    return answer.derived(columns, rows)
+def enriched(answer: Answer, following: Following) -> Answer:
+    """The answer's event rows with their ATT&CK tactics and how each was reached."""
+    answer = with_tactics(answer)
+    via = following.via()
+    rows = ({**row, **_via_columns(via.get(row.get("event_id") or "", {}))} for row in answer.stream())
+    return answer.derived([*answer.columns, *VIA_COLUMNS], rows)
 
 
 def _via_columns(found: Mapping[str, Any]) -> dict[str, Any]:
