@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import gc
 import tempfile
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import cache, cached_property
@@ -123,8 +123,18 @@ class SigmaHits:
             places[position] = place
         return places
 
+    @cached_property
+    def _matches(self) -> Callable[[dict[str, Any]], list[int]]:
+        """The compiled rules' matcher: asked for every record, so not looked up in `rule_set`'s cache each
+        time."""
+        return self.rule_set.matcher.matches
+
+    def __getstate__(self) -> dict[str, Any]:
+        # Compiled rules hold closures, which do not pickle: a worker compiles them again, or inherits them.
+        return {key: value for key, value in self.__dict__.items() if key != "_matches"}
+
     def __call__(self, record: dict[str, Any], row: EventRow) -> Iterable[dict[str, Any]]:
-        positions = self.rule_set.matcher.matches(record)
+        positions = self._matches(record)
         if not positions:
             return ()
         if self.summary_only:
