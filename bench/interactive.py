@@ -165,14 +165,14 @@ def bench(events: int, runs: int, with_baselines: bool) -> None:
             print(_row(f"`zcat \\| jq`, {kind} ({len(ids):,} events of {actor})", pipe))
         else:
             pipe = None
-        print(_row(f"`query --actor {actor}`, cold", cold, base=pipe, base_name="jq"))
-        print(_row(f"`query --actor {actor}`, warm", warm, base=pipe, base_name="jq"))
+        print(_row(f"`query --actor {actor} -f json`, cold", cold, base=pipe, base_name="jq"))
+        print(_row(f"`query --actor {actor} -f json`, warm", warm, base=pipe, base_name="jq"))
         if kind == "broad" and with_baselines:
             duck = measure([sys.executable, "-c", DUCKDB_BROAD, str(root), actor], runs)
             if event_ids(duck.stdout) != ids:
                 found = len(event_ids(duck.stdout))
                 raise SystemExit(f"DuckDB found {found} of {actor}'s events, query {len(ids)}")
-            print(_row("DuckDB one-liner, broad", duck))
+            print(_row("DuckDB one-liner, broad (same rows and columns)", duck))
             times = f"cold {cold.seconds / duck.seconds:.2f}x, warm {warm.seconds / duck.seconds:.2f}x"
             print(f"| broad question, audit-trail / DuckDB | {times} | | | |")
 
@@ -184,7 +184,8 @@ def bench(events: int, runs: int, with_baselines: bool) -> None:
     info = json.loads(run([CLI, "cache", "info", "-f", "json"])[2])
     size = next(r["value"] for r in info if r["setting"] == "size").split()[0]
     per_million = float(size) / (int(total) / 1e6)
-    print(f"| cache size | {size} MiB ({per_million:.1f} MiB per million events) | | | |")
+    index = f"{size} MiB ({per_million:.1f} MiB per million events)"
+    print(f"| term index after these questions | {index} | | | |")
 
 
 def main() -> None:
