@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import json
 from importlib.resources import files
 
 from audit_trail.hunt.attack import action_tactics, attack_context, catalogue, record_tactics, tactic_rows
+from support.tactics_data import CATALOGUE, TABLE, derive
 
 
 def test_catalogue_is_shipped_with_its_attribution() -> None:
@@ -13,6 +15,12 @@ def test_catalogue_is_shipped_with_its_attribution() -> None:
     assert "CC BY 4.0" in notice and "github.com/adanalvarez/TrailDiscover" in notice
     # 381 entries, one (ec2 GetLaunchTemplateData) listed twice.
     assert len(catalogue()) == 380
+
+
+def test_the_shipped_table_is_the_catalogue_s() -> None:
+    assert json.loads(TABLE.read_text(encoding="utf-8")) == derive(
+        json.loads(CATALOGUE.read_text(encoding="utf-8"))
+    ), "audit_trail/data/traildiscover_tactics.json is stale: run `python tests/support/tactics_data.py`"
 
 
 def test_events_get_tactics_in_attack_order_and_techniques() -> None:

@@ -1,7 +1,10 @@
 """MITRE ATT&CK context for CloudTrail events, from TrailDiscover's catalogue shipped in the package.
 
 The catalogue (CC BY 4.0, see data/TRAILDISCOVER.md) lists CloudTrail events attackers have used, keyed by
-event source and name, with their ATT&CK tactics ("TA0007 - Discovery") and techniques.
+event source and name, with their ATT&CK tactics ("TA0007 - Discovery") and techniques. What a question uses
+of it is kept in a table beside it (`data/traildiscover_tactics.json`, made from the catalogue by
+`tests/support/tactics_data.py`, and checked against it by the tests): one row per event, its tactics in
+ATT&CK order.
 """
 
 from __future__ import annotations
@@ -19,7 +22,7 @@ if TYPE_CHECKING:
 
 # Beside the package's modules (`package-data`): read as a plain file, since importlib.resources and the zip
 # reader it brings cost more to import than the read, on every question that shows tactics.
-_CATALOGUE = Path(__file__).parent.parent / "data" / "traildiscover_events.json"
+_TABLE = Path(__file__).parent.parent / "data" / "traildiscover_tactics.json"
 
 
 @dataclass(frozen=True)
@@ -50,34 +53,16 @@ TACTIC_ORDER = (
 )
 
 
-def _name(label: str) -> str:
-    """'TA0007 - Discovery' -> 'Discovery'."""
-    return label.split(" - ", 1)[1].strip() if " - " in label else label.strip()
-
-
-def _tactic_key(name: str) -> int:
+def tactic_rank(name: str) -> int:
+    """A tactic's place in ATT&CK's order (an unknown one last)."""
     return TACTIC_ORDER.index(name) if name in TACTIC_ORDER else len(TACTIC_ORDER)
 
 
 @cache
 def catalogue() -> Mapping[tuple[str, str], AttackContext]:
-    """(eventSource, eventName) -> context; a "T…" label filed under tactics counts as a technique."""
-    raw: list[dict[str, Any]] = orjson.loads(_CATALOGUE.read_bytes())
-    merged: dict[tuple[str, str], tuple[set[str], set[str], bool]] = {}
-    for entry in raw:
-        key = (entry["eventSource"], entry["eventName"])
-        tactics, techniques, wild = merged.get(key, (set(), set(), False))
-        for label in entry.get("mitreAttackTactics") or ():
-            (tactics if label.startswith("TA") else techniques).add(_name(label))
-        for label in (entry.get("mitreAttackTechniques") or []) + (
-            entry.get("mitreAttackSubTechniques") or []
-        ):
-            techniques.add(label.strip())
-        merged[key] = (tactics, techniques, wild or bool(entry.get("usedInWild")))
-    return {
-        key: AttackContext(tuple(sorted(t, key=_tactic_key)), tuple(sorted(q)), w)
-        for key, (t, q, w) in merged.items()
-    }
+    """(eventSource, eventName) -> context."""
+    rows: list[list[Any]] = orjson.loads(_TABLE.read_bytes())
+    return {(s, n): AttackContext(tuple(t), tuple(q), w) for s, n, t, q, w in rows}
 
 
 @cache
@@ -128,7 +113,7 @@ def tactic_rows(events: Iterable[tuple[str, str | None, str | None]]) -> list[di
             group["first_seen"] = min(group["first_seen"], when)
             group["last_seen"] = max(group["last_seen"], when)
             group.setdefault("_actions", set()).add(f"{(source or '').split('.', 1)[0]}:{name}")
-    rows = sorted(groups.values(), key=lambda g: _tactic_key(g["tactic"]))
+    rows = sorted(groups.values(), key=lambda g: tactic_rank(g["tactic"]))
     for row in rows:
         row["actions"] = ", ".join(sorted(row.pop("_actions")))
     return rows
