@@ -32,7 +32,8 @@ def test_a_segment_reads_back_as_written(
     entries_ = [e for e, _ in files]
     held = [t if e.indexed else None for e, t in files]
     segment = Segment.decode(*encode(entries_, held))
-    assert segment.files == entries_
+    columns = zip(segment.names, segment.sizes, segment.versions, segment.indexed, strict=True)
+    assert [FileEntry(*entry) for entry in columns] == entries_
     for group in asked:
         for probe in group:
             expected = sum(1 << bit for bit, t in enumerate(held) if t and any(probe in term for term in t))

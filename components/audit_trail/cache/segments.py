@@ -84,13 +84,6 @@ class Segment:
     _width: int
     _probed: dict[bytes, int] = field(default_factory=dict)
 
-    @property
-    def files(self) -> list[FileEntry]:
-        return [
-            FileEntry(*entry)
-            for entry in zip(self.names, self.sizes, self.versions, self.indexed, strict=True)
-        ]
-
     @staticmethod
     def decode(body: bytes, checksum: bytes) -> Segment:
         """The segment stored as BODY (CorruptSegment if it is not what `encode` wrote)."""
