@@ -272,3 +272,18 @@ def test_a_long_planted_value_does_not_hang_a_glob() -> None:
     assert not f.Action("*a*a*a*a*a*b").test({**row, "action": "s3:" + row["event_name"]})
     assert f.Actor("*a*a*a*a*x").test(row)
     assert time.monotonic() - start < 2
+
+
+def test_filters_compare_as_values_with_or_without_parameters() -> None:
+    """Questions and plans hold filters in tuples and sets: two of one condition are one, whether the filter
+    has parameters (a dataclass) or none (a plain subclass)."""
+    plain = [f.Errors, f.WriteOnly, f.RootUsage, f.RiskySignIn, f.Denied, f.Deletions]
+    assert all(kind() == kind() and hash(kind()) == hash(kind()) for kind in plain)
+    assert len({kind() for kind in plain}) == len(plain)  # no two kinds alike
+    assert {f.Errors(), f.Errors(), f.Actor("alice"), f.Actor("alice"), f.Actor("bob")} == {
+        f.Errors(),
+        f.Actor("alice"),
+        f.Actor("bob"),
+    }
+    assert f.Not(f.Errors()) == f.Not(f.Errors()) and f.Not(f.Errors()) != f.Not(f.WriteOnly())
+    assert repr(f.Deletions()) == "Deletions()"

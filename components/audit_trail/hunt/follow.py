@@ -38,7 +38,6 @@ from .sessions import (
 _SOURCE_IDENTITY_SQL = "json_extract_string(raw, '$.userIdentity.sessionContext.sourceIdentity')"
 
 
-@dataclass(frozen=True)
 class IssuesCredentials(Filter):
     """STS calls that issued temporary credentials (pass 1 of following an actor)."""
 

@@ -101,7 +101,20 @@ def _text(value: Any) -> str | None:
 
 
 class Filter:
-    """A condition on `events` rows."""
+    """A condition on `events` rows.
+
+    A filter with parameters is a frozen dataclass; one without is a plain subclass, equal to any other of its
+    class (defining a frozen dataclass costs about a millisecond at every start, and these have nothing to
+    compare)."""
+
+    def __eq__(self, other: object) -> bool:
+        return type(other) is type(self)
+
+    def __hash__(self) -> int:
+        return hash(type(self))
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}()"
 
     def sql(self) -> str:
         raise NotImplementedError
@@ -475,7 +488,6 @@ class Regions(Filter):
         return (row.get("aws_region") in self.regions) != self.exclude
 
 
-@dataclass(frozen=True)
 class Errors(Filter):
     def sql(self) -> str:
         return "error_code IS NOT NULL"
@@ -487,7 +499,6 @@ class Errors(Filter):
         return (b'"errorCode"',)
 
 
-@dataclass(frozen=True)
 class WriteOnly(Filter):
     """Calls that are not read-only (a record without readOnly counts as a write: never hide a change)."""
 
@@ -498,7 +509,6 @@ class WriteOnly(Filter):
         return not row.get("read_only")
 
 
-@dataclass(frozen=True)
 class RootUsage(Filter):
     """The root user acting itself (CIS 4.3: not a service acting for it, not a service event)."""
 
@@ -518,7 +528,6 @@ class RootUsage(Filter):
         return (b'"Root"',)
 
 
-@dataclass(frozen=True)
 class RiskySignIn(Filter):
     """Failed console sign-ins, and IAM users' successful sign-ins without MFA (CIS 4.2 and 4.6)."""
 
@@ -544,7 +553,6 @@ class RiskySignIn(Filter):
         return (b"ConsoleLogin",)
 
 
-@dataclass(frozen=True)
 class Denied(Filter):
     """Unauthorized calls, as CIS 4.1 defines them: `*UnauthorizedOperation` or `AccessDenied*`."""
 
@@ -562,7 +570,6 @@ class Denied(Filter):
 DELETION_PREFIXES = ("Delete", "Terminate", "Remove")
 
 
-@dataclass(frozen=True)
 class Deletions(Filter):
     def sql(self) -> str:
         return "(" + " OR ".join(f"event_name LIKE '{p}%'" for p in DELETION_PREFIXES) + ")"
