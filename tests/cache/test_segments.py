@@ -4,13 +4,12 @@ never read as another answer."""
 from __future__ import annotations
 
 import contextlib
-import hashlib
 from collections.abc import Callable
 from typing import Any
 
 import orjson
 import pytest
-from audit_trail.cache.segments import BLOCK_FILES, CorruptSegment, FileEntry, Segment, encode
+from audit_trail.cache.segments import BLOCK_FILES, CorruptSegment, FileEntry, Segment, checksum, encode
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -88,7 +87,7 @@ def test_a_body_of_any_bytes_is_refused_or_read_never_a_crash(noise: bytes, data
     at = data.draw(st.integers(0, len(body)))
     mangled = data.draw(st.sampled_from([noise, body[:at] + noise, body[:at] + noise + body[at:]]))
     with contextlib.suppress(CorruptSegment):
-        Segment.decode(mangled, hashlib.blake2b(mangled, digest_size=16).digest())
+        Segment.decode(mangled, checksum(mangled))
 
 
 def _rewritten(change: Callable[[dict[str, Any]], object]) -> bytes:
@@ -109,10 +108,10 @@ def test_a_header_column_of_another_type_is_refused_with_its_checksum(column: st
     """The look-up reads the files' columns as they are: each must hold its own type, checked at decode."""
     changed = _rewritten(lambda header: header[column].__setitem__(3, value))
     with pytest.raises(CorruptSegment, match="columns"):
-        Segment.decode(changed, hashlib.blake2b(changed, digest_size=16).digest())
+        Segment.decode(changed, checksum(changed))
 
 
 def test_columns_of_different_lengths_are_refused() -> None:
     changed = _rewritten(lambda header: header["versions"].pop())
     with pytest.raises(CorruptSegment, match="columns"):
-        Segment.decode(changed, hashlib.blake2b(changed, digest_size=16).digest())
+        Segment.decode(changed, checksum(changed))
