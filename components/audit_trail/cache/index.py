@@ -19,6 +19,7 @@ import sqlite3
 import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, NamedTuple
 
@@ -110,11 +111,14 @@ class Lookup:
     """What the index holds of one question's files, read once: the files it knows as they are now."""
 
     files: Sequence[LogFile]
-    current: set[str] = field(default_factory=set)
-    """Locations of the files the index describes as they are now: taken from their bytes, with the same size
-    and version."""
     held: list[tuple[Segment, list[int], list[str]]] = field(default_factory=list)
-    """Per segment, the bits and locations of the current files it describes."""
+    """Per segment, the bits and locations of the files it describes as they are now: taken from their bytes,
+    with the same size and version."""
+
+    @cached_property
+    def current(self) -> set[str]:
+        """Locations of the files the index describes as they are now."""
+        return {location for _, _, locations in self.held for location in locations}
 
     def cannot_match(self, groups: Sequence[Sequence[bytes]]) -> frozenset[str]:
         """Locations of the files the index proves hold no record with, for every group, one of its needles
@@ -301,7 +305,6 @@ class TermIndex:
                     bits.append(bit)
                     locations.append(held.location)
             if bits:
-                lookup.current.update(locations)
                 lookup.held.append((segment, bits, locations))
         return lookup
 
