@@ -23,21 +23,14 @@ def _name(label: str) -> str:
 
 
 def derive(raw: list[dict[str, Any]]) -> list[list[Any]]:
-    """[eventSource, eventName, tactics (in ATT&CK order), techniques, seen in the wild] per event, an event
-    listed twice merged; a "T…" label filed under tactics counts as a technique."""
-    merged: dict[tuple[str, str], tuple[set[str], set[str], bool]] = {}
+    """[eventSource, eventName, tactics (in ATT&CK order)] per event, an event listed twice merged; a "T…"
+    label filed under tactics is a technique, not a tactic."""
+    merged: dict[tuple[str, str], set[str]] = {}
     for entry in raw:
-        key = (entry["eventSource"], entry["eventName"])
-        tactics, techniques, wild = merged.get(key, (set(), set(), False))
-        for label in entry.get("mitreAttackTactics") or ():
-            (tactics if label.startswith("TA") else techniques).add(_name(label))
-        for field in ("mitreAttackTechniques", "mitreAttackSubTechniques"):
-            techniques.update(label.strip() for label in entry.get(field) or ())
-        merged[key] = (tactics, techniques, wild or bool(entry.get("usedInWild")))
-    return [
-        [source, name, sorted(t, key=tactic_rank), sorted(q), w]
-        for (source, name), (t, q, w) in sorted(merged.items())
-    ]
+        tactics = merged.setdefault((entry["eventSource"], entry["eventName"]), set())
+        labels = entry.get("mitreAttackTactics") or ()
+        tactics.update(_name(label) for label in labels if label.startswith("TA"))
+    return [[source, name, sorted(t, key=tactic_rank)] for (source, name), t in sorted(merged.items())]
 
 
 def render(rows: list[list[Any]]) -> str:

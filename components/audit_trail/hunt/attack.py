@@ -4,7 +4,7 @@ The catalogue (CC BY 4.0, see data/TRAILDISCOVER.md) lists CloudTrail events att
 event source and name, with their ATT&CK tactics ("TA0007 - Discovery") and techniques. What a question uses
 of it is kept in a table beside it (`data/traildiscover_tactics.json`, made from the catalogue by
 `tests/support/tactics_data.py`, and checked against it by the tests): one row per event, its tactics in
-ATT&CK order.
+ATT&CK order. Techniques are not shown anywhere, so the table leaves them out.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from functools import cache
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import TYPE_CHECKING, Any
 
 import orjson
 
@@ -22,15 +22,6 @@ if TYPE_CHECKING:
 # Beside the package's modules (`package-data`): read as a plain file, since importlib.resources and the zip
 # reader it brings cost more to import than the read, on every question that shows tactics.
 _TABLE = Path(__file__).parent.parent / "data" / "traildiscover_tactics.json"
-
-
-# A named tuple, not a frozen dataclass: defining one of those costs about a millisecond at every start.
-class AttackContext(NamedTuple):
-    """What the catalogue says of one event: tactics (in ATT&CK order), techniques, seen in the wild."""
-
-    tactics: tuple[str, ...]
-    techniques: tuple[str, ...]
-    used_in_wild: bool
 
 
 # ATT&CK Enterprise tactic order: an intrusion read left to right.
@@ -58,21 +49,20 @@ def tactic_rank(name: str) -> int:
 
 
 @cache
-def catalogue() -> Mapping[tuple[str, str], AttackContext]:
-    """(eventSource, eventName) -> context."""
+def catalogue() -> Mapping[tuple[str, str], tuple[str, ...]]:
+    """(eventSource, eventName) -> its tactics, in ATT&CK order."""
     rows: list[list[Any]] = orjson.loads(_TABLE.read_bytes())
-    return {(s, n): AttackContext(tuple(t), tuple(q), w) for s, n, t, q, w in rows}
+    return {(source, name): tuple(tactics) for source, name, tactics in rows}
 
 
 @cache
-def _by_action() -> Mapping[str, AttackContext]:
-    return {f"{source.split('.', 1)[0]}:{name}": context for (source, name), context in catalogue().items()}
+def _by_action() -> Mapping[str, tuple[str, ...]]:
+    return {f"{source.split('.', 1)[0]}:{name}": tactics for (source, name), tactics in catalogue().items()}
 
 
 def action_tactics(action: str | None) -> list[str]:
     """Tactics of an `events` row's action (`ec2:RunInstances`, i.e. service prefix and event name)."""
-    context = _by_action().get(action or "")
-    return list(context.tactics) if context else []
+    return list(_by_action().get(action or "", ()))
 
 
 def with_tactics(answer: Answer) -> Answer:
@@ -84,16 +74,14 @@ def with_tactics(answer: Answer) -> Answer:
     return answer.derived([*answer.columns, "tactics"], rows)
 
 
-def attack_context(event_source: str | None, event_name: str | None) -> AttackContext | None:
-    if not event_source or not event_name:
-        return None
-    return catalogue().get((event_source, event_name))
+def event_tactics(event_source: str | None, event_name: str | None) -> tuple[str, ...]:
+    """The ATT&CK tactics of an event (none when attackers are not known to use it)."""
+    return catalogue().get((event_source or "", event_name or ""), ())
 
 
 def record_tactics(record: Mapping[str, Any]) -> list[str]:
     """The ATT&CK tactics of one CloudTrail record's event (empty when attackers are not known to use it)."""
-    context = attack_context(record.get("eventSource"), record.get("eventName"))
-    return list(context.tactics) if context else []
+    return list(event_tactics(record.get("eventSource"), record.get("eventName")))
 
 
 def tactic_rows(events: Iterable[tuple[str, str | None, str | None]]) -> list[dict[str, Any]]:
@@ -103,8 +91,7 @@ def tactic_rows(events: Iterable[tuple[str, str | None, str | None]]) -> list[di
     """
     groups: dict[str, dict[str, Any]] = {}
     for when, source, name in events:
-        context = attack_context(source, name)
-        for tactic in context.tactics if context else ():
+        for tactic in event_tactics(source, name):
             group = groups.setdefault(
                 tactic, {"tactic": tactic, "events": 0, "first_seen": when, "last_seen": when}
             )
