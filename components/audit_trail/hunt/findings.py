@@ -29,7 +29,6 @@ from ..investigate.listing import in_order
 from ..investigate.scanner import ScanPlan, ScanReport, read_rows, scan
 from ..investigate.sources import LogFile
 from ..queries.filters import Filter
-from ..times import epoch_micros
 from .attack import catalogue, record_tactics
 from .evaluate import RuleMatcher
 from .levels import LEVELS, level_rank
@@ -177,9 +176,7 @@ class HitOrder:
     hits: SigmaHits
 
     def __call__(self, row: EventRow, mapped: Mapping[str, Any]) -> list[Any]:
-        # A kept record always has its instant (the scanner skips one without): 0 only to stay total.
-        moment = epoch_micros(row.moment) if row.moment is not None else 0
-        return [moment, self.hits.places[mapped["rule"]]]
+        return [row.micros, self.hits.places[mapped["rule"]]]
 
 
 def _actor(row: Mapping[str, Any]) -> str:

@@ -14,6 +14,7 @@ from typing import Any, TypeGuard
 import orjson
 
 from ..queries.events_view import COLUMN_NAMES, RESOURCE_PATHS
+from ..times import epoch_micros
 from .json_path import at_path, parse_path
 
 _RESOURCE_STEPS = tuple((document, parse_path(path)) for document, path in RESOURCE_PATHS)
@@ -236,6 +237,12 @@ class EventRow(Mapping[str, Any]):
         if self._text is None:
             self._text = orjson.dumps(self.record)
         return self._text
+
+    @property
+    def micros(self) -> int:
+        """The instant as a sort key (`times.epoch_micros`); a kept record always has one (the scanner skips a
+        record without), so 0 only keeps the key total."""
+        return epoch_micros(self.moment) if self.moment is not None else 0
 
     def full(self) -> dict[str, Any]:
         if self._full is None:

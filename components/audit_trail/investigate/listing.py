@@ -14,12 +14,13 @@ import heapq
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cached_property
+from operator import itemgetter
 from pathlib import Path
 from typing import Any
 
 import orjson
 
-from ..times import epoch_micros, iso_time
+from ..times import iso_time
 from .events import EventRow, Getter, getter, identity_of, whole_second_text
 from .scanner import RUN_SEPARATOR, ScanReport, dedup_key
 
@@ -42,8 +43,7 @@ class Order:
 
     def __call__(self, row: EventRow, mapped: Mapping[str, Any] | None = None) -> list[Any]:
         event_id = row["event_id"]
-        moment = epoch_micros(row.moment) if row.moment is not None else 0
-        key = [moment, event_id is None, event_id or ""]
+        key = [row.micros, event_id is None, event_id or ""]
         return [*key, dedup_key(row.record, row.text), row.source_file]
 
 
@@ -77,17 +77,18 @@ class Columns:
         return (out,)
 
 
-def _keyed(path: Path) -> Iterator[tuple[Any, bytes]]:
+def _keyed(path: Path) -> Iterator[tuple[Any, bytes, bytes]]:
+    """(key, key text, row text) of each line of a sorted run."""
     with open(path, "rb") as fh:
         for line in fh:
-            key, _, row = line.partition(RUN_SEPARATOR)
-            yield orjson.loads(key), row
+            text, _, row = line.partition(RUN_SEPARATOR)
+            yield orjson.loads(text), text, row
 
 
 def _merge_into(runs: Sequence[Path], target: Path) -> Path:
     with open(target, "wb") as fh:
-        for key, row in heapq.merge(*map(_keyed, runs), key=lambda pair: pair[0]):
-            fh.write(orjson.dumps(key) + RUN_SEPARATOR + row)
+        for _, text, row in heapq.merge(*map(_keyed, runs), key=itemgetter(0)):
+            fh.write(text + RUN_SEPARATOR + row)
     for run in runs:
         run.unlink()
     return target
@@ -103,7 +104,7 @@ def in_order(runs: Sequence[Path], scratch: Path) -> Iterator[tuple[Any, bytes]]
         level += 1
         groups = [runs[i : i + FAN_IN] for i in range(0, len(runs), FAN_IN)]
         runs = [_merge_into(g, scratch / f"merged-{level}-{i:05d}") for i, g in enumerate(groups)]
-    return heapq.merge(*map(_keyed, runs), key=lambda pair: pair[0])
+    return ((key, row) for key, _, row in heapq.merge(*map(_keyed, runs), key=itemgetter(0)))
 
 
 def merged(
