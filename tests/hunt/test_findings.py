@@ -194,6 +194,7 @@ def test_lazy_rows_read_every_column_as_flatten_builds_it() -> None:
     for rec in [*real_records(), *odd]:
         whole = flatten(rec, "f")
         lazy = EventRow(rec, "f")
+        assert list(whole) == list(COLUMN_NAMES)  # the view's columns, in its order
         assert {c: lazy[c] for c in COLUMN_NAMES} == whole
         assert lazy.get("no_such_column", "absent") == "absent" and dict(lazy) == whole == lazy.full()
 

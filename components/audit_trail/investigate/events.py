@@ -131,7 +131,10 @@ def _event_time(record: Mapping[str, Any], moment: datetime | None) -> str:
 
 def flatten(record: Mapping[str, Any], source_file: str, moment: datetime | None = None) -> dict[str, Any]:
     """One `events` row of a record (which has at least eventTime, eventSource and eventName); MOMENT is its
-    eventTime as an instant, parsed once by the scanner (else the record's own text is kept)."""
+    eventTime as an instant, parsed once by the scanner (else the record's own text is kept).
+
+    Written out column by column, like `_CHEAP` below rather than built from it: a row built from those
+    getters takes half as long again. A test checks that the two read every column alike."""
     ident = _identity(record)
     request = record.get("requestParameters")
     response = record.get("responseElements")
