@@ -36,6 +36,14 @@ def epoch_micros(moment: datetime) -> int:
     return (moment - _EPOCH) // timedelta(microseconds=1)
 
 
+def instant_key(value: datetime | str | None) -> int:
+    """VALUE (an instant, or a time text such as an eventTime) as a number that sorts as its instant does;
+    0 for one that names no instant, so a key stays total. Time texts do not sort as text: `...:00.5Z` comes
+    before `...:00Z`."""
+    moment = value if isinstance(value, datetime) else parse_instant(value)
+    return epoch_micros(moment) if moment is not None else 0
+
+
 def iso(moment: datetime) -> str:
     """CloudTrail's own eventTime format: `2026-03-02T09:12:00Z`."""
     return utc(moment).strftime("%Y-%m-%dT%H:%M:%SZ")

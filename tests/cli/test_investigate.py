@@ -367,3 +367,15 @@ def test_an_arn_and_an_actor_from_an_s3_source(aws_data: str, generated_bucket: 
     assert set(_event_ids(out)) == known.group_changes
     code, out, _ = run("query", source, "--actor", "MALLORY", "--not-action", "ec2:*", "-f", "json")
     assert code == 0 and {r["actor"] for r in json.loads(out)} == {"mallory"}
+
+
+def test_activity_title_spans_the_earliest_to_the_latest_instant() -> None:
+    from audit_trail.cli.investigate import activity_title
+
+    rows = [
+        {"events": 1, "first_seen": "2026-03-02T10:00:00.500Z", "last_seen": "2026-03-02T10:00:00.500Z"},
+        {"events": 1, "first_seen": "2026-03-02T10:00:00Z", "last_seen": "2026-03-02T10:00:00Z"},
+    ]
+    rows = [{**r, "source_ips": [], "regions": []} for r in rows]
+    # As text, `.500Z` sorts before `Z`: the title would run backwards.
+    assert "2026-03-02T10:00:00Z to 2026-03-02T10:00:00.500Z" in activity_title("alice", rows)

@@ -41,6 +41,14 @@ def test_events_attackers_are_not_known_to_use_have_no_tactics() -> None:
     assert event_tactics("s3.amazonaws.com", "listbuckets") == ()  # CloudTrail names are exact
 
 
+def test_first_and_last_seen_of_a_tactic_are_by_instant_not_by_text() -> None:
+    rows = tactic_rows(
+        (when, "cloudtrail.amazonaws.com", "StopLogging")
+        for when in ("2026-03-03T03:12:00.500Z", "2026-03-03T03:12:00Z", "2026-03-03T03:12:01Z")
+    )
+    assert (rows[0]["first_seen"], rows[0]["last_seen"]) == ("2026-03-03T03:12:00Z", "2026-03-03T03:12:01Z")
+
+
 def test_query_rows_get_tactics_from_their_action() -> None:
     assert action_tactics("cloudtrail:StopLogging") == ["Defense Evasion"]
     assert action_tactics("s3:HeadBucket") == [] and action_tactics(None) == []

@@ -7,6 +7,7 @@ records (CC BY 4.0, see data/TRAILDISCOVER_EXAMPLES.md).
 
 from __future__ import annotations
 
+import dataclasses
 import gzip
 import tempfile
 from datetime import UTC, datetime
@@ -207,12 +208,17 @@ def test_hits_come_oldest_first_by_instant_not_by_how_the_time_is_written(tmp_pa
         if r["userIdentity"].get("type") == "AssumedRole"
         and r["userIdentity"].get("sessionContext", {}).get("sessionIssuer", {}).get("type") == "Role"
     )
-    times = ["2026-03-02T10:00:01Z", "2026-03-02T10:00:00.500Z", "2026-03-02T10:00:00Z"]
+    times = ["2026-03-02T10:00:00.500Z", "2026-03-02T10:00:01Z", "2026-03-02T10:00:00Z"]
     records = [{**role, "eventID": f"event-{i}", "eventTime": when} for i, when in enumerate(times)]
     path = tmp_path / "AWSLogs/123456789012/CloudTrail/us-east-1/2026/03/02/x.json.gz"
     path.parent.mkdir(parents=True)
     path.write_bytes(gzip.compress(orjson.dumps({"Records": records})))
-    _, hits = _run(
-        list_log_files(str(tmp_path)), SigmaHits(rule_ids=("905d389b-b853-46d0-9d3d-dea0d3a3cd49",))
-    )
-    assert [h["event_id"] for h in hits] == ["event-2", "event-1", "event-0"]
+    files = list_log_files(str(tmp_path))
+    rule = SigmaHits(rule_ids=("905d389b-b853-46d0-9d3d-dea0d3a3cd49",))
+    result, hits = _run(files, rule)
+    assert [h["event_id"] for h in hits] == ["event-2", "event-0", "event-1"]
+    # The summary says the same: first and last seen by instant (as text, `.500Z` would come first).
+    with hunt(files, dataclasses.replace(rule, summary_only=True), workers=1) as summary_only:
+        summaries = [result.summary, summary_only.summary]
+    for (row,) in summaries:
+        assert (row["first_seen"], row["last_seen"]) == ("2026-03-02T10:00:00Z", "2026-03-02T10:00:01Z")

@@ -14,6 +14,7 @@ import typer
 from ..errors import ExitCode, UserError
 from ..investigate.ask import Engine
 from ..stack_outputs import read_stack_outputs, stack_account
+from ..times import instant_key
 from .options import (
     INVESTIGATE_PANEL,
     AccountOpt,
@@ -185,8 +186,8 @@ def activity_title(actor: str, rows: Sequence[dict[str, Any]]) -> str:
     if not rows:
         return f"Activity of {actor}: nothing in the window"
     total = sum(r["events"] for r in rows)
-    first = min(r["first_seen"] for r in rows)
-    last = max(r["last_seen"] for r in rows)
+    first = min((r["first_seen"] for r in rows), key=instant_key)
+    last = max((r["last_seen"] for r in rows), key=instant_key)
     ips = sorted({ip for r in rows for ip in r["source_ips"] or ()})
     regions = sorted({x for r in rows for x in r["regions"] or ()})
     return (

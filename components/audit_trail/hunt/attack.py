@@ -16,6 +16,8 @@ from typing import TYPE_CHECKING, Any
 
 import orjson
 
+from ..times import instant_key
+
 if TYPE_CHECKING:
     from ..investigate.answer import Answer
 
@@ -96,8 +98,8 @@ def tactic_rows(events: Iterable[tuple[str, str | None, str | None]]) -> list[di
                 tactic, {"tactic": tactic, "events": 0, "first_seen": when, "last_seen": when}
             )
             group["events"] += 1
-            group["first_seen"] = min(group["first_seen"], when)
-            group["last_seen"] = max(group["last_seen"], when)
+            group["first_seen"] = min(group["first_seen"], when, key=instant_key)
+            group["last_seen"] = max(group["last_seen"], when, key=instant_key)
             group.setdefault("_actions", set()).add(f"{(source or '').split('.', 1)[0]}:{name}")
     rows = sorted(groups.values(), key=lambda g: tactic_rank(g["tactic"]))
     for row in rows:

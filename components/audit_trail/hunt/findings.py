@@ -150,12 +150,14 @@ class SigmaHits:
         positions = self._matches(record)
         if not positions:
             return ()
+        # `micros` orders the summary's first and last seen as the hits are ordered (by instant, not text).
         if self.summary_only:
-            event = {"event_time": row["event_time"], "actor": _actor(row)}
+            event = {"event_time": row["event_time"], "micros": row.micros, "actor": _actor(row)}
         else:
             identity = identity_of(record)
             event = {
                 "event_time": row["event_time"],
+                "micros": row.micros,
                 "who": _WHO(record, identity),
                 "action": _ACTION(record, identity),
                 "source_ip": _SOURCE_IP(record, identity),
@@ -196,15 +198,16 @@ def _hit_actor(event: Mapping[str, Any]) -> str:
 @dataclass
 class _Tally:
     hits: int = 0
-    first_seen: str = ""
-    last_seen: str = ""
+    first: tuple[int, str] = (0, "")
+    last: tuple[int, str] = (0, "")
+    """(instant key, event_time) of the first and last hit: the earliest of equal instants read is kept."""
     actors: set[str] = field(default_factory=set)
 
-    def add(self, when: str, actor: str) -> None:
-        if not self.hits or when < self.first_seen:
-            self.first_seen = when
-        if not self.hits or when > self.last_seen:
-            self.last_seen = when
+    def add(self, micros: int, when: str, actor: str) -> None:
+        if not self.hits or micros < self.first[0]:
+            self.first = (micros, when)
+        if not self.hits or micros > self.last[0]:
+            self.last = (micros, when)
         self.hits += 1
         self.actors.add(actor)
 
@@ -216,8 +219,8 @@ def summary_rows(rules: Sequence[HuntRule], tallies: Mapping[int, _Tally]) -> li
             "level": rules[p].level,
             "rule": rules[p].title,
             "hits": t.hits,
-            "first_seen": t.first_seen,
-            "last_seen": t.last_seen,
+            "first_seen": t.first[1],
+            "last_seen": t.last[1],
             "actors": len(t.actors),
             "rule_id": rules[p].id,
             "rule_source": rules[p].source,
@@ -319,7 +322,7 @@ def hunt(
             for hit in read_rows(written):
                 position = hit["rule"]
                 tally = tallies.get(position) or tallies.setdefault(position, _Tally())
-                tally.add(hit["event_time"], _hit_actor(hit))
+                tally.add(hit["micros"], hit["event_time"], _hit_actor(hit))
         yield HuntResult(
             summary=summary_rows(chosen, tallies),
             report=report,

@@ -14,7 +14,7 @@ from typing import Any, TypeGuard
 import orjson
 
 from ..queries.events_view import COLUMN_NAMES, RESOURCE_PATHS
-from ..times import epoch_micros
+from ..times import instant_key
 from .json_path import at_path, parse_path
 
 _RESOURCE_STEPS = tuple((document, parse_path(path)) for document, path in RESOURCE_PATHS)
@@ -243,9 +243,9 @@ class EventRow(Mapping[str, Any]):
 
     @property
     def micros(self) -> int:
-        """The instant as a sort key (`times.epoch_micros`); a kept record always has one (the scanner skips a
-        record without), so 0 only keeps the key total."""
-        return epoch_micros(self.moment) if self.moment is not None else 0
+        """The instant as a sort key (`times.instant_key`; a kept record always has one, as the scanner skips
+        a record without)."""
+        return instant_key(self.moment)
 
     def full(self) -> dict[str, Any]:
         if self._full is None:
