@@ -66,6 +66,20 @@ def _another_layout(path: Path) -> None:
     db.close()
 
 
+def _folders_without_case(path: Path) -> None:
+    """The segment table made again to compare folders without case, its folders written in capitals: every
+    row it gives back names a folder the look-up did not ask for."""
+    with sqlite3.connect(path) as db:
+        (made,) = db.execute("SELECT sql FROM sqlite_master WHERE name = 'segment'").fetchone()
+        db.executescript(
+            "ALTER TABLE segment RENAME TO old;"
+            + made.replace("folder TEXT NOT NULL", "folder TEXT NOT NULL COLLATE NOCASE")
+            + "; INSERT INTO segment SELECT upper(folder), first, names, body, checksum, files FROM old;"
+            "DROP TABLE old;"
+        )
+    db.close()
+
+
 DAMAGE = {
     "garbage over the database": (_garbage, "unreadable"),
     "database cut in its header": (_truncated_to(lambda _: 60), "unreadable"),
@@ -76,6 +90,9 @@ DAMAGE = {
         "1 damaged index segments dropped",
     ),
     "a segment's body made text": (_in_db("UPDATE segment SET body = 'text' || body"), "unreadable"),
+    "a segment's body a plain text": (_in_db("UPDATE segment SET body = 'not a blob'"), "1 damaged"),
+    "a segment's checksum a number": (_in_db("UPDATE segment SET checksum = 7"), "1 damaged"),
+    "folders compared without case": (_folders_without_case, "1 damaged"),
     "another format": (_in_db("UPDATE meta SET value = 'terms-0' WHERE key = 'format'"), "another format"),
     "another format, other columns": (_another_layout, "another format"),
 }
@@ -129,6 +146,32 @@ def test_a_cache_that_cannot_be_written_means_a_plain_scan_and_one_warning(
     (line,) = cache_lines(err)
     assert "cannot be used" in line and "every file is read" in line and "XDG_CACHE_HOME" in line
     assert "3 of 3 log files read" in err or "1 of 3 log files read" in err  # the prefilter still works
+
+
+@pytest.mark.parametrize("mode", [0o770, 0o707, 0o777])
+def test_a_cache_folder_others_can_write_is_not_used(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    cache_home: Path,
+    background: list[list[str]],
+    settled: None,
+    mode: int,
+) -> None:
+    """Whoever can write the index can make it rule out the file holding the answer (a checksum shows damage,
+    not forgery): a folder of the cache that others may write is refused, with one warning."""
+    write_user_logs(tmp_path / "logs", USERS)
+    shared = tmp_path / "shared" / "audit-trail"
+    shared.mkdir(parents=True)
+    shared.chmod(mode)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(shared.parent))
+    rows, err = same_answer(str(tmp_path / "logs"), "query", "--actor", "alice")
+    assert [r["event_id"] for r in rows] == ["event-alice"]
+    (line,) = cache_lines(err)
+    assert "cannot be used" in line and "other users can write it" in line and f"chmod 700 {shared}" in line
+    assert list(shared.iterdir()) == []  # nothing read from it, nothing written to it
+    shared.chmod(0o700)
+    code, _, err = cli("cache", "build", str(tmp_path / "logs"))
+    assert code == 0 and "3 log files indexed" in err and not cache_lines(err), err
 
 
 @pytest.mark.parametrize("value", ["0", "-5", "ten", "1.5", "1e3", "\u00b2", "\uff11\uff12"])

@@ -115,3 +115,17 @@ def test_columns_of_different_lengths_are_refused() -> None:
     changed = _rewritten(lambda header: header["versions"].pop())
     with pytest.raises(CorruptSegment, match="columns"):
         Segment.decode(changed, checksum(changed))
+
+
+@pytest.mark.parametrize("count", ["10", True, 10.0, None])
+def test_a_count_of_terms_that_is_not_a_whole_number_is_refused_with_its_checksum(count: object) -> None:
+    changed = _rewritten(lambda header: header.__setitem__("terms", count))
+    with pytest.raises(CorruptSegment, match="unreadable"):
+        Segment.decode(changed, checksum(changed))
+
+
+@pytest.mark.parametrize("body, stored", [("text", b"x"), (None, b"x"), (7, b"x"), (b"body", "text")])
+def test_a_body_or_checksum_that_is_not_bytes_is_refused(body: Any, stored: Any) -> None:
+    """A database column holds any type, whatever the table says."""
+    with pytest.raises(CorruptSegment):
+        Segment.decode(body, stored)

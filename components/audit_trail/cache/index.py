@@ -8,7 +8,8 @@ truncated or replaced file is read; an added one is read; a removed one is not l
 checksum fails, or a database SQLite cannot read, is dropped and built again.
 
 The index is bounded (`AUDIT_TRAIL_CACHE_MAX_MB`, 1024 by default): past the bound, the folders used least
-recently go. A cache folder that cannot be written turns the index off for the command, with one warning.
+recently go. A cache folder that cannot be written, or that another user owns or may write (the checksums
+show damage, not forgery), turns the index off for the command, with one warning.
 """
 
 from __future__ import annotations
@@ -47,6 +48,21 @@ _PAGES = ("page_count", "freelist_count", "page_size")
 _WAL_INDEX_BYTES = 32 << 10
 """The `-shm` file SQLite keeps beside a database in WAL mode while it is open: counted in the bound."""
 _IN_BATCH = 500  # folders per SELECT; SQLite's bound on host parameters is far above this
+
+
+def _check_private(folder: Path) -> None:
+    """Refuse a cache folder another user could write: a segment's checksum tells damage, not forgery, so
+    whoever can write the index can make it rule out a file that holds the answer (PermissionError)."""
+    if not hasattr(os, "geteuid"):  # no owners and modes to go by
+        return
+    st = folder.stat()
+    if st.st_uid != os.geteuid():
+        raise PermissionError(f"another user owns it, uid {st.st_uid}")
+    if st.st_mode & 0o022:
+        mode = st.st_mode & 0o777
+        raise PermissionError(
+            f"other users can write it, mode {mode:o} - `chmod 700 {folder}` makes it yours alone"
+        )
 
 
 def cache_folder() -> Path:
@@ -183,6 +199,7 @@ class TermIndex:
             return self._db
         try:
             self.folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+            _check_private(self.folder)
             self._db = self._open()
         except sqlite3.DatabaseError as exc:  # not a database, or a damaged one: start again
             self._discard(exc)
@@ -260,8 +277,13 @@ class TermIndex:
                 rows = db.execute(
                     f"SELECT folder, first, body, checksum FROM segment WHERE folder IN ({marks})", batch
                 ).fetchall()
+                asked = set(batch)
                 for folder, first, body, checksum in rows:
                     try:
+                        # A row of a folder not asked for: a table that compares folders otherwise than it
+                        # was made to (another collation, say) is not one this index wrote.
+                        if folder not in asked:
+                            raise CorruptSegment("a folder not asked for")
                         yield folder, Segment.decode(body, checksum)
                     except CorruptSegment:
                         damaged.append((folder, first))

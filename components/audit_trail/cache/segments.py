@@ -93,13 +93,17 @@ class Segment:
     @staticmethod
     def decode(body: bytes, stored: bytes) -> Segment:
         """The segment stored as BODY (CorruptSegment if it is not what `encode` wrote)."""
+        if type(body) is not bytes or type(stored) is not bytes:  # a database column holds any type
+            raise CorruptSegment("not stored as bytes")
         if checksum(body) != stored:
             raise CorruptSegment("checksum does not match")
         try:
             size = int.from_bytes(body[:4], "little")
             header = orjson.loads(body[4 : 4 + size])
             columns = [header[key] for key, _ in _COLUMNS]
-            count = int(header["terms"])
+            count = header["terms"]
+            if type(count) is not int:
+                raise TypeError("the count of terms")
             at = 4 + size
             offsets = array("I")
             offsets.frombytes(body[at : at + 4 * count])
