@@ -6,9 +6,19 @@ from __future__ import annotations
 import csv
 import io
 import json
+from collections.abc import Iterator
+from typing import Any
 
 import pytest
-from audit_trail.cli.output import TABLE_ROWS, OutputFormat, csv_cell, render, table_cell
+from audit_trail.cli.output import (
+    TABLE_ROWS,
+    OutputFormat,
+    csv_cell,
+    json_list,
+    render,
+    table_cell,
+    to_json,
+)
 
 HOSTILE = {
     "markup": "[white on white]mallory was here[/] [bold green]nothing to see",
@@ -117,6 +127,30 @@ def test_json_and_csv_stream_an_iterator() -> None:
 
     assert json.loads(_render(rows(), OutputFormat.json)) == [{"n": 0}, {"n": 1}, {"n": 2}]
     assert _render(iter([]), OutputFormat.json) == "[]\n"  # type: ignore[arg-type]
+
+
+def test_a_long_json_list_is_written_as_one_list_would_be_a_batch_at_a_time() -> None:
+    values = [{"n": i, "ips": [f"198.51.100.{i % 7}"], "nested": {"x": [i, {"y": None}]}} for i in range(600)]
+    produced = 0
+    pending: list[int] = []
+
+    def stream() -> Iterator[dict[str, Any]]:
+        nonlocal produced
+        for value in values:
+            produced += 1
+            yield value
+
+    class Out(io.StringIO):
+        def write(self, text: str) -> int:
+            pending.append(produced)
+            return super().write(text)
+
+    out = Out()
+    assert json_list(stream(), out) == 600
+    assert out.getvalue() == to_json(values) + "\n"  # the layout of the whole list, byte for byte
+    assert max(pending) <= 600 and pending[1] <= 256  # written as it comes, not once all were read
+    empty = io.StringIO()
+    assert json_list(iter(()), empty) == 0 and empty.getvalue() == "[]\n"
 
 
 def test_long_lists_in_a_cell_are_summarised() -> None:

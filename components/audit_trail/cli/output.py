@@ -214,16 +214,29 @@ def render(
     return Shown(written, written)
 
 
+_JSON_BATCH = 256
+"""Values written by one call of orjson: a broad answer has a hundred thousand rows, and writing them one
+by one cost more than the writing itself."""
+
+
 def json_list(values: Iterable[Any], out: TextIO | None = None) -> int:
-    """VALUES as one indented JSON list, written as they come (bounded memory); how many there were."""
+    """VALUES as one indented JSON list (as `to_json` writes the whole list), written as they come, a batch at
+    a time (bounded memory); how many there were."""
     out = out or sys.stdout
     written = 0
     out.write("[")
-    for value in values:
-        out.write(("," if written else "") + "\n  " + to_json(value).replace("\n", "\n  "))
-        written += 1
+    for batch in _batches(values):
+        text = to_json(batch)  # "[\n  {...},\n  {...}\n]": the values' lines, already indented
+        out.write(("," if written else "") + text[1:-2])
+        written += len(batch)
     out.write("\n]\n" if written else "]\n")
     return written
+
+
+def _batches(values: Iterable[Any]) -> Iterator[list[Any]]:
+    iterator = iter(values)
+    while batch := list(itertools.islice(iterator, _JSON_BATCH)):
+        yield batch
 
 
 def _json(rows: Iterator[Mapping[str, Any]], cols: list[str], out: TextIO) -> int:
