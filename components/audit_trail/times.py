@@ -99,13 +99,15 @@ def parse_instant(value: Any) -> datetime | None:
     """An eventTime (or any CloudTrail time field) as an aware UTC datetime, or None if it names no moment."""
     if not isinstance(value, str) or not 8 <= len(value) <= 64:
         return None
-    basic = _BASIC.fullmatch(value)
+    # This runs for every record a scan reads: the basic form (a digit where the others have a dash) is tried
+    # only when it can match, and an instant already in UTC, CloudTrail's own, is not converted again.
+    basic = _BASIC.fullmatch(value) if value[4].isdigit() else None
     try:
         if basic:
             y, mo, d, h, mi, s = (int(g) for g in basic.groups())
             return datetime(y, mo, d, h, mi, s, tzinfo=UTC)
         moment = datetime.fromisoformat(value)
-        return utc(moment)
+        return moment if moment.tzinfo is UTC else utc(moment)
     except (ValueError, OverflowError):
         return None
 
