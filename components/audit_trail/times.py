@@ -28,12 +28,13 @@ def utc(moment: datetime) -> datetime:
 
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_MICROSECOND = timedelta(microseconds=1)  # made once: building it took twice as long as the division
 
 
 def epoch_micros(moment: datetime) -> int:
     """MOMENT (aware) as whole microseconds since 1970: instants that sort as numbers, whatever the text they
     were written as (`...:00.5Z` sorts after `...:00Z`, not before it as text would)."""
-    return (moment - _EPOCH) // timedelta(microseconds=1)
+    return (moment - _EPOCH) // _MICROSECOND
 
 
 def instant_key(value: datetime | str | None) -> int:
