@@ -129,8 +129,11 @@ def test_json_and_csv_stream_an_iterator() -> None:
     assert _render(iter([]), OutputFormat.json) == "[]\n"  # type: ignore[arg-type]
 
 
-def test_a_long_json_list_is_written_as_one_list_would_be_a_batch_at_a_time() -> None:
-    values = [{"n": i, "ips": [f"198.51.100.{i % 7}"], "nested": {"x": [i, {"y": None}]}} for i in range(600)]
+def test_a_long_json_list_is_written_as_one_list_would_be_as_it_comes() -> None:
+    values = [
+        {"n": i, "text": "x" * 10_000, "nested": {"ips": [f"198.51.100.{i % 7}"], "y": {}}}
+        for i in range(300)
+    ]
     produced = 0
     pending: list[int] = []
 
@@ -146,11 +149,31 @@ def test_a_long_json_list_is_written_as_one_list_would_be_a_batch_at_a_time() ->
             return super().write(text)
 
     out = Out()
-    assert json_list(stream(), out) == 600
+    assert json_list(stream(), out) == 300
     assert out.getvalue() == to_json(values) + "\n"  # the layout of the whole list, byte for byte
-    assert max(pending) <= 600 and pending[1] <= 256  # written as it comes, not once all were read
+    assert 1 < pending[1] < 300  # values are written as they come (3 MB of them), not once all were read
     empty = io.StringIO()
     assert json_list(iter(()), empty) == 0 and empty.getvalue() == "[]\n"
+
+
+def _nested(levels: int) -> Any:
+    value: Any = 1
+    for _ in range(levels):
+        value = [value]
+    return value
+
+
+def test_each_value_is_written_on_its_own() -> None:
+    """A row nested as deep as orjson writes (a planted record can be) is written as `to_json` writes it; a
+    value orjson refuses fails alone, after the values before it are out."""
+    deep = {"request_parameters": _nested(253)}
+    out = io.StringIO()
+    assert json_list([{"n": 1}, deep, {"n": 2}], out) == 3
+    assert json.loads(out.getvalue())[1] == deep
+    out = io.StringIO()
+    with pytest.raises(TypeError):
+        json_list([{"n": 1}, {"n": 2}, {"n": 2**70}, {"n": 3}], out)
+    assert out.getvalue() == '[\n  {\n    "n": 1\n  },\n  {\n    "n": 2\n  }'
 
 
 def test_long_lists_in_a_cell_are_summarised() -> None:

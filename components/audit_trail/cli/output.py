@@ -133,8 +133,11 @@ def progress_line() -> Iterator[Callable[[str], None] | None]:
         yield lambda text: status.update(Text(visible(text)))
 
 
+_JSON_OPTIONS = orjson.OPT_INDENT_2 | orjson.OPT_NON_STR_KEYS
+
+
 def to_json(value: Any) -> str:
-    return orjson.dumps(value, option=orjson.OPT_INDENT_2 | orjson.OPT_NON_STR_KEYS, default=str).decode()
+    return orjson.dumps(value, option=_JSON_OPTIONS, default=str).decode()
 
 
 def _text(value: Any) -> str:
@@ -214,29 +217,40 @@ def render(
     return Shown(written, written)
 
 
-_JSON_BATCH = 256
-"""Values written by one call of orjson: a broad answer has a hundred thousand rows, and writing them one
-by one cost more than the writing itself."""
+_JSON_CHUNK = 1 << 20
+"""Bytes of written values gathered before one write: a broad answer has a hundred thousand rows, and writing
+them one by one cost more than writing them. Each value is still written on its own by orjson, so a row
+nested to its limit, or one it refuses, fails alone, and memory holds at most a chunk and one row."""
 
 
 def json_list(values: Iterable[Any], out: TextIO | None = None) -> int:
-    """VALUES as one indented JSON list (as `to_json` writes the whole list), written as they come, a batch at
-    a time (bounded memory); how many there were."""
+    """VALUES as one indented JSON list (as `to_json` writes the whole list), written as they come (bounded
+    memory); how many there were. The values before one that fails are written before the error."""
     out = out or sys.stdout
-    written = 0
+    written = flushed = size = 0
+    pending: list[bytes] = []
+
+    def flush() -> None:
+        nonlocal flushed, size
+        if pending:
+            out.write(("," if flushed else "") + "\n  " + b",\n  ".join(pending).decode())
+            flushed += len(pending)
+            pending.clear()
+            size = 0
+
     out.write("[")
-    for batch in _batches(values):
-        text = to_json(batch)  # "[\n  {...},\n  {...}\n]": the values' lines, already indented
-        out.write(("," if written else "") + text[1:-2])
-        written += len(batch)
+    try:
+        for value in values:
+            piece = orjson.dumps(value, option=_JSON_OPTIONS, default=str).replace(b"\n", b"\n  ")
+            pending.append(piece)
+            size += len(piece)
+            written += 1
+            if size >= _JSON_CHUNK:
+                flush()
+    finally:
+        flush()
     out.write("\n]\n" if written else "]\n")
     return written
-
-
-def _batches(values: Iterable[Any]) -> Iterator[list[Any]]:
-    iterator = iter(values)
-    while batch := list(itertools.islice(iterator, _JSON_BATCH)):
-        yield batch
 
 
 def _json(rows: Iterator[Mapping[str, Any]], cols: list[str], out: TextIO) -> int:
