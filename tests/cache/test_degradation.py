@@ -174,6 +174,44 @@ def test_a_cache_folder_others_can_write_is_not_used(
     assert code == 0 and "3 log files indexed" in err and not cache_lines(err), err
 
 
+def _second_link(database: Path) -> None:
+    os.link(database, database.parent.parent / "kept-by-someone-else")
+
+
+def _writable_by_others(database: Path) -> None:
+    database.chmod(0o666)
+
+
+def _a_symlink(database: Path) -> None:
+    moved = database.parent.parent / "elsewhere.sqlite"
+    database.rename(moved)
+    database.symlink_to(moved)
+
+
+def _another_owner(database: Path) -> None:
+    if os.geteuid() != 0:
+        pytest.skip("only root can give a file to another user")
+    os.chown(database, 2000, 2000)
+
+
+@pytest.mark.parametrize("change", [_second_link, _writable_by_others, _a_symlink, _another_owner])
+def test_a_database_file_others_can_write_is_not_used(
+    source: str, cache_home: Path, change: Callable[[Path], None]
+) -> None:
+    """Made by another user while the folder was open to them, or still reached through a link of theirs, the
+    database stays theirs to write after the folder is made private: it is refused, and said how to mend."""
+    database = cache_home / "index.sqlite"
+    change(database)
+    rows, err = same_answer(source, "query", "--actor", "alice")
+    assert [r["event_id"] for r in rows] == ["event-alice"]
+    (line,) = cache_lines(err)
+    assert "cannot be used" in line and "index.sqlite is not a file of yours alone" in line, line
+    assert f"rm {database}" in line and "known from the cache" not in err
+    database.unlink()
+    code, _, err = cli("cache", "build", source)
+    assert code == 0 and "3 log files indexed" in err and not cache_lines(err), err
+
+
 @pytest.mark.parametrize("value", ["0", "-5", "ten", "1.5", "1e3", "\u00b2", "\uff11\uff12"])
 def test_a_bad_bound_is_refused_before_anything_is_read(
     source: str, monkeypatch: pytest.MonkeyPatch, value: str

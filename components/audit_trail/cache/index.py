@@ -17,6 +17,7 @@ from __future__ import annotations
 import contextlib
 import os
 import sqlite3
+import stat
 import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
@@ -48,21 +49,36 @@ _PAGES = ("page_count", "freelist_count", "page_size")
 _WAL_INDEX_BYTES = 32 << 10
 """The `-shm` file SQLite keeps beside a database in WAL mode while it is open: counted in the bound."""
 _IN_BATCH = 500  # folders per SELECT; SQLite's bound on host parameters is far above this
+_DATABASE_FILES = ("index.sqlite", "index.sqlite-wal", "index.sqlite-shm")
 
 
 def _check_private(folder: Path) -> None:
-    """Refuse a cache folder another user could write: a segment's checksum tells damage, not forgery, so
-    whoever can write the index can make it rule out a file that holds the answer (PermissionError)."""
+    """Refuse a cache another user could write: a segment's checksum tells damage, not forgery, so whoever
+    can write the index can make it rule out a file that holds the answer (PermissionError). The folder must
+    be the user's alone, and so must the database's files in it: one another user made while the folder was
+    open to them, or still reaches through a second link, stays theirs to write after a `chmod` of it."""
     if not hasattr(os, "geteuid"):  # no owners and modes to go by
         return
+    me = os.geteuid()
     st = folder.stat()
-    if st.st_uid != os.geteuid():
+    if st.st_uid != me:
         raise PermissionError(f"another user owns it, uid {st.st_uid}")
     if st.st_mode & 0o022:
         mode = st.st_mode & 0o777
         raise PermissionError(
             f"other users can write it, mode {mode:o} - `chmod 700 {folder}` makes it yours alone"
         )
+    for name in _DATABASE_FILES:
+        try:
+            st = os.lstat(folder / name)
+        except FileNotFoundError:
+            continue
+        if not stat.S_ISREG(st.st_mode) or st.st_uid != me or st.st_mode & 0o022 or st.st_nlink != 1:
+            mode = st.st_mode & 0o777
+            raise PermissionError(
+                f"its {name} is not a file of yours alone (owner uid {st.st_uid}, mode {mode:o}, "
+                f"{st.st_nlink} link(s)) - remove it (`rm {folder / name}`) and it is built again"
+            )
 
 
 def cache_folder() -> Path:
