@@ -297,3 +297,14 @@ def test_issuing_filter_sql_agrees_with_its_python_test(tmp_path: Path) -> None:
     assert sorted(r["event_id"] for r in answer.rows) == sorted(
         r["eventID"] for r in issuing_records(RECORDS)
     )
+
+
+def test_a_timeline_is_in_the_order_of_its_instants(tmp_path: Path) -> None:
+    """As text, `...:00.500Z` would come before `...:00Z`: the timeline (and the session tree's order) goes by
+    the instant."""
+    times = ["2026-11-20T10:00:00.500Z", "2026-11-20T10:00:01Z", "2026-11-20T10:00:00Z"]
+    records = [{**call(user("alice"), "DescribeRegions"), "eventTime": when} for when in times]
+    write_logs(tmp_path, records)
+    for found in (actor_in, follow_actor_in):
+        timeline = found(list_log_files(str(tmp_path)), "alice").timeline
+        assert [e["event_id"] for e in timeline] == [records[i]["eventID"] for i in (2, 0, 1)]

@@ -23,6 +23,7 @@ from ..investigate.scanner import ScanPlan, read_rows, scan
 from ..investigate.sources import LogFile, list_log_files
 from ..queries.filters import Actor, Filter, Row, sql_list, window_filters
 from ..queries.prefilter import literal_needle
+from ..times import instant_key
 from ..window import Window
 from .attack import tactic_rows, with_tactics
 from .sessions import (
@@ -166,8 +167,13 @@ def follow_actor_in(
             break
         selector = found
     timeline = _scan_rows(files, ScanPlan((*window, selector), _Timeline()))
-    timeline.sort(key=lambda e: (e["event_time"], e["event_id"] or ""))
+    timeline.sort(key=_in_time)
     return Following(label, followed, selector, timeline)
+
+
+def _in_time(event: Mapping[str, Any]) -> tuple[int, str]:
+    """A timeline's order: by instant (as text, `...:00.500Z` would come before `...:00Z`), then event id."""
+    return instant_key(event["event_time"]), event["event_id"] or ""
 
 
 def actor_in(
@@ -176,7 +182,7 @@ def actor_in(
     """The actor's own events only (no session following), for the tactic view of `activity`."""
     own, label = _selection(actor, label)
     timeline = _scan_rows(files, ScanPlan((*window, own), _Timeline()))
-    timeline.sort(key=lambda e: (e["event_time"], e["event_id"] or ""))
+    timeline.sort(key=_in_time)
     return Following(label, Followed(), own, timeline)
 
 
