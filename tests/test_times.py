@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 from audit_trail.errors import UserError
-from audit_trail.times import iso, iso_time, parse_instant, parse_time, utc_day
+from audit_trail.times import instant_key, iso, iso_time, parse_instant, parse_time, utc_day
 
 NOW = datetime(2026, 3, 2, 12, tzinfo=UTC)
 
@@ -74,3 +74,12 @@ def test_formats() -> None:
     assert utc_day(datetime(2026, 3, 3, 8, tzinfo=tokyo)).isoformat() == "2026-03-02"
     assert iso_time("2026-03-02 09:12:00.000") == "2026-03-02T09:12:00Z"
     assert iso_time(datetime(2026, 3, 2, 9, 12, 0, 500000, tzinfo=UTC)) == "2026-03-02T09:12:00.500Z"
+
+
+def test_instant_keys_sort_as_the_instants_do() -> None:
+    texts = ["2026-03-02T10:00:00.500Z", "2026-03-02T10:00:00Z", "2026-03-02T11:00:00+02:00"]
+    texts.append("20260302T100001Z")
+    assert sorted(texts, key=instant_key) == [texts[2], texts[1], texts[0], texts[3]]
+    naive, aware = datetime(2026, 3, 2, 10), datetime(2026, 3, 2, 10, tzinfo=UTC)
+    assert instant_key(naive) == instant_key(aware) == instant_key(texts[1])
+    assert instant_key(None) == instant_key("not a time") == 0

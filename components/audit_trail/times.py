@@ -38,10 +38,12 @@ def epoch_micros(moment: datetime) -> int:
 
 
 def instant_key(value: datetime | str | None) -> int:
-    """VALUE (an instant, or a time text such as an eventTime) as a number that sorts as its instant does;
-    0 for one that names no instant, so a key stays total. Time texts do not sort as text: `...:00.5Z` comes
-    before `...:00Z`."""
-    moment = value if isinstance(value, datetime) else parse_instant(value)
+    """VALUE (an instant, naive ones taken as UTC, or a time text such as an eventTime) as a number that sorts
+    as its instant does; 0 for one that names no instant, so a key stays total. Time texts do not sort as
+    text: `...:00.5Z` comes before `...:00Z`."""
+    if isinstance(value, datetime):
+        return epoch_micros(value if value.tzinfo is not None else utc(value))
+    moment = parse_instant(value)
     return epoch_micros(moment) if moment is not None else 0
 
 
