@@ -218,8 +218,8 @@ def render(
 
 
 _JSON_CHUNK = 1 << 20
-"""Bytes of written values gathered before one write: a broad answer has a hundred thousand rows, and writing
-them one by one cost more than writing them. Each value is still written on its own by orjson, so a row
+"""Bytes of written values gathered before one write: a broad answer has a hundred thousand rows, and a write
+per row took longer than orjson's writing of it. Each value is still written on its own by orjson, so a row
 nested to its limit, or one it refuses, fails alone, and memory holds at most a chunk and one row."""
 
 
