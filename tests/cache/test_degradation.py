@@ -169,6 +169,8 @@ def test_a_cache_folder_others_can_write_is_not_used(
     (line,) = cache_lines(err)
     assert "cannot be used" in line and "other users can write it" in line and f"chmod 700 {shared}" in line
     assert list(shared.iterdir()) == []  # nothing read from it, nothing written to it
+    code, _, err = cli("cache", "info")
+    assert code == 3 and "other users can write it" in err, err  # said before the index holds anything
     shared.chmod(0o700)
     code, _, err = cli("cache", "build", str(tmp_path / "logs"))
     assert code == 0 and "3 log files indexed" in err and not cache_lines(err), err

@@ -406,11 +406,18 @@ class TermIndex:
     # --- the `cache` command ---
 
     def info(self) -> IndexInfo:
+        """What the index holds; `problem` says why it cannot be used, even before it holds anything."""
         counts = (0, 0, 0)
-        if self.path.exists() and (db := self._connect()) is not None:
-            counts = db.execute(
-                "SELECT coalesce(sum(files), 0), count(DISTINCT folder), count(*) FROM segment"
-            ).fetchone()
+        if self.path.exists():
+            if (db := self._connect()) is not None:
+                counts = db.execute(
+                    "SELECT coalesce(sum(files), 0), count(DISTINCT folder), count(*) FROM segment"
+                ).fetchone()
+        elif self.folder.is_dir():
+            try:
+                _check_private(self.folder)
+            except PermissionError as exc:
+                self._off(exc)
         size = sum(p.stat().st_size for p in self.folder.glob("index.sqlite*") if p.is_file())
         return IndexInfo(self.folder, size, self.limit, *map(int, counts))
 
