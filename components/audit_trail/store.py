@@ -12,6 +12,7 @@ import stat
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
+from operator import attrgetter
 from pathlib import Path
 from typing import Any, NamedTuple, Protocol
 
@@ -46,6 +47,9 @@ def s3_version(listed: dict[str, Any]) -> str:
 def etag_of(version: str) -> str:
     """The ETag part of an `s3_version`."""
     return version.rsplit("@", 1)[0]
+
+
+_NAME = attrgetter("name")
 
 
 def version_of(st: os.stat_result) -> str:
@@ -159,18 +163,19 @@ class FolderStore:
             if e.name.endswith(META_SUFFIX):
                 continue
             try:
-                if e.is_dir():
-                    dirs.append(e.name)
-                    continue
-                if e.is_file():
+                if e.is_file():  # most entries, so asked first
                     st = e.stat()
                     files.append(Entry(e.name, st.st_size, version_of(st)))
+                    continue
+                if e.is_dir():
+                    dirs.append(e.name)
                     continue
                 problem = "a dangling symlink" if e.is_symlink() else "not a regular file (a FIFO or device)"
             except OSError as exc:
                 problem = f"cannot read it ({exc.strerror or exc})"
             files.append(Entry(e.name, 0, problem=problem))
-        return sorted(dirs), sorted(files, key=lambda f: f.name)
+        files.sort(key=_NAME)
+        return sorted(dirs), files
 
     def walk(self, prefix: str) -> Iterator[Entry]:
         dirs, files = self.listdir(prefix)
@@ -252,7 +257,8 @@ class S3Store:
             files.extend(
                 Entry(o["Key"][len(p) :], o["Size"], s3_version(o)) for o in page.get("Contents", ())
             )
-        return sorted(dirs), sorted(files, key=lambda f: f.name)
+        files.sort(key=_NAME)
+        return sorted(dirs), files
 
     def walk(self, prefix: str) -> Iterator[Entry]:
         for page in self._pages(f"{prefix}/" if prefix else "", False):
