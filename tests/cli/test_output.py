@@ -6,7 +6,11 @@ from __future__ import annotations
 import csv
 import io
 import json
+import os
+import subprocess
+import sys
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -19,6 +23,7 @@ from audit_trail.cli.output import (
     table_cell,
     to_json,
 )
+from support.logs import real_records, write_real_folder
 
 HOSTILE = {
     "markup": "[white on white]mallory was here[/] [bold green]nothing to see",
@@ -190,3 +195,29 @@ def test_progress_goes_to_a_terminal_only(capsys: pytest.CaptureFixture[str]) ->
     with progress_line() as progress:  # stderr is captured here: not a terminal
         assert progress is None
     assert capsys.readouterr().err == ""
+
+
+def test_json_is_utf8_whatever_the_stream_says_and_text_before_it_comes_first() -> None:
+    raw = io.BytesIO()
+    out = io.TextIOWrapper(raw, encoding="ascii")
+    out.write("before ")
+    assert json_list([{"ua": "é 漢字 🙂"}], out) == 1
+    text = raw.getvalue().decode("utf-8")
+    assert text == "before " + to_json([{"ua": "é 漢字 🙂"}]) + "\n"
+
+
+@pytest.mark.parametrize("fmt", ["json", "csv", "table"])
+def test_a_value_an_ascii_stdout_cannot_hold_is_escaped_not_a_crash(tmp_path: Path, fmt: str) -> None:
+    # An error code in another script, on a stdout set to ASCII (PYTHONIOENCODING, an old locale, a Windows
+    # console): each format still answers, and shows the value.
+    records = real_records()[:3]
+    records[0]["errorCode"] = "é漢"
+    write_real_folder(tmp_path, records)
+    code = "import sys; from audit_trail.cli import main; sys.argv[0] = 'audit-trail'; main()"
+    args = ["query", str(tmp_path), "-f", fmt, "--no-cache", "--limit", "0" if fmt != "table" else "10"]
+    env = {**os.environ, "PYTHONIOENCODING": "ascii", "COLUMNS": "400"}
+    done = subprocess.run([sys.executable, "-c", code, *args], capture_output=True, env=env, check=False)
+    assert done.returncode == 0, done.stderr.decode(errors="replace")
+    shown = done.stdout.decode("utf-8")
+    assert ("é漢" if fmt == "json" else "\\xe9\\u6f22") in shown
+    assert "3 matching" in done.stderr.decode("ascii")

@@ -112,7 +112,18 @@ def _only_the_command_run(argv: list[str]) -> None:
         app.registered_groups[:] = groups
 
 
+def _never_fail_to_encode() -> None:
+    """A character the stream's encoding lacks is written as a backslash escape, not a crash: the text shown
+    is attacker-written (a user agent in another script), and stdout may be ASCII (`PYTHONIOENCODING`, an
+    old locale, a Windows console). JSON is written as UTF-8 whatever the stream says (`output.json_list`)."""
+    for stream in (sys.stdout, sys.stderr):
+        reconfigure = getattr(stream, "reconfigure", None)
+        if reconfigure is not None:
+            reconfigure(errors="backslashreplace")
+
+
 def run() -> None:
+    _never_fail_to_encode()
     _only_the_command_run(sys.argv[1:])
     try:
         app()

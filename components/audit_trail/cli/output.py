@@ -223,22 +223,34 @@ per row took longer than orjson's writing of it. Each value is still written on 
 nested to its limit, or one it refuses, fails alone, and memory holds at most a chunk and one row."""
 
 
+def _bytes_to(out: TextIO) -> Callable[[bytes], object]:
+    """How json_list writes its UTF-8 bytes to OUT: to the binary stream under it when it has one, else
+    decoded. JSON is UTF-8 (RFC 8259, section 8.1), and decoding a broad answer only for the text stream to
+    encode it again took a third of the time of writing it."""
+    binary = getattr(out, "buffer", None)
+    if binary is None:
+        return lambda data: out.write(data.decode())
+    out.flush()  # what the text stream holds goes first
+    return binary.write
+
+
 def json_list(values: Iterable[Any], out: TextIO | None = None) -> int:
     """VALUES as one indented JSON list (as `to_json` writes the whole list), written as they come (bounded
     memory); how many there were. The values before one that fails are written before the error."""
     out = out or sys.stdout
+    write = _bytes_to(out)
     written = flushed = size = 0
     pending: list[bytes] = []
 
     def flush() -> None:
         nonlocal flushed, size
         if pending:
-            out.write(("," if flushed else "") + "\n  " + b",\n  ".join(pending).decode())
+            write((b"," if flushed else b"") + b"\n  " + b",\n  ".join(pending))
             flushed += len(pending)
             pending.clear()
             size = 0
 
-    out.write("[")
+    write(b"[")
     try:
         for value in values:
             piece = orjson.dumps(value, option=_JSON_OPTIONS, default=str).replace(b"\n", b"\n  ")
@@ -249,7 +261,8 @@ def json_list(values: Iterable[Any], out: TextIO | None = None) -> int:
                 flush()
     finally:
         flush()
-    out.write("\n]\n" if written else "]\n")
+    write(b"\n]\n" if written else b"]\n")
+    out.flush()  # the rows before what a command writes next to stderr
     return written
 
 
