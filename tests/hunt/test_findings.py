@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import gzip
+import io
 import tempfile
 from datetime import UTC, datetime
 from pathlib import Path
@@ -17,7 +18,7 @@ from typing import Any
 import orjson
 import pytest
 from audit_trail.hunt.attack import record_tactics
-from audit_trail.hunt.findings import SigmaHits, hunt, rule_set
+from audit_trail.hunt.findings import HIT_COLUMNS, SigmaHits, hunt, rule_set
 from audit_trail.hunt.levels import level_rank
 from audit_trail.investigate import listing, scanner
 from audit_trail.investigate.events import EventRow, flatten
@@ -222,3 +223,62 @@ def test_hits_come_oldest_first_by_instant_not_by_how_the_time_is_written(tmp_pa
         summaries = [result.summary, summary_only.summary]
     for (row,) in summaries:
         assert (row["first_seen"], row["last_seen"]) == ("2026-03-02T10:00:00Z", "2026-03-02T10:00:01Z")
+
+
+def test_the_workers_counts_merge_as_one_process_would_count(tmp_path: Path) -> None:
+    """Each chunk of files is counted by its own worker and the counts are merged: the earliest hit in a late
+    file and the latest in an early one, the actors spread over every chunk, in two workers, in one process
+    and for --summary alike."""
+    role = next(r for r in real_records() if r["userIdentity"].get("type") == "AssumedRole")
+    rule = SigmaHits(rule_ids=("905d389b-b853-46d0-9d3d-dea0d3a3cd49",))
+    folder = tmp_path / "AWSLogs/123456789012/CloudTrail/us-east-1/2026/03/02"
+    folder.mkdir(parents=True)
+    for i in range(120):  # enough files for chunks in two workers
+        when = {3: "2026-03-02T23:00:00Z", 110: "2026-03-02T01:00:00.500Z"}.get(
+            i, f"2026-03-02T11:{i % 60:02d}:00Z"
+        )
+        arn = f"arn:aws:sts::123456789012:assumed-role/r{i // 20}/s"  # each in a few chunks only
+        identity = {**role["userIdentity"], "arn": arn}
+        rec = {**role, "eventID": f"e-{i}", "eventTime": when, "userIdentity": identity}
+        (folder / f"f{i:03d}.json.gz").write_bytes(gzip.compress(orjson.dumps({"Records": [rec]})))
+    files = list_log_files(str(tmp_path))
+    summaries = []
+    for workers in (1, 2):
+        for one in (rule, dataclasses.replace(rule, summary_only=True)):
+            with hunt(files, one, workers=workers) as result:
+                summaries.append(result.summary)
+    (row,) = summaries[0]
+    assert (row["hits"], row["actors"]) == (120, 6)
+    assert (row["first_seen"], row["last_seen"]) == ("2026-03-02T01:00:00.500000Z", "2026-03-02T23:00:00Z")
+    assert all(s == summaries[0] for s in summaries)
+
+
+def test_a_json_hunt_writes_the_workers_text_as_the_rows_would_be_written(
+    generated: Path, tmp_path: Path
+) -> None:
+    from audit_trail.cli.output import json_list
+
+    hostile = ["\x1b[2J\x1b]8;;file:///etc\x07x", "a\tb\nc\r\u2028\u2029", 'q " b \\ /', "é 漢 🙂 \u0130"]
+    records = real_records()
+    matcher = rule_set((), True, "informational").matcher
+    firing = [i for i, rec in enumerate(records) if matcher.matches(rec)]
+    for i, text in zip(firing, hostile, strict=False):
+        records[i] = {**records[i], "sourceIPAddress": text, "eventID": text}
+    write_real_folder(tmp_path, records)
+    files = [*list_log_files(str(generated)), *list_log_files(str(tmp_path))]
+    texts, rows = io.StringIO(), io.StringIO()
+    with hunt(files, RULES, workers=2) as result:
+        assert json_list(result.hit_texts(), texts) > 100
+    with hunt(files, RULES, workers=2) as result:
+        json_list(result.hits(), rows)
+    assert texts.getvalue() == rows.getvalue()
+    written = orjson.loads(texts.getvalue())
+    assert list(written[0]) == list(HIT_COLUMNS)
+    assert {h["source_ip"] for h in written} >= set(hostile)  # each hostile record fires a rule
+
+
+def test_a_summary_writes_no_rows(generated: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    with hunt(list_log_files(str(generated)), SigmaHits(summary_only=True), workers=1) as result:
+        assert result.hit_count > 100
+        assert [p for p in tmp_path.rglob("*") if p.is_file()] == []

@@ -184,7 +184,25 @@ def test_a_row_mapper_runs_in_the_workers_and_replaces_rows(tmp_path: Path) -> N
 
 class _Names:
     def __call__(self, record: dict[str, Any], row: EventRow) -> list[dict[str, Any]]:
-        return [{"name": record["eventName"]}]
+        return [{"name": record["eventName"], "nested": {"why": "a\tb\nc", "ids": [record.get("eventID")]}}]
+
+
+def _by_time(row: EventRow, mapped: Any) -> Any:
+    return [row.micros]
+
+
+def test_indented_rows_are_one_line_each_in_sorted_runs(tmp_path: Path) -> None:
+    write_generated(tmp_path, events=1000, days=2)
+    files = list_log_files(str(tmp_path))
+    compact = ScanPlan((f.Deletions(),), _Names(), order=_by_time)
+    indented = ScanPlan((f.Deletions(),), _Names(), order=_by_time, indented=True)
+    got = []
+    for i, plan in enumerate([compact, indented]):
+        (tmp_path / f"out{i}").mkdir()
+        got.append(list(read_rows(scan(files, plan, tmp_path / f"out{i}", workers=2)[1])))
+    assert got[0] == got[1] and len(got[1]) == 4
+    with pytest.raises(ValueError, match="sorted runs only"):
+        ScanPlan(indented=True)
 
 
 # --- filters: the Python test, the SQL and the needles agree ----------------------------------------------

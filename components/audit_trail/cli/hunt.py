@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -20,7 +21,7 @@ from .options import (
     parse_window,
     warn_if_unbounded,
 )
-from .output import FormatOption, LimitOption, OutputFormat, note, render
+from .output import FormatOption, LimitOption, OutputFormat, json_list, note, render
 
 LEVEL_METAVAR = "|".join(LEVELS)
 _HELD_LINES = 10  # account/region lines of "what SOURCE holds"; more are counted
@@ -228,6 +229,9 @@ def register(app: typer.Typer) -> None:
                 title = f"Sigma hits — {result.hit_count}"
                 render(result.hits(), fmt, columns=HIT_TABLE_COLUMNS, title=title, limit=limit)
                 render(result.summary, fmt, columns=SUMMARY_COLUMNS, title="Per rule", limit=0)
+            elif fmt is OutputFormat.json:  # the hits as the workers wrote them, not decoded to be rewritten
+                texts = result.hit_texts()
+                json_list(itertools.islice(texts, limit) if limit else texts)
             else:
                 render(result.hits(), fmt, columns=HIT_COLUMNS, limit=limit)
         _report(result, floor)

@@ -236,7 +236,8 @@ def _bytes_to(out: TextIO) -> Callable[[bytes], object]:
 
 def json_list(values: Iterable[Any], out: TextIO | None = None) -> int:
     """VALUES as one indented JSON list (as `to_json` writes the whole list), written as they come (bounded
-    memory); how many there were. The values before one that fails are written before the error."""
+    memory); how many there were. The values before one that fails are written before the error. A value
+    that is an `orjson.Fragment` (JSON text, indented by two) is written as it is."""
     out = out or sys.stdout
     write = _bytes_to(out)
     written = flushed = size = 0

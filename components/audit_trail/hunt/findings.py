@@ -1,11 +1,12 @@
 """Hunt: run every Sigma rule over the events of a source in one pass of the scanner, then report the hits.
 
 The rules ride on the investigation scanner as its row mapper (`SigmaHits`): its workers decompress and parse
-each file once, and every record is tested against all rules at once (see `evaluate.RuleMatcher`); only a
-compact row per hit (a record and a rule it fires) leaves the workers, written to scratch files in runs the
-workers sort (`HitOrder`). The parent counts the per-rule summary from those rows (memory: rules x distinct
-actors), then hands the hits out as an iterator that merges the runs, in bounded memory. Rows keep the rule's
-author, as the Detection Rule License asks of any output showing matches.
+each file once, and every record is tested against all rules at once (see `evaluate.RuleMatcher`); the workers
+write each hit's row (a record and a rule it fires) as JSON to scratch files, in runs they sort (`HitOrder`),
+and count the per-rule summary as they go (`HitTally`; memory: rules x distinct actors). The parent merges
+the counts, then hands the hits out as an iterator that merges the runs, in bounded memory: as rows, or as
+the JSON text the workers wrote, which a JSON answer writes as it is. Rows keep the rule's author, as the
+Detection Rule License asks of any output showing matches.
 
 A rule is known by its position in the rule set, shown as its id *and* source: two rules sharing an id are
 two rows of the summary, never one.
@@ -20,13 +21,13 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import cache, cached_property
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import orjson
 
 from ..investigate.events import EventRow, Getter, getter, identity_of
 from ..investigate.listing import in_order
-from ..investigate.scanner import ScanPlan, ScanReport, read_rows, scan
+from ..investigate.scanner import ScanPlan, ScanReport, scan
 from ..investigate.sources import LogFile
 from ..queries.filters import Filter
 from .attack import catalogue, record_tactics
@@ -146,27 +147,73 @@ class SigmaHits:
         # Compiled rules hold closures, which do not pickle: a worker compiles them again, or inherits them.
         return {key: value for key, value in self.__dict__.items() if key != "_matches"}
 
+    @cached_property
+    def _about(self) -> list[tuple[str, str, str, str, str, str]]:
+        """What every hit of a rule shares, by position: worked out once per rule, not per hit."""
+        return [(r.level, r.title, " ".join(r.tags), r.id, r.source, r.author) for r in self.rule_set.rules]
+
     def __call__(self, record: dict[str, Any], row: EventRow) -> Iterable[dict[str, Any]]:
         positions = self._matches(record)
         if not positions:
             return ()
-        # `micros` orders the summary's first and last seen as the hits are ordered (by instant, not text).
+        when, micros = row["event_time"], row.micros
         if self.summary_only:
-            event = {"event_time": row["event_time"], "micros": row.micros, "actor": _actor(row)}
-        else:
-            identity = identity_of(record)
-            event = {
-                "event_time": row["event_time"],
-                "micros": row.micros,
-                "who": _WHO(record, identity),
-                "action": _ACTION(record, identity),
-                "source_ip": _SOURCE_IP(record, identity),
-                "region": _REGION(record, identity),
-                "event_id": _EVENT_ID(record, identity),
-                "principal_arn": _PRINCIPAL_ARN(record, identity),
-                "tactics": record_tactics(record),
-            }
-        return [{"rule": position, **event} for position in positions]
+            actor = _actor(row)
+            return [_Hit.of(position, micros, actor, event_time=when, actor=actor) for position in positions]
+        identity = identity_of(record)
+        who, principal_arn = _WHO(record, identity), _PRINCIPAL_ARN(record, identity)
+        fields = (
+            _ACTION(record, identity),
+            _SOURCE_IP(record, identity),
+            _REGION(record, identity),
+            _EVENT_ID(record, identity),
+        )
+        tactics = record_tactics(record)
+        actor = str(principal_arn or who)
+        hits = []
+        for position in positions:
+            level, title, attack, rule_id, rule_source, author = self._about[position]
+            action, source_ip, region, event_id = fields
+            # In HIT_COLUMNS' order: the row is written as it is.
+            hit = _Hit.of(
+                position,
+                micros,
+                actor,
+                event_time=when,
+                level=level,
+                rule=title,
+                attack=attack,
+                who=who,
+                action=action,
+                source_ip=source_ip,
+                region=region,
+                event_id=event_id,
+                rule_id=rule_id,
+                rule_source=rule_source,
+                author=author,
+                principal_arn=principal_arn,
+                tactics=tactics,
+            )
+            hits.append(hit)
+        return hits
+
+
+class _Hit(dict[str, Any]):
+    """A hit's row as written, with what orders and counts it but is not written: the rule's position, the
+    instant's sort key (`...:00.5Z` after `...:00Z`), and who the summary counts it as (the caller's ARN, else
+    its display name)."""
+
+    __slots__ = ("actor", "micros", "position")
+    actor: str
+    micros: int
+    position: int
+
+    @classmethod
+    def of(cls, position: int, micros: int, actor: str, /, **row: Any) -> _Hit:
+        # dict's own constructor, from the keywords: a hunt makes a hundred thousand of these
+        hit = cls(**row)
+        hit.position, hit.micros, hit.actor = position, micros, actor
+        return hit
 
 
 @dataclass(frozen=True)
@@ -178,18 +225,12 @@ class HitOrder:
     hits: SigmaHits
 
     def __call__(self, row: EventRow, mapped: Mapping[str, Any]) -> list[Any]:
-        return [row.micros, self.hits.places[mapped["rule"]]]
+        return [row.micros, self.hits.places[mapped.position]]  # type: ignore[attr-defined]
 
 
 def _actor(row: Mapping[str, Any]) -> str:
     """Who an event counts as in the summary's `actors`: the caller's ARN, else its display name."""
     return str(row["principal_arn"] or row["actor"])
-
-
-def _hit_actor(event: Mapping[str, Any]) -> str:
-    """`_actor` of a compact row: written by the mapper in summary mode, else from the row's fields."""
-    actor = event.get("actor")
-    return actor if isinstance(actor, str) else str(event["principal_arn"] or event["who"])
 
 
 # --- the per-rule summary ---
@@ -210,6 +251,37 @@ class _Tally:
             self.last = (micros, when)
         self.hits += 1
         self.actors.add(actor)
+
+    def merge(self, later: _Tally) -> None:
+        """Add the tally of hits read after these: of equal instants, the one read first stays."""
+        if later.first[0] < self.first[0]:
+            self.first = later.first
+        if later.last[0] > self.last[0]:
+            self.last = later.last
+        self.hits += later.hits
+        self.actors |= later.actors
+
+
+@dataclass
+class HitTally:
+    """The scanner's `Tally` for a hunt: a `_Tally` per rule position, counted in the workers."""
+
+    rules: dict[int, _Tally] = field(default_factory=dict)
+
+    def empty(self) -> HitTally:
+        return HitTally()
+
+    def add(self, rows: Sequence[Mapping[str, Any]]) -> None:
+        for hit in cast(Sequence[_Hit], rows):  # what `SigmaHits` maps a record to
+            tally = self.rules.get(hit.position) or self.rules.setdefault(hit.position, _Tally())
+            tally.add(hit.micros, hit["event_time"], hit.actor)
+
+    def merge(self, other: Any) -> None:
+        for position, later in other.rules.items():
+            if position in self.rules:
+                self.rules[position].merge(later)
+            else:
+                self.rules[position] = later
 
 
 def summary_rows(rules: Sequence[HuntRule], tallies: Mapping[int, _Tally]) -> list[dict[str, Any]]:
@@ -272,32 +344,23 @@ class HuntResult:
         ranks = [row["rank"] for row in self.summary]
         return LEVELS[max(ranks)] if ranks else None
 
-    def hits(self) -> Iterator[dict[str, Any]]:
-        """One row per rule each record fired, in `HitOrder`: oldest first, then most severe."""
+    def _lines(self) -> Iterator[bytes]:
         if self._runs is None or self._scratch is None:
             raise ValueError("this hunt kept only its summary")
-        # What every hit of a rule shares, worked out once per rule, not per hit. The rows are built in
-        # HIT_COLUMNS' order: written as they are, not copied into that order.
-        about = [(r.level, r.title, " ".join(r.tags), r.id, r.source, r.author) for r in self.rules]
-        for _, line in in_order(self._runs, self._scratch):
-            event = orjson.loads(line)
-            level, title, attack, rule_id, rule_source, author = about[event["rule"]]
-            yield {
-                "event_time": event["event_time"],
-                "level": level,
-                "rule": title,
-                "attack": attack,
-                "who": event["who"],
-                "action": event["action"],
-                "source_ip": event["source_ip"],
-                "region": event["region"],
-                "event_id": event["event_id"],
-                "rule_id": rule_id,
-                "rule_source": rule_source,
-                "author": author,
-                "principal_arn": event["principal_arn"],
-                "tactics": event["tactics"],
-            }
+        return (line for _, line in in_order(self._runs, self._scratch))
+
+    def hits(self) -> Iterator[dict[str, Any]]:
+        """One row per rule each record fired (HIT_COLUMNS, in order), in `HitOrder`: oldest first, then most
+        severe."""
+        # A row's newlines were written as tabs (`ScanPlan.indented`): JSON whitespace too.
+        return map(orjson.loads, self._lines())
+
+    def hit_texts(self) -> Iterator[orjson.Fragment]:
+        """`hits()` as the JSON text the workers wrote for them: indented by two, as a JSON answer writes
+        each row. Decoding a hundred thousand hits only to write them again took most of a hunt's serial part.
+        """
+        for line in self._lines():
+            yield orjson.Fragment(line.rstrip(b"\n").replace(b"\t", b"\n"))
 
 
 @contextmanager
@@ -315,16 +378,14 @@ def hunt(
     chosen = rules.rule_set.rules  # compiled before the workers fork, so they inherit the compiled rules
     catalogue()
     with tempfile.TemporaryDirectory(prefix="audit-trail-hunt-") as scratch:
-        plan = ScanPlan(tuple(filters), rules, order=None if rules.summary_only else HitOrder(rules))
-        report, written = scan(files, plan, Path(scratch), workers=workers)
-        tallies: dict[int, _Tally] = {}
-        with paused_gc():
-            for hit in read_rows(written):
-                position = hit["rule"]
-                tally = tallies.get(position) or tallies.setdefault(position, _Tally())
-                tally.add(hit["micros"], hit["event_time"], _hit_actor(hit))
+        full = not rules.summary_only
+        order = HitOrder(rules) if full else None
+        plan = ScanPlan(tuple(filters), rules, order=order, tally=HitTally(), indented=full)
+        # Only the counts of a summary are needed: its rows are not written at all.
+        report, written = scan(files, plan, Path(scratch) if full else None, workers=workers)
+        tally = report.tally if isinstance(report.tally, HitTally) else HitTally()
         yield HuntResult(
-            summary=summary_rows(chosen, tallies),
+            summary=summary_rows(chosen, tally.rules),
             report=report,
             rules=chosen,
             unrunnable=[r for r in rules.rule_set.loaded if not r.runnable],

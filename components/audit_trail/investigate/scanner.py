@@ -74,6 +74,8 @@ class ScanReport:
     """Records with the required fields that still could not be read, by why (nesting, size, types)."""
     duplicates: int = 0
     """Records CloudTrail delivered more than once (same eventID, identical record), counted once."""
+    tally: Tally | None = None
+    """What the plan's `tally` counted of the rows kept, over every chunk."""
 
     def merge(self, other: ScanReport) -> None:
         self.files_read += other.files_read
@@ -89,6 +91,11 @@ class ScanReport:
         self.bad_record_files.update(other.bad_record_files)
         self.unreadable_records.update(other.unreadable_records)
         self.duplicates += other.duplicates
+        if other.tally is not None:
+            if self.tally is None:
+                self.tally = other.tally
+            else:
+                self.tally.merge(other.tally)
 
     def summary(self) -> list[str]:
         """Lines for the end of a report: what was read and everything that was skipped."""
@@ -128,6 +135,18 @@ class SortKey(Protocol):
     def __call__(self, row: EventRow, mapped: Mapping[str, Any]) -> Any: ...
 
 
+class Tally(Protocol):
+    """Counts of the rows a scan keeps, made in the workers while they write them (so the parent need not
+    read them back): each chunk of files counts into an `empty()` copy, and the copies are merged in the
+    order of the files, as if one process had counted them all. Picklable."""
+
+    def empty(self) -> Tally: ...
+
+    def add(self, rows: Sequence[Mapping[str, Any]]) -> None: ...
+
+    def merge(self, other: Tally) -> None: ...
+
+
 class RowMapper(Protocol):
     """Turns a kept record (and its lazy `events` row) into the rows to write; runs in the workers:
     picklable."""
@@ -148,6 +167,15 @@ class ScanPlan:
     mapper: RowMapper | None = None
     order: SortKey | None = None
     limit: int | None = None
+    tally: Tally | None = None
+    indented: bool = False
+    """Rows written as orjson writes them indented by two, each of their newlines as a tab (JSON text holds
+    no raw tab, so a row stays one line): the text a JSON answer shows, which the parent then writes as it
+    is. Only in sorted runs (with ORDER), whose lines part at their first tab."""
+
+    def __post_init__(self) -> None:
+        if self.indented and self.order is None:
+            raise ValueError("indented rows are written in sorted runs only: give an order")
 
     def needle_groups(self) -> tuple[tuple[bytes, ...], ...]:
         return tuple(n for n in (f.needles() for f in self.filters) if n)
@@ -288,6 +316,8 @@ def scan_chunk(files: Sequence[LogFile], plan: ScanPlan, out_path: str | None) -
     lo, hi = plan.time_bounds()
     filters = plan.row_filters()
     out = _RunWriter(out_path, plan.limit) if plan.order is not None and out_path else _Writer(out_path)
+    if plan.tally is not None:
+        report.tally = plan.tally.empty()
     for file, payload in fetch_all([f for f in files if not f.problem]):
         loc = file.location
         if isinstance(payload, Exception):
@@ -378,14 +408,22 @@ def _keep(
         rows: Sequence[dict[str, Any]] = ({**row.full(), "dedup_key": dedup_key(rec, row.text)},)
     else:
         rows = tuple(plan.mapper(rec, row))
-    lines = [orjson.dumps(r, option=orjson.OPT_NON_STR_KEYS) for r in rows]  # all or nothing per record
+    option = _INDENTED if plan.indented else orjson.OPT_NON_STR_KEYS
+    lines = [orjson.dumps(r, option=option) for r in rows]  # all or nothing per record
     for line in lines:
         if len(line) > MAX_ROW_BYTES:
             raise _TooLargeRecord
+    if plan.indented:
+        lines = [line.replace(b"\n", b"\t") for line in lines]
+    if report.tally is not None:
+        report.tally.add(rows)
     keys = [plan.order(row, r) for r in rows] if plan.order is not None else [None] * len(lines)
     for line, key in zip(lines, keys, strict=True):
         report.rows += 1
         out.add(line, key)
+
+
+_INDENTED = orjson.OPT_INDENT_2 | orjson.OPT_NON_STR_KEYS
 
 
 class _TooLargeRecord(Exception):
@@ -491,8 +529,10 @@ def scan(
 
 def read_rows(paths: Iterable[Path]) -> Iterator[dict[str, Any]]:
     """The rows a scan wrote, in file order (for consumers that do not need DuckDB); the lines of sorted
-    runs without their keys (no JSON text holds a raw tab, so a plain row has no RUN_SEPARATOR)."""
+    runs without their keys (no JSON text holds a raw tab, so a plain row has no RUN_SEPARATOR, and a key
+    ends at the first)."""
     for path in paths:
         with open(path, "rb") as fh:
             for line in fh:
-                yield orjson.loads(line.rpartition(RUN_SEPARATOR)[2])
+                key, separator, row = line.partition(RUN_SEPARATOR)
+                yield orjson.loads(row if separator else key)
