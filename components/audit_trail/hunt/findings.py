@@ -27,7 +27,7 @@ import orjson
 
 from ..investigate.events import EventRow, Getter, getter, identity_of
 from ..investigate.listing import in_order
-from ..investigate.scanner import ScanPlan, ScanReport, scan
+from ..investigate.scanner import ScanPlan, ScanReport, Tally, scan
 from ..investigate.sources import LogFile
 from ..queries.filters import Filter
 from .attack import catalogue, record_tactics
@@ -276,8 +276,8 @@ class HitTally:
             tally = self.rules.get(hit.position) or self.rules.setdefault(hit.position, _Tally())
             tally.add(hit.micros, hit["event_time"], hit.actor)
 
-    def merge(self, other: Any) -> None:
-        for position, later in other.rules.items():
+    def merge(self, other: Tally) -> None:
+        for position, later in cast(HitTally, other).rules.items():
             if position in self.rules:
                 self.rules[position].merge(later)
             else:
