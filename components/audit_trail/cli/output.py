@@ -2,10 +2,11 @@
 
 Values come from the logs, and the logs are written by whoever called AWS: a user agent, a resource name or
 an error message can hold terminal escape codes, Rich markup or a spreadsheet formula. So:
-- tables and CSV show every value as plain text with control characters made visible (`\\x1b`); nothing is
-  parsed as markup; CSV cells a spreadsheet would evaluate (`=`, `+`, `-`, `@`, tab, CR first) get a
-  leading `'` (OWASP, "CSV Injection");
-- JSON is exact (its own escaping makes control characters inert);
+- tables and CSV show every value as plain text with control and invisible characters made visible (`\\x1b`,
+  `\\u202e`: `visible_text`); nothing is parsed as markup; CSV cells a spreadsheet would evaluate (`=`,
+  `+`, `-`, `@`, tab, CR first) get a leading `'` (OWASP, "CSV Injection");
+- JSON is exact, and inert: its own escaping covers the C0 controls, and the rest (DEL, C1, bidirectional
+  overrides, zero-width characters) are written as `\\uXXXX` escapes, which give back the same value;
 - identifiers (ARNs, keys, event ids, IPs, times) are never broken across lines: on a terminal only
   free-text columns wrap, and into a pipe or file a table is plain aligned text at full width;
 - tables show at most `TABLE_ROWS` rows unless `--limit` says otherwise, and say how many there were;
@@ -24,6 +25,8 @@ from typing import TYPE_CHECKING, Annotated, Any, TextIO
 
 import orjson
 import typer
+
+from ..visible_text import inert_json, visible
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -85,14 +88,7 @@ def stderr_console() -> Console:
     return Console(stderr=True)
 
 
-_CONTROL = {c: f"\\x{c:02x}" for c in (*range(0x20), 0x7F, *range(0x80, 0xA0))}
-_CONTROL_BUT_NEWLINE = {k: v for k, v in _CONTROL.items() if k != 0x0A}
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-
-
-def visible(text: str, *, keep_newlines: bool = False) -> str:
-    """TEXT with every control character shown as an escape (`\\x1b`), so none can act on a terminal."""
-    return text.translate(_CONTROL_BUT_NEWLINE if keep_newlines else _CONTROL)
 
 
 def _is_terminal(stream: TextIO) -> bool:
@@ -137,7 +133,9 @@ _JSON_OPTIONS = orjson.OPT_INDENT_2 | orjson.OPT_NON_STR_KEYS
 
 
 def to_json(value: Any) -> str:
-    return orjson.dumps(value, option=_JSON_OPTIONS, default=str).decode()
+    """VALUE as indented JSON, every character a terminal would act on or hide written as an escape: the
+    same value (`visible_text.inert_json`)."""
+    return inert_json(orjson.dumps(value, option=_JSON_OPTIONS, default=str)).decode()
 
 
 def _text(value: Any) -> str:
@@ -237,7 +235,8 @@ def _bytes_to(out: TextIO) -> Callable[[bytes], object]:
 def json_list(values: Iterable[Any], out: TextIO | None = None) -> int:
     """VALUES as one indented JSON list (as `to_json` writes the whole list), written as they come (bounded
     memory); how many there were. The values before one that fails are written before the error. A value
-    that is an `orjson.Fragment` (JSON text, indented by two) is written as it is."""
+    that is an `orjson.Fragment` (JSON text, indented by two) is written as it is. As `to_json`, characters a
+    terminal would act on or hide are written as escapes."""
     out = out or sys.stdout
     write = _bytes_to(out)
     written = flushed = size = 0
@@ -254,7 +253,7 @@ def json_list(values: Iterable[Any], out: TextIO | None = None) -> int:
     write(b"[")
     try:
         for value in values:
-            piece = orjson.dumps(value, option=_JSON_OPTIONS, default=str).replace(b"\n", b"\n  ")
+            piece = inert_json(orjson.dumps(value, option=_JSON_OPTIONS, default=str).replace(b"\n", b"\n  "))
             pending.append(piece)
             size += len(piece)
             written += 1

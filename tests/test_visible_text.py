@@ -1,0 +1,66 @@
+"""Every character that acts on a terminal or shows nothing is shown as an escape in text, and written as a
+JSON escape in JSON (the same value): attacker-written text can neither restyle nor disguise itself."""
+
+from __future__ import annotations
+
+import io
+import json
+import sys
+import unicodedata
+
+import orjson
+import pytest
+from audit_trail.cli.output import OutputFormat, note, render, to_json
+from audit_trail.visible_text import INVISIBLE, inert_json, visible
+from hypothesis import given
+from hypothesis import strategies as st
+
+SPOOFS = {
+    "bidi": "invoice\u202efdp.exe",  # shows as "invoiceexe.pdf"
+    "isolate": "a\u2066b\u2069c",
+    "zero_width": "mal\u200blory",  # looks like mallory
+    "soft_hyphen": "ad\u00admin",
+    "tag": "x\U000e0041y",
+    "separator": "one\u2028two",
+    "c1": "a\x9b31mb",
+    "del": "a\x7fb",
+}
+
+
+def test_the_table_covers_unicodes_format_and_separator_characters_and_the_controls() -> None:
+    expected = {
+        code
+        for code in range(sys.maxunicode + 1)
+        if unicodedata.category(chr(code)) in ("Cf", "Zl", "Zp", "Cc")
+    }
+    assert set(INVISIBLE) == expected
+
+
+def test_text_shows_each_as_an_escape() -> None:
+    assert visible(SPOOFS["zero_width"]) == "mal\\u200blory"
+    assert visible(SPOOFS["bidi"]) == "invoice\\u202efdp.exe"
+    assert visible(SPOOFS["tag"]) == "x\\U000e0041y"
+    assert visible("é 漢字 🙂 ok\n", keep_newlines=True) == "é 漢字 🙂 ok\n"
+
+
+@given(st.text())
+def test_json_stays_the_same_value_and_holds_none_of_them(value: str) -> None:
+    written = inert_json(orjson.dumps({"v": value, value: [value]}))
+    assert json.loads(written) == {"v": value, value: [value]}
+    assert not set(written.decode()) & {chr(code) for code in INVISIBLE if code != 0x0A}
+
+
+@pytest.mark.parametrize("fmt", list(OutputFormat))
+def test_no_format_lets_one_through(fmt: OutputFormat) -> None:
+    out = io.StringIO()
+    render([SPOOFS], fmt, out=out)
+    text = out.getvalue()
+    raw = {chr(code) for code in INVISIBLE if code != 0x0A}
+    assert not set(text) & raw, fmt
+    if fmt is OutputFormat.json:
+        assert json.loads(text) == [SPOOFS] and to_json([SPOOFS]) + "\n" == text
+
+
+def test_messages_show_them_too(capsys: pytest.CaptureFixture[str]) -> None:
+    note("skipped file logs/invoice\u202efdp.json.gz: not gzip data")
+    assert "invoice\\u202efdp" in capsys.readouterr().err
