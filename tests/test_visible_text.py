@@ -11,7 +11,7 @@ import unicodedata
 import orjson
 import pytest
 from audit_trail.cli.output import OutputFormat, note, render, to_json
-from audit_trail.visible_text import INVISIBLE, inert_json, visible
+from audit_trail.visible_text import INVISIBLE, as_unicode, inert_json, visible
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -64,3 +64,10 @@ def test_no_format_lets_one_through(fmt: OutputFormat) -> None:
 def test_messages_show_them_too(capsys: pytest.CaptureFixture[str]) -> None:
     note("skipped file logs/invoice\u202efdp.json.gz: not gzip data")
     assert "invoice\\u202efdp" in capsys.readouterr().err
+
+
+def test_a_name_that_is_not_utf8_shows_its_bytes_everywhere() -> None:
+    name = b"bad\xff\x1b.json.gz".decode("utf-8", "surrogateescape")  # as os.listdir gives it
+    assert visible(name) == "bad\\xff\\x1b.json.gz"
+    assert json.loads(to_json({name: [name]})) == {"bad\\xff\x1b.json.gz": ["bad\\xff\x1b.json.gz"]}
+    assert as_unicode("\ud800 alone") == "\\ud800 alone"

@@ -10,6 +10,7 @@ zero-width space makes `mal\\u200blory` look like `mallory`.
 from __future__ import annotations
 
 import re
+from typing import Any
 
 # Every character of Unicode's categories Cf, Zl and Zp (Unicode 14, Python 3.11's `unicodedata`; a test
 # checks the list against it), as inclusive ranges.
@@ -58,8 +59,10 @@ _INVISIBLE_BUT_NEWLINE = {code: shown for code, shown in INVISIBLE.items() if co
 
 
 def visible(text: str, *, keep_newlines: bool = False) -> str:
-    """TEXT with every control, format and line-separator character shown as an escape."""
-    return text.translate(_INVISIBLE_BUT_NEWLINE if keep_newlines else INVISIBLE)
+    """TEXT with every control, format and line-separator character shown as an escape (and the bytes of a
+    name that is not UTF-8, `as_unicode`)."""
+    shown = text if text.isascii() else as_unicode(text)
+    return shown.translate(_INVISIBLE_BUT_NEWLINE if keep_newlines else INVISIBLE)
 
 
 def _json_escape(code: int) -> bytes:
@@ -94,3 +97,27 @@ def inert_json(data: bytes) -> bytes:
     if data.isascii() and b"\x7f" not in data:  # DEL is ASCII
         return data
     return _JSON_INVISIBLE.sub(lambda match: _JSON_ESCAPES[match[0]], data)
+
+
+def as_unicode(text: str) -> str:
+    """TEXT as any file or JSON text can hold it: a local name that is not UTF-8 (Python keeps its bytes as
+    lone surrogates) with those bytes written as backslash escapes (`\\xff`)."""
+    try:
+        text.encode("utf-8")  # the check that there is no surrogate
+    except UnicodeEncodeError:
+        try:
+            return text.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+        except UnicodeEncodeError:  # a surrogate that stands for no byte
+            return text.encode("utf-8", "backslashreplace").decode("utf-8")
+    return text
+
+
+def as_unicode_everywhere(value: Any) -> Any:
+    """VALUE (dicts, lists and tuples of JSON-like values) with every string, key or value, `as_unicode`."""
+    if isinstance(value, str):
+        return as_unicode(value)
+    if isinstance(value, dict):
+        return {as_unicode_everywhere(k): as_unicode_everywhere(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [as_unicode_everywhere(v) for v in value]
+    return value

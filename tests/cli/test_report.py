@@ -5,6 +5,8 @@ offline from a folder, and against a bucket and its live trail (moto), the confi
 from __future__ import annotations
 
 import json
+import re
+import shutil
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
@@ -173,3 +175,22 @@ def test_a_short_retention_fails_the_profile(live_trail: dict[str, Any]) -> None
     assert (retention["in_force_days"], retention["required_days"], retention["status"]) == (90, 2190, "FAIL")
     assert retention["clause"] == "HIPAA 45 CFR 164.316(b)(2)(i)"
     assert config.status == "FAIL"
+
+
+@pytest.mark.parametrize("fmt", ["json", "md", "html"])
+def test_a_file_name_that_is_not_utf8_is_shown_escaped_not_a_crash(
+    planted: Planted, tmp_path: Path, fmt: str
+) -> None:
+    copy = tmp_path / "logs"
+    shutil.copytree(planted.root, copy)
+    day = next(p.parent for p in sorted(copy.rglob("*.json.gz")) if "CloudTrail-Digest" not in p.parts)
+    (day / b"bad\xff.json.gz".decode("utf-8", "surrogateescape")).write_bytes(b"not gzip")
+    args = ["--folder", str(copy), "--public-keys", str(planted.keys), *WINDOW]
+    out = tmp_path / f"audit.{fmt}"
+    code, err = run(*args, "-o", str(out), "--format", fmt)
+    assert code == 0, err
+    # the byte as `\xff` (its backslash escaped again in JSON and Markdown)
+    assert re.search(r"bad\\+xff\.json\.gz", out.read_text(encoding="utf-8"))
+    verified = CliRunner().invoke(app, ["verify", *args, "-f", "json"])
+    assert verified.exit_code == 1, verified.output  # findings: the file is unexpected, among others
+    assert "bad\\\\xff.json.gz" in verified.stdout

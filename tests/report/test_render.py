@@ -4,6 +4,7 @@ is fetched, no script runs; JSON carries the same content in its documented shap
 from __future__ import annotations
 
 import json
+import os
 import re
 from html.parser import HTMLParser
 from pathlib import Path
@@ -139,6 +140,15 @@ def test_an_output_that_cannot_be_a_file_is_refused(tmp_path: Path) -> None:
     with pytest.raises(UserError, match="does not exist"):
         check_output(tmp_path / "missing" / "report.html")
     check_output(tmp_path / "report.html")
+    # what writing the report would replace with a file of its own
+    os.mkfifo(tmp_path / "fifo")
+    (tmp_path / "to-null").symlink_to(os.devnull)
+    (tmp_path / "kept.html").write_text("old")
+    (tmp_path / "to-file").symlink_to(tmp_path / "kept.html")
+    for name in ("fifo", "to-null", "to-file"):
+        with pytest.raises(UserError, match="not a plain file"):
+            check_output(tmp_path / name)
+    check_output(tmp_path / "kept.html")  # an earlier report is replaced whole
 
 
 def test_writing_replaces_the_file_whole_and_leaves_nothing_behind(tmp_path: Path) -> None:

@@ -112,10 +112,18 @@ def _only_the_command_run(argv: list[str]) -> None:
         app.registered_groups[:] = groups
 
 
-def _never_fail_to_encode() -> None:
-    """A character the stream's encoding lacks is written as a backslash escape, not a crash: the text shown
-    is attacker-written (a user agent in another script), and stdout may be ASCII (`PYTHONIOENCODING`, an
-    old locale, a Windows console). JSON is written as UTF-8 whatever the stream says (`output.json_list`)."""
+def _usable_streams() -> None:
+    """stdout and stderr as every command can write them.
+
+    A stream the shell closed (`2>&-`, `>&-`) is the null device: a line nobody reads must not end the
+    command with another exit code. A character the stream's encoding lacks is written as a backslash
+    escape, not a crash: the text shown is attacker-written (a user agent in another script), and stdout may
+    be ASCII (`PYTHONIOENCODING`, an old locale, a Windows console). JSON is written as UTF-8 whatever the
+    stream says (`output.json_list`)."""
+    if sys.stdout is None:
+        sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - for the whole run
+    if sys.stderr is None:
+        sys.stderr = open(os.devnull, "w")  # noqa: SIM115 - for the whole run
     for stream in (sys.stdout, sys.stderr):
         reconfigure = getattr(stream, "reconfigure", None)
         if reconfigure is not None:
@@ -123,7 +131,7 @@ def _never_fail_to_encode() -> None:
 
 
 def run() -> None:
-    _never_fail_to_encode()
+    _usable_streams()
     _only_the_command_run(sys.argv[1:])
     try:
         app()

@@ -10,6 +10,7 @@ import typer
 
 from ..errors import CannotRunError, ExitCode, UserError
 from ..hunt.levels import LEVELS
+from ..visible_text import visible
 from .investigate import show_scan_report
 from .options import (
     INVESTIGATE_PANEL,
@@ -28,8 +29,9 @@ _HELD_LINES = 10  # account/region lines of "what SOURCE holds"; more are counte
 
 
 def _warn(message: str) -> None:
-    """A warning on stderr, as plain text: it may quote a rule file's name or a rule's title."""
-    for line in message.splitlines():
+    """A warning on stderr, as plain text: it may quote a rule file's name or a rule's title (only its own
+    newlines part lines: `splitlines` would also break at U+2028 and other separators a name may hold)."""
+    for line in message.split("\n"):
         note(line, style="yellow")
 
 
@@ -54,8 +56,8 @@ def _what_source_holds(source: str) -> str:
         return f"{source} does not follow the CloudTrail layout (AWSLogs/<account>/CloudTrail/<region>/...)."
     if not held:
         return f"{source} holds no CloudTrail day folders at all."
-    lines = [
-        f"  {h.account} {h.region}: {h.first.isoformat()} to {h.last.isoformat()} "
+    lines = [  # folder names are the bucket's: each line's own, never a line break of theirs
+        f"  {visible(h.account)} {visible(h.region)}: {h.first.isoformat()} to {h.last.isoformat()} "
         f"({h.days} day{'' if h.days == 1 else 's'})"
         for h in held[:_HELD_LINES]
     ]

@@ -15,6 +15,7 @@ from ..errors import ExitCode, UserError
 from ..investigate.ask import Engine
 from ..stack_outputs import read_stack_outputs, stack_account
 from ..times import instant_key
+from ..visible_text import inert_json, visible
 from .options import (
     INVESTIGATE_PANEL,
     AccountOpt,
@@ -148,8 +149,8 @@ def _show_records(question: Any, scope: Scope, fmt: OutputFormat, sql: str | Non
     if fmt is OutputFormat.json:
         json_list(records)
     else:
-        for record in records:
-            typer.echo(orjson.dumps(record).decode())
+        for record in records:  # JSON lines, inert as every JSON answer (`visible_text.inert_json`)
+            typer.echo(inert_json(orjson.dumps(record)).decode())
     if answer.report is not None:
         show_scan_report(answer.report)
     index_later(answer)
@@ -158,19 +159,25 @@ def _show_records(question: Any, scope: Scope, fmt: OutputFormat, sql: str | Non
 def show_session_tree(node: Any) -> None:
     """The session tree: X (n events) -> role session (n) -> chained session (n)."""
     from rich.console import Console
+    from rich.text import Text
     from rich.tree import Tree
 
-    def label(n: Any) -> str:
+    def label(n: Any) -> Text:
+        # The names are the logs' (role ARNs, session names): plain text, never markup or escape codes.
         own = f"{n.events} events" if n.events == n.total else f"{n.events} events, {n.total} with sessions"
-        return f"{n.label} — {own}"
+        return Text(visible(f"{n.label} — {own}"))
 
     def add(tree: Tree, n: Any) -> None:
         for child in n.children.values():
             add(tree.add(label(child)), child)
 
+    def widest(n: Any, depth: int) -> int:
+        return max([len(label(n)) + 4 * depth, *(widest(c, depth + 1) for c in n.children.values())])
+
     root = Tree(label(node))
     add(root, node)
-    Console().print(root)
+    # As wide as its longest line: an ARN is never broken or cut (a terminal may fold it, as it shows it)
+    Console(width=max(80, widest(node, 1))).print(root)
 
 
 def _some(values: Sequence[str], what: str) -> str:

@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Annotated, Any, TextIO
 import orjson
 import typer
 
-from ..visible_text import inert_json, visible
+from ..visible_text import as_unicode_everywhere, inert_json, visible
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -69,11 +69,14 @@ FormatOption = Annotated[
         "(control characters shown as \\xNN, spreadsheet formulas neutralised with a leading ').",
     ),
 ]
+MAX_LIMIT = 2**62
+"""The largest --limit: more rows than any source holds, and within what Python's slicing takes."""
 LimitOption = Annotated[
     int | None,
     typer.Option(
         "--limit",
         min=0,
+        max=MAX_LIMIT,
         metavar="N",
         help=f"At most N rows (0: no limit). Default: {TABLE_ROWS} in a table, every row in JSON and CSV.",
         show_default=False,
@@ -135,7 +138,11 @@ _JSON_OPTIONS = orjson.OPT_INDENT_2 | orjson.OPT_NON_STR_KEYS
 def to_json(value: Any) -> str:
     """VALUE as indented JSON, every character a terminal would act on or hide written as an escape: the
     same value (`visible_text.inert_json`)."""
-    return inert_json(orjson.dumps(value, option=_JSON_OPTIONS, default=str)).decode()
+    try:
+        data = orjson.dumps(value, option=_JSON_OPTIONS, default=str)
+    except TypeError:  # a local file's name that is not UTF-8, which JSON cannot hold: its bytes escaped
+        data = orjson.dumps(as_unicode_everywhere(value), option=_JSON_OPTIONS, default=str)
+    return inert_json(data).decode()
 
 
 def _text(value: Any) -> str:

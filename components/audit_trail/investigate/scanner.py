@@ -33,6 +33,7 @@ from ..errors import CannotRunError
 from ..queries.filters import Filter, TimeRange, accepts
 from ..queries.prefilter import Needles
 from ..times import parse_instant, utc
+from ..visible_text import as_unicode
 from .events import EventRow
 from .log_bytes import fetch_all, fresh_worker, inflate, looks_whole
 from .sources import LogFile
@@ -349,7 +350,7 @@ def scan_chunk(files: Sequence[LogFile], plan: ScanPlan, out_path: str | None) -
                 report.bad_files.append(BadFile(loc, kind))
             continue
         report.files_read += 1
-        shown = _as_text(loc)
+        shown = as_unicode(loc)  # the rows' `source_file`
         if bad_lines:
             report.bad_records += bad_lines
             report.bad_record_files[loc] += bad_lines
@@ -377,16 +378,6 @@ def scan_chunk(files: Sequence[LogFile], plan: ScanPlan, out_path: str | None) -
                 report.unreadable_records[_why(exc)] += 1
     out.flush()
     return report
-
-
-def _as_text(location: str) -> str:
-    """LOCATION as the rows' `source_file`: a local name that is not UTF-8 (its bytes kept as surrogates,
-    which no JSON text can hold) with those bytes written as backslash escapes."""
-    try:
-        location.encode("utf-8")
-    except UnicodeEncodeError:
-        return location.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
-    return location
 
 
 def _keep(

@@ -16,6 +16,7 @@ import orjson
 
 from ..errors import UserError
 from ..integrity.continuity import Coverage
+from ..visible_text import as_unicode, as_unicode_everywhere
 from . import cells, charts
 from .evidence import Evidence
 
@@ -27,10 +28,16 @@ class Format(StrEnum):
 
 
 def check_output(path: Path, flag: str = "--output") -> None:
-    """Refuse, before any work, an output that cannot be written as a file: a folder, or in a missing one."""
+    """Refuse, before any work, an output that cannot be written as a file: a folder, or in a missing one; or
+    anything there but a plain file (a device, a FIFO, a symlink), which writing the report would replace."""
     if path.is_dir():
         raise UserError(
             f"{flag} {path}: a folder; give the file to write, e.g. {path / 'audit-report.html'}."
+        )
+    if path.is_symlink() or (path.exists() and not path.is_file()):
+        raise UserError(
+            f"{flag} {path}: not a plain file (a symlink, a device or a FIFO), which the report would "
+            "replace; give the path of a file to write."
         )
     parent = path.parent
     if not parent.is_dir():
@@ -59,7 +66,9 @@ def write_atomically(path: Path, data: bytes) -> None:
 
 
 def to_json(evidence: Evidence) -> bytes:
-    return orjson.dumps(evidence.to_dict(), option=orjson.OPT_INDENT_2 | orjson.OPT_NON_STR_KEYS, default=str)
+    # A local file's name that is not UTF-8, which JSON cannot hold, is written with its bytes escaped.
+    document = as_unicode_everywhere(evidence.to_dict())
+    return orjson.dumps(document, option=orjson.OPT_INDENT_2 | orjson.OPT_NON_STR_KEYS, default=str)
 
 
 _MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+!|~>-])")
@@ -109,11 +118,11 @@ def to_html(evidence: Evidence) -> bytes:
         "actors": Markup(charts.top_actors(evidence.charts)),
     }
     page = _environment(True).get_template("report.html.j2").render(**_context(evidence), svg=svgs)
-    return page.encode()
+    return as_unicode(page).encode()  # a file name that is not UTF-8: its bytes escaped
 
 
 def to_markdown(evidence: Evidence) -> bytes:
-    return _environment(False).get_template("report.md.j2").render(**_context(evidence)).encode()
+    return as_unicode(_environment(False).get_template("report.md.j2").render(**_context(evidence))).encode()
 
 
 def render(evidence: Evidence, fmt: Format) -> bytes:
