@@ -8,6 +8,7 @@ prefilter agree with it is tests/investigate/test_scanner.py's part, the whole p
 from __future__ import annotations
 
 import itertools
+import json
 import random
 import time
 from collections import Counter
@@ -15,10 +16,13 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
+import orjson
 import pytest
 from audit_trail.errors import UserError
+from audit_trail.investigate.events import EventRow
 from audit_trail.investigate.sample_logs import ACCOUNT
 from audit_trail.queries import filters as f
+from audit_trail.queries.prefilter import may_hold
 from support.logs import EventsTable, real_records, records_in, stratus_records
 
 Record = dict[str, Any]
@@ -287,3 +291,28 @@ def test_filters_compare_as_values_with_or_without_parameters() -> None:
     }
     assert f.Not(f.Errors()) == f.Not(f.Errors()) and f.Not(f.Errors()) != f.Not(f.WriteOnly())
     assert repr(f.Deletions()) == "Deletions()"
+
+
+@pytest.mark.parametrize("name", ['bk"quote', "bk\\slash", "bk\ttab", "bk\x1b[2Jevil", "bk\nline"])
+def test_a_resource_named_with_what_json_escapes_is_found_by_its_name(name: str) -> None:
+    record = {
+        "eventTime": "2026-03-02T00:00:00Z",
+        "eventSource": "s3.amazonaws.com",
+        "eventName": "DeleteBucket",
+    }
+    record["requestParameters"] = {"bucketName": name}
+    other = {**record, "requestParameters": {"bucketName": "bk"}}
+    as_written = json.dumps(name)[1:-1]  # as a responder may paste it from the JSON
+    for value in (name, as_written):
+        flt = f.Resource(value)
+        assert flt.test(EventRow(record, "f")) and not flt.test(EventRow(other, "f"))
+        assert may_hold(orjson.dumps({"Records": [record]}), [flt.needles()] if flt.needles() else [])
+        con = duckdb.connect()
+        con.execute(
+            "CREATE TABLE events (resources VARCHAR, request_parameters VARCHAR, response_elements VARCHAR)"
+        )
+        for rec in (record, other):
+            con.execute(
+                "INSERT INTO events VALUES (NULL, ?, NULL)", [orjson.dumps(rec["requestParameters"]).decode()]
+            )
+        assert con.execute(f"SELECT count(*) FROM events WHERE {flt.sql()}").fetchone() == (1,)

@@ -357,7 +357,12 @@ class Resource(Filter):
     @cached_property
     def terms(self) -> tuple[resource_arns.Term, ...]:
         arn = resource_arns.parse(self.value)
-        return resource_arns.search_terms(arn) if arn else ((self.value,),)
+        if arn:
+            return resource_arns.search_terms(arn)
+        # The JSON text holds `"`, `\` and control characters escaped: a value holding one (a bucket an
+        # intruder named `a"b`) is also looked for as written there, so it cannot hide from its own name.
+        written = json.dumps(self.value, ensure_ascii=False)[1:-1]
+        return ((self.value,),) if written == self.value else ((self.value,), (written,))
 
     def sql(self) -> str:
         # One concatenated text (newline-separated) so a plain value appears once: a named query's `?`.
