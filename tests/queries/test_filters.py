@@ -295,7 +295,7 @@ def test_filters_compare_as_values_with_or_without_parameters() -> None:
 
 @pytest.mark.parametrize("name", ['bk"quote', "bk\\slash", "bk\ttab", "bk\x1b[2Jevil", "bk\nline"])
 def test_a_resource_named_with_what_json_escapes_is_found_by_its_name(name: str) -> None:
-    record = {
+    record: dict[str, Any] = {
         "eventTime": "2026-03-02T00:00:00Z",
         "eventSource": "s3.amazonaws.com",
         "eventName": "DeleteBucket",
