@@ -75,3 +75,15 @@ def test_a_closed_stream_keeps_the_exit_code(tmp_path: Path, close: int) -> None
     assert _console("query", str(tmp_path), "--no-cache", close=close) == 0
     assert _console("query", str(tmp_path / "missing"), close=close) == 2
     assert _console("hunt", str(tmp_path), "--fail-on", "critical", close=close) == 0
+
+
+def test_raw_lines_stay_json_on_an_ascii_stdout(tmp_path: Path) -> None:
+    records = real_records()[:2]
+    records[0] = {**records[0], "userAgent": "é 漢", "eventID": "non-ascii"}
+    write_real_folder(tmp_path, records)
+    code = "import sys; from audit_trail.cli import main; sys.argv[0] = 'audit-trail'; main()"
+    env = {**os.environ, "PYTHONIOENCODING": "ascii"}
+    args = ["query", str(tmp_path), "--raw", "--no-cache"]
+    done = subprocess.run([sys.executable, "-c", code, *args], capture_output=True, env=env, check=False)
+    assert done.returncode == 0, done.stderr
+    assert records[0] in [json.loads(line) for line in done.stdout.decode("utf-8").splitlines()]

@@ -15,7 +15,7 @@ from ..errors import ExitCode, UserError
 from ..investigate.ask import Engine
 from ..stack_outputs import read_stack_outputs, stack_account
 from ..times import instant_key
-from ..visible_text import inert_json, visible
+from ..visible_text import visible
 from .options import (
     INVESTIGATE_PANEL,
     AccountOpt,
@@ -27,7 +27,16 @@ from .options import (
     parse_window,
     question_command,
 )
-from .output import LIST_ITEMS, OutputFormat, json_list, note, progress_line, render, stderr_console
+from .output import (
+    LIST_ITEMS,
+    OutputFormat,
+    json_lines,
+    json_list,
+    note,
+    progress_line,
+    render,
+    stderr_console,
+)
 
 if TYPE_CHECKING:
     from ..cache.index import TermIndex
@@ -137,8 +146,6 @@ def _ask_and_show(question: Any, scope: Scope, fmt: OutputFormat) -> None:
 
 def _show_records(question: Any, scope: Scope, fmt: OutputFormat, sql: str | None) -> None:
     """`query --raw`: each matching record exactly as CloudTrail wrote it."""
-    import orjson
-
     if fmt is OutputFormat.csv or sql is not None or scope.engine is not Engine.local:
         raise UserError(
             "--raw prints whole records: as JSON lines, or a JSON list with -f json, from the local engine; "
@@ -149,8 +156,7 @@ def _show_records(question: Any, scope: Scope, fmt: OutputFormat, sql: str | Non
     if fmt is OutputFormat.json:
         json_list(records)
     else:
-        for record in records:  # JSON lines, inert as every JSON answer (`visible_text.inert_json`)
-            typer.echo(inert_json(orjson.dumps(record)).decode())
+        json_lines(records)
     if answer.report is not None:
         show_scan_report(answer.report)
     index_later(answer)

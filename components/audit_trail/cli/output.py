@@ -273,6 +273,18 @@ def json_list(values: Iterable[Any], out: TextIO | None = None) -> int:
     return written
 
 
+def json_lines(values: Iterable[Any], out: TextIO | None = None) -> int:
+    """VALUES as JSON lines (one compact value a line), inert and UTF-8 as in `json_list`; how many."""
+    out = out or sys.stdout
+    write = _bytes_to(out)
+    written = 0
+    for value in values:
+        write(inert_json(orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS, default=str)) + b"\n")
+        written += 1
+    out.flush()
+    return written
+
+
 def _json(rows: Iterator[Mapping[str, Any]], cols: list[str], out: TextIO) -> int:
     # A row already holding the columns in order is written as it is: a broad answer has a hundred thousand.
     return json_list(
