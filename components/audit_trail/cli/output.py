@@ -230,8 +230,8 @@ nested to its limit, or one it refuses, fails alone, and memory holds at most a 
 
 def _bytes_to(out: TextIO) -> Callable[[bytes], object]:
     """How json_list writes its UTF-8 bytes to OUT: to the binary stream under it when it has one, else
-    decoded. JSON is UTF-8 (RFC 8259, section 8.1), and decoding a broad answer only for the text stream to
-    encode it again took a third of the time of writing it."""
+    decoded. JSON is UTF-8 (RFC 8259, section 8.1), whatever encoding the text stream was set to, and orjson
+    writes bytes: they need not be decoded for the text stream to encode them again."""
     binary = getattr(out, "buffer", None)
     if binary is None:
         return lambda data: out.write(data.decode())
