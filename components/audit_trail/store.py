@@ -170,7 +170,8 @@ class FolderStore:
                 if e.is_dir():
                     dirs.append(e.name)
                     continue
-                problem = "a dangling symlink" if e.is_symlink() else "not a regular file (a FIFO or device)"
+                dangling = e.is_symlink() and not os.path.exists(e.path)  # a link to a device is not
+                problem = "a dangling symlink" if dangling else "not a regular file (a FIFO or device)"
             except OSError as exc:
                 problem = f"cannot read it ({exc.strerror or exc})"
             files.append(Entry(e.name, 0, problem=problem))

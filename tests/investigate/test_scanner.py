@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import os
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
@@ -104,6 +105,9 @@ def test_any_other_export_is_walked_whole(tmp_path: Path) -> None:
 def test_a_missing_folder_is_a_user_error_naming_it(tmp_path: Path) -> None:
     with pytest.raises(UserError, match=r"SOURCE .*nope.*no such folder"):
         list_log_files(str(tmp_path / "nope"))
+    os.mkfifo(tmp_path / "fifo")  # it exists: named as what it is, and never opened (which would block)
+    with pytest.raises(UserError, match=r"SOURCE .*fifo.*not a folder or a plain file \(a FIFO"):
+        list_log_files(str(tmp_path / "fifo"))
 
 
 # --- bad files and records --------------------------------------------------------------------------------

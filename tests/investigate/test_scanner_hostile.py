@@ -138,6 +138,7 @@ def test_filesystem_oddities_are_skipped_and_named(tmp_path: Path) -> None:
     os.symlink(day / "loop.json.gz", day / "loop.json.gz")
     os.symlink(day / "nothing-here", day / "dangling.json.gz")
     os.mkfifo(day / "fifo.json.gz")
+    os.symlink(os.devnull, day / "device.json.gz")  # a link to a device: no regular file, not dangling
     os.symlink(day.parent / "looping", day.parent / "looping")  # a day "folder" that loops
     # And outside the layout: an export folder with the same oddities.
     export = tmp_path / "export"
@@ -151,6 +152,11 @@ def test_filesystem_oddities_are_skipped_and_named(tmp_path: Path) -> None:
         named = {Path(b.location).name: b.reason for b in report_of(result).bad_files}
         assert "fifo.json.gz" in named and "not a regular file" in named["fifo.json.gz"]
         assert "dangling" in " ".join(named) and any("dangling symlink" in r for r in named.values())
+    named = {
+        Path(b.location).name: b.reason
+        for b in report_of(answer(str(tmp_path), q.events(), Window())).bad_files
+    }
+    assert "not a regular file" in named["device.json.gz"]
     assert any(
         "loop" in Path(b.location).name
         for b in report_of(answer(str(tmp_path), q.events(), Window())).bad_files

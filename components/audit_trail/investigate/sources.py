@@ -116,8 +116,11 @@ def open_store(source: str, client: Any = None) -> tuple[Store, str]:
     if root.is_file():  # one exported file: the store is its folder
         return FolderStore(root.parent), root.name
     if not root.is_dir():
+        what = (
+            "not a folder or a plain file (a FIFO or a device)" if root.exists() else "no such folder or file"
+        )
         raise UserError(
-            f"SOURCE {source!r}: no such folder or file. Give a folder of CloudTrail logs "
+            f"SOURCE {source!r}: {what}. Give a folder of CloudTrail logs "
             "(as written by `audit-trail fetch`) or an s3:// prefix, e.g. s3://my-trail-bucket/AWSLogs/."
         )
     # Inside the layout (e.g. .../AWSLogs/<account>): list from the folder holding AWSLogs.
