@@ -221,3 +221,13 @@ def test_a_value_an_ascii_stdout_cannot_hold_is_escaped_not_a_crash(tmp_path: Pa
     shown = done.stdout.decode("utf-8")
     assert ("é漢" if fmt == "json" else "\\xe9\\u6f22") in shown
     assert "3 matching" in done.stderr.decode("ascii")
+
+
+def test_a_json_document_is_utf8_whatever_the_stream_says() -> None:
+    from audit_trail.cli.output import json_document
+
+    raw = io.BytesIO()
+    out = io.TextIOWrapper(raw, encoding="ascii")
+    json_document({"key": "AWSLogs/é/\u202e.json.gz"}, out)
+    text = raw.getvalue().decode("utf-8")
+    assert json.loads(text) == {"key": "AWSLogs/é/\u202e.json.gz"} and "\u202e" not in text

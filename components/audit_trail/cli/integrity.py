@@ -14,7 +14,7 @@ from ..errors import ExitCode, UserError
 from ..store import FolderStore
 from ..times import ACCEPTED_FORMS, parse_time
 from .options import check_accounts, check_regions, command
-from .output import FormatOption, LimitOption, OutputFormat, render, to_json
+from .output import FormatOption, LimitOption, OutputFormat, json_document, render
 
 if TYPE_CHECKING:
     from ..integrity.public_keys import KeyProvider
@@ -101,7 +101,7 @@ def verify(
     findings = [f.row() for f in report.findings]
     finding_columns = ["result", "problem", "account", "region", "key", "detail"]
     if fmt is OutputFormat.json:
-        typer.echo(to_json(report.to_dict()))
+        json_document(report.to_dict())
     elif fmt is OutputFormat.csv:
         render(findings, fmt, columns=finding_columns, limit=limit)
     else:

@@ -273,6 +273,13 @@ def json_list(values: Iterable[Any], out: TextIO | None = None) -> int:
     return written
 
 
+def json_document(value: Any, out: TextIO | None = None) -> None:
+    """VALUE as one indented JSON document (`to_json`), written as UTF-8 bytes as `json_list` writes."""
+    out = out or sys.stdout
+    _bytes_to(out)(to_json(value).encode() + b"\n")
+    out.flush()
+
+
 def json_lines(values: Iterable[Any], out: TextIO | None = None) -> int:
     """VALUES as JSON lines (one compact value a line), inert and UTF-8 as in `json_list`; how many."""
     out = out or sys.stdout
