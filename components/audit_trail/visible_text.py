@@ -12,6 +12,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
+import orjson
+
 # Every character of Unicode's categories Cf, Zl and Zp (Unicode 14, Python 3.11's `unicodedata`; a test
 # checks the list against it), as inclusive ranges.
 _FORMAT_RANGES = (
@@ -121,3 +123,12 @@ def as_unicode_everywhere(value: Any) -> Any:
     if isinstance(value, (list, tuple)):
         return [as_unicode_everywhere(v) for v in value]
     return value
+
+
+def json_bytes(value: Any, option: int) -> bytes:
+    """VALUE as orjson writes it with OPTION (`default=str`); a string JSON cannot hold (a local file's name
+    that is not UTF-8) is written `as_unicode`, its bytes escaped."""
+    try:
+        return orjson.dumps(value, option=option, default=str)
+    except TypeError:
+        return orjson.dumps(as_unicode_everywhere(value), option=option, default=str)

@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Annotated, Any, TextIO
 import orjson
 import typer
 
-from ..visible_text import as_unicode_everywhere, inert_json, visible
+from ..visible_text import inert_json, json_bytes, visible
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -138,11 +138,7 @@ _JSON_OPTIONS = orjson.OPT_INDENT_2 | orjson.OPT_NON_STR_KEYS
 def to_json(value: Any) -> str:
     """VALUE as indented JSON, every character a terminal would act on or hide written as an escape: the
     same value (`visible_text.inert_json`)."""
-    try:
-        data = orjson.dumps(value, option=_JSON_OPTIONS, default=str)
-    except TypeError:  # a local file's name that is not UTF-8, which JSON cannot hold: its bytes escaped
-        data = orjson.dumps(as_unicode_everywhere(value), option=_JSON_OPTIONS, default=str)
-    return inert_json(data).decode()
+    return inert_json(json_bytes(value, _JSON_OPTIONS)).decode()
 
 
 def _text(value: Any) -> str:
@@ -276,7 +272,7 @@ def json_list(values: Iterable[Any], out: TextIO | None = None) -> int:
 def json_document(value: Any, out: TextIO | None = None) -> None:
     """VALUE as one indented JSON document (`to_json`), written as UTF-8 bytes as `json_list` writes."""
     out = out or sys.stdout
-    _bytes_to(out)(to_json(value).encode() + b"\n")
+    _bytes_to(out)(inert_json(json_bytes(value, _JSON_OPTIONS)) + b"\n")
     out.flush()
 
 

@@ -16,7 +16,7 @@ import orjson
 
 from ..errors import UserError
 from ..integrity.continuity import Coverage
-from ..visible_text import as_unicode, as_unicode_everywhere
+from ..visible_text import as_unicode, json_bytes
 from . import cells, charts
 from .evidence import Evidence
 
@@ -66,9 +66,7 @@ def write_atomically(path: Path, data: bytes) -> None:
 
 
 def to_json(evidence: Evidence) -> bytes:
-    # A local file's name that is not UTF-8, which JSON cannot hold, is written with its bytes escaped.
-    document = as_unicode_everywhere(evidence.to_dict())
-    return orjson.dumps(document, option=orjson.OPT_INDENT_2 | orjson.OPT_NON_STR_KEYS, default=str)
+    return json_bytes(evidence.to_dict(), orjson.OPT_INDENT_2 | orjson.OPT_NON_STR_KEYS)
 
 
 _MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+!|~>-])")
