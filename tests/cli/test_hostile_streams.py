@@ -87,3 +87,27 @@ def test_raw_lines_stay_json_on_an_ascii_stdout(tmp_path: Path) -> None:
     done = subprocess.run([sys.executable, "-c", code, *args], capture_output=True, env=env, check=False)
     assert done.returncode == 0, done.stderr
     assert records[0] in [json.loads(line) for line in done.stdout.decode("utf-8").splitlines()]
+
+
+@pytest.mark.skipif(not Path("/dev/full").exists(), reason="needs Linux's /dev/full")
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["query", "{trail}", "--no-cache", "-f", "json"],  # UTF-8 bytes to the binary stream
+        ["query", "{trail}", "--no-cache"],  # the table, flushed on the way out
+        ["hunt", "{trail}", "-f", "csv", "--fail-on", "critical"],
+        ["--version"],
+    ],
+)
+def test_a_full_stdout_is_named_as_such(tmp_path: Path, args: list[str]) -> None:
+    # `> /dev/full` and a full scratch disk raise the same error: only the name says which disk to free,
+    # and a failure as Python exits would be a warning and exit 120
+    write_real_folder(tmp_path)
+    code = "import sys; from audit_trail.cli import main; sys.argv[0] = 'audit-trail'; main()"
+    argv = [a.format(trail=tmp_path) for a in args]
+    with open("/dev/full", "w") as full:
+        done = subprocess.run([sys.executable, "-c", code, *argv], stdout=full, stderr=subprocess.PIPE)
+    stderr = done.stderr.decode()
+    assert done.returncode == 3, stderr
+    assert "standard output" in stderr and "TMPDIR" not in stderr
+    assert "Traceback" not in stderr and "Exception ignored" not in stderr

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import errno
+import io
 import os
 import sys
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from typer.core import TyperGroup
@@ -15,6 +16,9 @@ from ..aws_errors import is_aws_error
 from ..errors import AuditTrailError, ExitCode
 from .options import EXIT_CODES_HELP
 from .output import show_error
+
+if TYPE_CHECKING:
+    from typing_extensions import Buffer
 
 
 def _quiet_stdout() -> None:
@@ -36,6 +40,9 @@ class Group(TyperGroup):
             _quiet_stdout()
             raise typer.Exit(ExitCode.OK) from None
         except OSError as exc:
+            if _is_full_stdout(exc):
+                _say_stdout_full()
+                raise typer.Exit(ExitCode.CANNOT_RUN) from None
             if exc.errno == errno.ENOSPC:
                 show_error(
                     f"no space left on the disk ({exc.filename or 'scratch space'}): free some, or point "
@@ -51,6 +58,18 @@ class Group(TyperGroup):
                 "region (AWS_REGION or --region) and the network."
             )
             raise typer.Exit(ExitCode.CANNOT_RUN) from None
+
+
+def _is_full_stdout(exc: OSError) -> bool:
+    return exc.errno == errno.ENOSPC and exc.filename == STDOUT_NAME
+
+
+def _say_stdout_full() -> None:
+    show_error(
+        "no space left on the disk standard output is redirected to: free some there, or send the answer "
+        "elsewhere."
+    )
+    _quiet_stdout()  # what stdout still holds would fail again on the way out
 
 
 def _version(value: bool) -> None:
@@ -112,6 +131,39 @@ def _only_the_command_run(argv: list[str]) -> None:
         app.registered_groups[:] = groups
 
 
+STDOUT_NAME = "standard output"
+"""The file name of an error writing stdout: a full stdout (`> /dev/full`, a full disk) is not told to move
+the scratch space."""
+
+
+class _NamedStdout(io.FileIO):
+    """File descriptor 1, whose write errors name it: a failed write to stdout and one to a scratch file
+    raise the same OSError, and only the name tells the user which disk to free."""
+
+    def write(self, data: Buffer, /) -> int:
+        try:
+            return super().write(data)
+        except OSError as exc:
+            raise OSError(exc.errno, exc.strerror, STDOUT_NAME) from None
+
+
+def _named_stdout(stream: Any) -> Any:
+    """STREAM (sys.stdout) over a `_NamedStdout`, with its encoding and buffering; as it is when it is no
+    plain file descriptor 1 (a test's capture)."""
+    try:
+        if stream.fileno() != 1:
+            return stream
+    except (AttributeError, OSError, ValueError):
+        return stream
+    stream.flush()
+    return io.TextIOWrapper(
+        io.BufferedWriter(_NamedStdout(1, "w", closefd=False)),
+        encoding=stream.encoding,
+        errors="backslashreplace",
+        line_buffering=stream.line_buffering,
+    )
+
+
 def _usable_streams() -> None:
     """stdout and stderr as every command can write them.
 
@@ -122,6 +174,8 @@ def _usable_streams() -> None:
     stream says (`output.json_list`)."""
     if sys.stdout is None:
         sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - for the whole run
+    else:
+        sys.stdout = _named_stdout(sys.stdout)
     if sys.stderr is None:
         sys.stderr = open(os.devnull, "w")  # noqa: SIM115 - for the whole run
     for stream in (sys.stdout, sys.stderr):
@@ -134,7 +188,15 @@ def run() -> None:
     _usable_streams()
     _only_the_command_run(sys.argv[1:])
     try:
-        app()
-    except BrokenPipeError:  # a pipe closed while Python flushed stdout on the way out
+        try:
+            app()
+        finally:
+            sys.stdout.flush()  # here, not on the way out, where a failure is only a warning and exit 120
+    except BrokenPipeError:  # a pipe closed while stdout was flushed
         _quiet_stdout()
         sys.exit(ExitCode.OK)
+    except OSError as exc:
+        if not _is_full_stdout(exc):
+            raise
+        _say_stdout_full()
+        sys.exit(ExitCode.CANNOT_RUN)
