@@ -99,14 +99,18 @@ def test_raw_lines_stay_json_on_an_ascii_stdout(tmp_path: Path) -> None:
         ["--version"],
     ],
 )
-def test_a_full_stdout_is_named_as_such(tmp_path: Path, args: list[str]) -> None:
+@pytest.mark.parametrize("unbuffered", ["", "1"])  # PYTHONUNBUFFERED makes stdout's buffer a raw file
+def test_a_full_stdout_is_named_as_such(tmp_path: Path, args: list[str], unbuffered: str) -> None:
     # `> /dev/full` and a full scratch disk raise the same error: only the name says which disk to free,
     # and a failure as Python exits would be a warning and exit 120
     write_real_folder(tmp_path)
     code = "import sys; from audit_trail.cli import main; sys.argv[0] = 'audit-trail'; main()"
     argv = [a.format(trail=tmp_path) for a in args]
     with open("/dev/full", "w") as full:
-        done = subprocess.run([sys.executable, "-c", code, *argv], stdout=full, stderr=subprocess.PIPE)
+        env = {**os.environ, "PYTHONUNBUFFERED": unbuffered}
+        done = subprocess.run(
+            [sys.executable, "-c", code, *argv], stdout=full, stderr=subprocess.PIPE, env=env, check=False
+        )
     stderr = done.stderr.decode()
     assert done.returncode == 3, stderr
     assert "standard output" in stderr and "TMPDIR" not in stderr

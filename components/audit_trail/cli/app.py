@@ -148,19 +148,23 @@ class _NamedStdout(io.FileIO):
 
 
 def _named_stdout(stream: Any) -> Any:
-    """STREAM (sys.stdout) over a `_NamedStdout`, with its encoding and buffering; as it is when it is no
-    plain file descriptor 1 (a test's capture)."""
+    """STREAM (sys.stdout) over a `_NamedStdout`, with its encoding and buffering; as it is when it is not
+    a plain file's descriptor 1 (a test's capture; a Windows console, which writes through its own raw
+    class)."""
     try:
-        if stream.fileno() != 1:
+        buffered = not isinstance(stream.buffer, io.RawIOBase)  # raw under PYTHONUNBUFFERED
+        if stream.fileno() != 1 or type(stream.buffer.raw if buffered else stream.buffer) is not io.FileIO:
             return stream
     except (AttributeError, OSError, ValueError):
         return stream
     stream.flush()
+    raw = _NamedStdout(1, "w", closefd=False)
     return io.TextIOWrapper(
-        io.BufferedWriter(_NamedStdout(1, "w", closefd=False)),
+        io.BufferedWriter(raw) if buffered else raw,
         encoding=stream.encoding,
         errors="backslashreplace",
         line_buffering=stream.line_buffering,
+        write_through=stream.write_through,
     )
 
 
