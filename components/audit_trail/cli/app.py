@@ -22,7 +22,8 @@ if TYPE_CHECKING:
 
 
 def _quiet_stdout() -> None:
-    """After a closed pipe (`... | head`): send what is left of stdout nowhere, so exiting writes nothing."""
+    """After a closed pipe (`... | head`) or a full stdout: send what is left of stdout nowhere, so exiting
+    writes nothing."""
     devnull = os.open(os.devnull, os.O_WRONLY)
     os.dup2(devnull, sys.stdout.fileno())
 
@@ -162,7 +163,7 @@ def _named_stdout(stream: Any) -> Any:
     return io.TextIOWrapper(
         io.BufferedWriter(raw) if buffered else raw,
         encoding=stream.encoding,
-        errors="backslashreplace",
+        errors=stream.errors,  # `_usable_streams` sets how both streams write what they cannot encode
         line_buffering=stream.line_buffering,
         write_through=stream.write_through,
     )
