@@ -32,6 +32,8 @@ def s3() -> Any:
 
 
 def read_log(file: LogFile) -> bytes:
+    if file.copy:
+        return read_file(file.copy, MAX_COMPRESSED_BYTES)
     if file.location.startswith("s3://"):
         if file.size > MAX_COMPRESSED_BYTES:
             raise TooLarge(f"{file.size} bytes, more than the {MAX_COMPRESSED_BYTES} allowed")

@@ -34,6 +34,9 @@ class LogFile(NamedTuple):
     """Why the file cannot be read (listed so the scan names it), or empty."""
     version: str = ""
     """What identifies this version of the file with its size: mtime and ctime in ns, or the S3 ETag."""
+    copy: str = ""
+    """A private local copy of an S3 object's bytes, downloaded once for every step of a command
+    (`spool.spooled`): read instead of the object. Empty: read the location."""
 
 
 class FileLookup(Protocol):

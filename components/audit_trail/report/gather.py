@@ -21,6 +21,7 @@ from ..integrity.public_keys import KeyProvider
 from ..integrity.verify import RegionResult, VerifyReport, verify_logs
 from ..investigate.ask import ask
 from ..investigate.sources import list_log_files
+from ..investigate.spool import spooled
 from ..queries.questions import Question
 from ..store import Store
 from ..window import Window
@@ -83,21 +84,27 @@ def gather(request: Request, progress: Progress | None = None) -> Evidence:
     say = progress or (lambda text: None)
     r = request
     now = r.now or datetime.now(UTC)
-    say("verifying the digest chain and the log files")
-    verified = verify_logs(r.store, r.keys, r.since, r.until, prefix=r.prefix, accounts=r.accounts, now=now)
     window = Window(r.since, r.until, accounts=r.accounts)
-    files = list_log_files(r.logs, window)
-    say(f"counting the records of {len(files)} log files")
-    charts, scanned = tally(files, window, r.workers)
+    listed = list_log_files(r.logs, window)
+    if r.logs.startswith("s3://"):
+        say(f"downloading the {len(listed)} log files once")
+    with spooled(listed, r.store) as spool:  # every step reads the same bytes, each S3 object once
+        files = spool.files
+        say("verifying the digest chain and the log files")
+        verified = verify_logs(
+            spool.store, r.keys, r.since, r.until, prefix=r.prefix, accounts=r.accounts, now=now
+        )
+        say(f"counting the records of {len(files)} log files")
+        charts, scanned = tally(files, window, r.workers)
 
-    def answer(question: Question) -> Iterator[dict[str, Any]]:
-        say(f"asking: {question.title}")
-        return ask(question, source=r.logs, window=window, files=files).stream()  # listed once
+        def answer(question: Question) -> Iterator[dict[str, Any]]:
+            say(f"asking: {question.title}")
+            return ask(question, source=r.logs, window=window, files=files).stream()  # listed once
 
-    trail_events = activity.trail_events(answer, r.log_bucket)
-    tables = activity.activity(answer, expected_regions(charts))
-    say("hunting with the high and critical Sigma rules")
-    hits, hunt_rules = activity.hunt_hits(files, window)
+        trail_events = activity.trail_events(answer, r.log_bucket)
+        tables = activity.activity(answer, expected_regions(charts))
+        say("hunting with the high and critical Sigma rules")
+        hits, hunt_rules = activity.hunt_hits(files, window)
     configuration = None
     if r.trail is not None:
         say(f"checking the live trail {r.trail.name}")
@@ -119,7 +126,7 @@ def gather(request: Request, progress: Progress | None = None) -> Evidence:
         activity=[*tables, hits],
         hunt_rules=hunt_rules,
         charts=charts,
-        scan_notes=scanned.summary(),
+        scan_notes=[*([spool.note] if spool.note else []), *scanned.summary()],
     )
 
 

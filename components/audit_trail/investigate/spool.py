@@ -1,0 +1,135 @@
+"""Read an S3 source once: private local copies of its log objects, shared by every step of a command.
+
+A report verifies the window's log files, counts their records, asks its questions and hunts: read from S3
+at each step, every object would be downloaded about ten times. Here each is downloaded once, into a
+folder only this user can read (removed when the command ends), and every step reads that copy. The hashes
+`verify` checks are then of the very bytes the questions answer from, even if an object is replaced while
+the command runs.
+
+An object that cannot be copied (gone, refused, over the scanner's bound) is left to each step, which reads
+it from S3 and names what went wrong, as without copies. A copy that cannot be written (a full disk) stops
+the copying, with a note; the files not copied are read from S3.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import tempfile
+import threading
+from collections.abc import Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+from pathlib import Path
+from typing import NamedTuple
+
+from ..cloudtrail_layout import parse_s3_url
+from ..store import MAX_READ_BYTES, Blob, Entry, Store, read_file
+from .log_bytes import MAX_COMPRESSED_BYTES
+from .sources import LogFile
+
+_THREADS = 16  # network latency, not CPU, bounds a download; each thread holds one object at a time
+
+
+class Spool(NamedTuple):
+    files: list[LogFile]
+    """The files, each copied one with its `copy` set."""
+    store: Store
+    """The store, reading the copied log objects from their copies."""
+    note: str
+    """Why some files were not copied (read from S3 instead), or empty."""
+
+
+class _Copied(NamedTuple):
+    copy: str
+    metadata: dict[str, str]
+
+
+class CopiesFirst:
+    """A `Store` whose copied objects are read from their copies, everything else from STORE."""
+
+    def __init__(self, store: Store, copies: dict[str, _Copied]) -> None:
+        self._store = store
+        self._copies = copies  # by location (s3://bucket/key)
+        self.bucket = store.bucket
+        self.client = getattr(store, "client", None)  # named in an error's region, as the store's is
+
+    def describe(self) -> str:
+        return self._store.describe()
+
+    def location(self, key: str) -> str:
+        return self._store.location(key)
+
+    def listdir(self, prefix: str) -> tuple[list[str], list[Entry]]:
+        return self._store.listdir(prefix)
+
+    def walk(self, prefix: str) -> Iterator[Entry]:
+        return self._store.walk(prefix)
+
+    def get(self, key: str, bucket: str | None = None, *, limit: int = MAX_READ_BYTES) -> Blob | None:
+        copied = self._copies.get(f"s3://{bucket}/{key}" if bucket else self._store.location(key))
+        if copied is None:
+            return self._store.get(key, bucket, limit=limit)
+        return Blob(read_file(copied.copy, limit), dict(copied.metadata))
+
+
+@contextmanager
+def spooled(files: Sequence[LogFile], store: Store) -> Iterator[Spool]:
+    """FILES (and STORE, which holds them) reading each S3 object from one local copy while the context
+    lasts; files of a folder as they are."""
+    remote = [i for i, f in enumerate(files) if f.location.startswith("s3://") and not f.problem]
+    if not remote:
+        yield Spool(list(files), store, "")
+        return
+    with tempfile.TemporaryDirectory(prefix="audit-trail-copies-") as folder:  # mode 700: the user's alone
+        copies, note = _copy([files[i] for i in remote], Path(folder), store)
+        spooled_files = list(files)
+        for i in remote:
+            copied = copies.get(files[i].location)
+            if copied is not None:
+                spooled_files[i] = files[i]._replace(copy=copied.copy)
+        yield Spool(spooled_files, CopiesFirst(store, copies), note)
+
+
+def _copy(files: Sequence[LogFile], folder: Path, store: Store) -> tuple[dict[str, _Copied], str]:
+    full = threading.Event()  # set at the first copy that cannot be written: the rest are not downloaded
+
+    def one(numbered: tuple[int, LogFile]) -> _Copied | OSError | None:
+        number, file = numbered
+        if full.is_set() or file.size > MAX_COMPRESSED_BYTES:
+            return None
+        bucket, key = parse_s3_url(file.location)
+        try:
+            blob = store.get(key, bucket, limit=MAX_COMPRESSED_BYTES)
+        except Exception:  # refused, too large, unreachable: each step reads it and names why
+            return None
+        if blob is None:
+            return None
+        path = folder / f"{number:07d}"  # a name of ours: the key is the attacker's
+        try:
+            with open(path, "xb") as fh:
+                fh.write(blob.body)
+        except OSError as exc:
+            full.set()
+            with contextlib.suppress(OSError):  # what part of it was written
+                os.unlink(path)
+            return exc
+        return _Copied(str(path), blob.metadata)
+
+    copies: dict[str, _Copied] = {}
+    failure: OSError | None = None
+    with ThreadPoolExecutor(max_workers=_THREADS) as pool:
+        for file, result in zip(files, pool.map(one, enumerate(files)), strict=True):
+            if isinstance(result, OSError):
+                failure = failure or result
+            elif result is not None:
+                copies[file.location] = result
+    note = ""
+    if failure is not None:
+        left = len(files) - len(copies)
+        note = (
+            f"{left} of {len(files)} log files were read from S3 at every step, not once: no local copy "
+            f"could be kept ({failure.strerror or failure}); free space in {folder.parent} (or set TMPDIR) "
+            "to read each once."
+        )
+    return copies, note
