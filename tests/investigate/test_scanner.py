@@ -5,6 +5,7 @@ from __future__ import annotations
 import gzip
 import json
 import os
+from collections import Counter
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
@@ -412,6 +413,21 @@ def test_the_prefilter_changes_speed_not_answers(tmp_path: Path) -> None:
     assert skipped > len(flts) * len(files) // 2
     report, _ = scan(list_log_files(str(tmp_path)), ScanPlan((flts[0],)), None, workers=1)
     assert report.files_prefiltered == sum(not may_hold(data, [flts[0].needles()]) for data in contents)
+
+
+def test_the_record_prefilter_searches_a_field_holding_every_match() -> None:
+    """A filter whose test reads one field of a record (the actor: userIdentity) has the record-level
+    prefilter search that field's text alone: every record it accepts holds a needle there."""
+    records = [*real_records(), *stratus_records()]
+    searched: Counter[str | None] = Counter()
+    for flt in (x for x in FILTERS if x.needles()):
+        field = ScanPlan((flt,)).needle_field()
+        searched[field] += 1
+        for record in records:
+            if flt.test(flatten(record, "f.json")):
+                text = orjson.dumps(record if field is None else record.get(field))
+                assert may_hold(text, [flt.needles()]), (flt, record.get("eventID"))
+    assert searched["userIdentity"] >= 3 and searched[None] >= 10, searched
 
 
 def test_sql_literals_are_quoted() -> None:

@@ -181,6 +181,12 @@ class ScanPlan:
     def needle_groups(self) -> tuple[tuple[bytes, ...], ...]:
         return tuple(n for n in (f.needles() for f in self.filters) if n)
 
+    def needle_field(self) -> str | None:
+        """The record field the record-level prefilter searches (`Filter.needle_field`), when every filter
+        with needles names the same one; None: the record's whole text."""
+        fields = {f.needle_field() for f in self.filters if f.needles()}
+        return fields.pop() if len(fields) == 1 else None
+
     def time_bounds(self) -> tuple[datetime | None, datetime | None]:
         """The tightest eventTime bounds among the filters, as UTC instants."""
         lo = [utc(f.since) for f in self.filters if isinstance(f, TimeRange) and f.since]
@@ -314,6 +320,7 @@ def scan_chunk(files: Sequence[LogFile], plan: ScanPlan, out_path: str | None) -
     report = ScanReport()
     groups = plan.needle_groups()
     needles = Needles(groups) if groups else None
+    needle_field = plan.needle_field()
     lo, hi = plan.time_bounds()
     filters = plan.row_filters()
     out = _RunWriter(out_path, plan.limit) if plan.order is not None and out_path else _Writer(out_path)
@@ -371,7 +378,9 @@ def scan_chunk(files: Sequence[LogFile], plan: ScanPlan, out_path: str | None) -
             report.in_window += 1
             try:
                 row = EventRow(rec, shown, moment)
-                if needles is not None and not needles(row.text):
+                if needles is not None and not needles(
+                    row.text if needle_field is None else orjson.dumps(rec.get(needle_field))
+                ):
                     continue  # the prefilter on the record's own text: most records of a file lack the needle
                 _keep(rec, row, filters, plan, report, out)
             except Exception as exc:  # one record, whatever its shape, never stops the scan

@@ -126,6 +126,12 @@ class Filter:
         """A file holds a match only if it contains one of these (empty: no prefilter)."""
         return ()
 
+    def needle_field(self) -> str | None:
+        """The one top-level field of a record that holds all the test reads, so that a record it accepts
+        holds a needle in that field's JSON text alone (the record-level prefilter then searches only it);
+        None: the whole record's text."""
+        return None
+
 
 @dataclass(frozen=True)
 class AnyOf(Filter):
@@ -142,6 +148,10 @@ class AnyOf(Filter):
     def needles(self) -> tuple[bytes, ...]:
         groups = [c.needles() for c in self.choices]
         return () if not all(groups) else tuple(dict.fromkeys(n for g in groups for n in g))
+
+    def needle_field(self) -> str | None:
+        fields = {c.needle_field() for c in self.choices}
+        return fields.pop() if len(fields) == 1 else None
 
 
 @dataclass(frozen=True)
@@ -296,6 +306,9 @@ class Actor(Filter):
         # `/` splits the runs: the `actor` column joins a role's name and the session name with it.
         forms = [self._pattern, *([self._sessions] if self._sessions else [])]
         return any_needles(fragment_needle(form, "/") for form in forms)
+
+    def needle_field(self) -> str:
+        return "userIdentity"  # every value of IDENTITY_SQL is read from it (`events.identity_of`)
 
 
 # --- what: the action -------------------------------------------------------------------------------------
