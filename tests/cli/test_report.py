@@ -194,3 +194,16 @@ def test_a_file_name_that_is_not_utf8_is_shown_escaped_not_a_crash(
     verified = CliRunner().invoke(app, ["verify", *args, "-f", "json"])
     assert verified.exit_code == 1, verified.output  # findings: the file is unexpected, among others
     assert "bad\\\\xff.json.gz" in verified.stdout
+
+
+def test_no_writable_temporary_folder_is_exit_3_and_writes_nothing(
+    planted: Planted, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import tempfile
+
+    monkeypatch.setattr(tempfile, "tempdir", None)  # TMPDIR, /tmp, … and the working folder: none writable
+    monkeypatch.setattr(tempfile, "_candidate_tempdir_list", lambda: [str(tmp_path / "gone")])
+    monkeypatch.chdir(tmp_path)
+    code, err = run(*offline(planted), "-o", str(tmp_path / "audit.json"))
+    assert code == 3 and "no folder to keep scratch files in" in err and "Set TMPDIR" in err, err
+    assert not (tmp_path / "audit.json").exists()

@@ -144,3 +144,19 @@ def test_scratch_space_running_out_is_exit_3(trail: Path, monkeypatch: pytest.Mo
     result = CliRunner().invoke(app, ["query", str(trail), "-f", "json"])
     assert result.exit_code == 3, result.output
     assert "no space left on the disk" in result.stderr and "TMPDIR" in result.stderr
+
+
+@pytest.mark.parametrize("command", [["query"], ["hunt"]])
+def test_no_writable_temporary_folder_is_exit_3_naming_tmpdir(
+    trail: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, command: list[str]
+) -> None:
+    """Every command keeps scratch files; with no folder `tempfile` can write to (TMPDIR, /tmp, … and the
+    working folder all missing or read-only) it says so, not a traceback."""
+    import tempfile
+
+    monkeypatch.setattr(tempfile, "tempdir", None)
+    monkeypatch.setattr(tempfile, "_candidate_tempdir_list", lambda: [str(tmp_path / "gone")])
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(app, [*command, str(trail)])
+    assert result.exit_code == 3, result.output
+    assert "no folder to keep scratch files in" in result.stderr and "Set TMPDIR" in result.stderr

@@ -50,6 +50,12 @@ class Group(TyperGroup):
                     "TMPDIR at a larger disk."
                 )
                 raise typer.Exit(ExitCode.CANNOT_RUN) from None
+            if _no_temporary_folder(exc):
+                show_error(
+                    f"no folder to keep scratch files in: {exc.strerror}. Set TMPDIR to a folder you can "
+                    "write to."
+                )
+                raise typer.Exit(ExitCode.CANNOT_RUN) from None
             raise
         except Exception as exc:
             if not is_aws_error(exc):
@@ -63,6 +69,12 @@ class Group(TyperGroup):
 
 def _is_full_stdout(exc: OSError) -> bool:
     return exc.errno == errno.ENOSPC and exc.filename == STDOUT_NAME
+
+
+def _no_temporary_folder(exc: OSError) -> bool:
+    """`tempfile` found no writable folder among TMPDIR, /tmp, /var/tmp, /usr/tmp and the working folder
+    (its error has no file name, and every command keeps scratch files)."""
+    return isinstance(exc, FileNotFoundError) and not exc.filename and "temporary directory" in str(exc)
 
 
 def _say_stdout_full() -> None:
