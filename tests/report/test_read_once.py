@@ -3,6 +3,7 @@ read one private copy, so what is verified is what is answered, even if an objec
 
 from __future__ import annotations
 
+import shutil
 import tempfile
 from collections import Counter
 from collections.abc import Callable
@@ -125,10 +126,48 @@ def test_copies_that_cannot_be_written_are_read_from_s3_with_a_note(
     monkeypatch.setattr(spool, "open", full_disk, raising=False)
     from_s3 = from_bucket(planted)
     keys = log_keys(planted)
-    assert from_s3.scan_notes[0].startswith(
-        f"{len(keys)} of {len(keys)} log files were read from S3 at every step"
-    )
+    assert from_s3.scan_notes[0].startswith(f"the {len(keys)} log files from S3 were read at every step")
     assert "No space left on device" in from_s3.scan_notes[0]
     assert all(reads[key] > 1 for key in keys)  # read by each step, as without copies
     assert findings(from_s3) == findings(evidence)
     assert totals(from_s3) == totals(evidence)
+
+
+def test_a_disk_filled_partway_keeps_no_copy_for_the_steps(
+    bucket: Any, planted: Planted, evidence: Evidence, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The copies written before the disk filled would leave the steps no room for their scratch files:
+    they are all removed before the first step, and every file is read from S3."""
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    written = 0
+    real_open = open
+
+    def fills_up(path: Any, mode: str = "r", *args: Any, **kw: Any) -> Any:
+        nonlocal written
+        written += 1
+        if written > 5:
+            raise OSError(28, "No space left on device")
+        return real_open(path, mode, *args, **kw)
+
+    monkeypatch.setattr(spool, "open", fills_up, raising=False)
+    left: list[list[Path]] = []
+    from_s3 = from_bucket(planted, lambda step: left.append(list(tmp_path.glob("audit-trail-copies-*/*"))))
+    assert left and not any(left), left
+    assert from_s3.scan_notes[0].startswith(f"the {len(log_keys(planted))} log files from S3 were read")
+    assert findings(from_s3) == findings(evidence) and totals(from_s3) == totals(evidence)
+
+
+def test_no_copy_is_made_without_twice_its_size_free(
+    bucket: Any, planted: Planted, evidence: Evidence, reads: Counter[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Copies that fill the disk would fail the steps' scratch files, which share it: with less than twice
+    the copies' size free, none is made."""
+    need = sum((planted.root / key).stat().st_size for key in log_keys(planted))
+    real_usage = shutil.disk_usage
+    monkeypatch.setattr(spool.shutil, "disk_usage", lambda path: real_usage(path)._replace(free=2 * need - 1))
+    from_s3 = from_bucket(planted)
+    keys = log_keys(planted)
+    assert from_s3.scan_notes[0].startswith(f"the {len(keys)} log files from S3 were read at every step")
+    assert "the copies would take" in from_s3.scan_notes[0]
+    assert all(reads[key] > 1 for key in keys)
+    assert findings(from_s3) == findings(evidence) and totals(from_s3) == totals(evidence)

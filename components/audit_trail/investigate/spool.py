@@ -7,14 +7,16 @@ folder only this user can read (removed when the command ends), and every step r
 the command runs.
 
 An object that cannot be copied (gone, refused, over the scanner's bound) is left to each step, which reads
-it from S3 and names what went wrong, as without copies. A copy that cannot be written (a full disk) stops
-the copying, with a note; the files not copied are read from S3.
+it from S3 and names what went wrong, as without copies. The copies share the disk with every step's scratch
+files: they are made only if the disk has twice their size free, and a copy that cannot be written (the disk
+filled meanwhile) removes them all. Either way the files are read from S3 at every step, with a note.
 """
 
 from __future__ import annotations
 
 import contextlib
 import os
+import shutil
 import tempfile
 import threading
 from collections.abc import Iterator, Sequence
@@ -29,6 +31,7 @@ from .log_bytes import MAX_COMPRESSED_BYTES
 from .sources import LogFile
 
 _THREADS = 16  # network latency, not CPU, bounds a download; each thread holds one object at a time
+_ROOM = 2  # the copies may take half the free space: the other half is left to the steps' scratch files
 
 
 class Spool(NamedTuple):
@@ -82,7 +85,16 @@ def spooled(files: Sequence[LogFile], store: Store) -> Iterator[Spool]:
         yield Spool(list(files), store, "")
         return
     with tempfile.TemporaryDirectory(prefix="audit-trail-copies-") as folder:  # mode 700: the user's alone
-        copies, note = _copy([files[i] for i in remote], Path(folder), store)
+        wanted = [files[i] for i in remote]
+        need, free = (
+            sum(f.size for f in wanted if f.size <= MAX_COMPRESSED_BYTES),
+            shutil.disk_usage(folder).free,
+        )
+        if free < _ROOM * need:
+            cause = f"the copies would take {_mib(need)} of the {_mib(free)} free"
+            yield Spool(list(files), store, _not_once(len(wanted), cause, folder))
+            return
+        copies, note = _copy(wanted, Path(folder), store)
         spooled_files = list(files)
         for i in remote:
             copied = copies.get(files[i].location)
@@ -124,12 +136,21 @@ def _copy(files: Sequence[LogFile], folder: Path, store: Store) -> tuple[dict[st
                 failure = failure or result
             elif result is not None:
                 copies[file.location] = result
-    note = ""
-    if failure is not None:
-        left = len(files) - len(copies)
-        note = (
-            f"{left} of {len(files)} log files were read from S3 at every step, not once: no local copy "
-            f"could be kept ({failure.strerror or failure}); free space in {folder.parent} (or set TMPDIR) "
-            "to read each once."
-        )
-    return copies, note
+    if failure is None:
+        return copies, ""
+    for copied in copies.values():  # the copies kept would leave the steps no room for their scratch files
+        with contextlib.suppress(OSError):
+            os.unlink(copied.copy)
+    cause = f"a copy could not be written ({failure.strerror or failure})"
+    return {}, _not_once(len(files), cause, str(folder))
+
+
+def _mib(size: int) -> str:
+    return f"{size / 2**20:,.1f} MiB"
+
+
+def _not_once(count: int, cause: str, folder: str) -> str:
+    return (
+        f"the {count} log files from S3 were read at every step, not once: {cause} in "
+        f"{Path(folder).parent}; free space there (or set TMPDIR to a larger disk) to read each once."
+    )
