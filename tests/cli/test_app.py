@@ -4,10 +4,13 @@
 from __future__ import annotations
 
 import json
+import os
+import signal
 import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from support.logs import write_real_folder
 
 HEAVY = ("pulumi", "pulumi_aws")
@@ -96,3 +99,35 @@ def test_a_run_builds_only_the_command_it_names_and_keeps_every_other_path() -> 
     assert group.returncode == 0 and "clear" in group.stdout
     one = _console("who-changed", "--help")
     assert one.returncode == 0 and "RESOURCE" in one.stdout
+
+
+STOPPED = """
+import os, signal, sys, tempfile, time
+from audit_trail.cli.app import stop_cleanly_when_told
+
+stop_cleanly_when_told()
+worker = os.fork()
+if worker == 0:  # a scanner worker forked with the handler dies by the signal, as by default
+    os.kill(os.getpid(), signal.SIGTERM)
+    time.sleep(5)
+    os._exit(0)
+print(os.waitpid(worker, 0)[1], flush=True)
+with tempfile.TemporaryDirectory(prefix="audit-trail-") as scratch:
+    print(scratch, flush=True)
+    os.kill(os.getpid(), getattr(signal, sys.argv[1]))
+    time.sleep(5)
+"""
+
+
+@pytest.mark.parametrize("name", ["SIGTERM", "SIGHUP"])
+def test_a_terminated_command_removes_its_scratch_folder(name: str) -> None:
+    """`kill`, a closed terminal or a CI timeout: the command stops through its cleanup (killed outright,
+    it left its scratch folders, and `report` its copies of the logs) with the shell's code for the signal."""
+    ended = subprocess.run(
+        [sys.executable, "-c", STOPPED, name], capture_output=True, text=True, timeout=30, check=False
+    )
+    number = getattr(signal, name)
+    assert ended.returncode == 128 + number, ended.stderr
+    status, scratch = ended.stdout.split()
+    assert os.WIFSIGNALED(int(status)) and os.WTERMSIG(int(status)) == signal.SIGTERM
+    assert not Path(scratch).exists()

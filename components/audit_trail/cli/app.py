@@ -5,6 +5,7 @@ from __future__ import annotations
 import errno
 import io
 import os
+import signal
 import sys
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -28,10 +29,30 @@ def _quiet_stdout() -> None:
     os.dup2(devnull, sys.stdout.fileno())
 
 
+def stop_cleanly_when_told() -> None:
+    """SIGTERM and SIGHUP (`kill`, a closed terminal, a CI timeout) end the command as Ctrl-C does, through
+    its `finally` blocks: killed outright it would leave its scratch folders behind, and `report` its copies
+    of the period's logs. The exit code stays the one a shell shows for the signal (128 + its number). A
+    worker process forked with this handler dies at once, as by default."""
+    main = os.getpid()
+
+    def stop(signum: int, frame: object) -> None:
+        if os.getpid() != main:
+            signal.signal(signum, signal.SIG_DFL)
+            os.kill(os.getpid(), signum)
+            return
+        raise SystemExit(128 + signum)
+
+    for name in ("SIGTERM", "SIGHUP"):  # Windows has no SIGHUP
+        if hasattr(signal, name):
+            signal.signal(getattr(signal, name), stop)
+
+
 class Group(TyperGroup):
     """Runs a command; an error a user can act on ends it with its message and its code, never a traceback."""
 
     def invoke(self, ctx: Any) -> Any:
+        stop_cleanly_when_told()
         try:
             return super().invoke(ctx)
         except AuditTrailError as exc:
