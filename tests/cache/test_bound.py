@@ -44,10 +44,10 @@ def _region(root: Path, region: str) -> list:
 def test_past_its_bound_the_index_drops_the_folders_used_least_recently(
     tmp_path: Path, cache_home: Path, settled: None
 ) -> None:
-    """Each folder's segment takes about 0.45 MiB: two fit in 1 MiB, three do not."""
+    """Each folder's segment (its terms and its rows) takes about 0.47 MiB: two fit in 1 MiB, three do not."""
     root = tmp_path / "logs"
     for region in REGIONS:
-        _wordy(root, region, 28_000)
+        _wordy(root, region, 24_000)
     index = TermIndex(limit=MIB)
     first, second, third = (_region(root, r) for r in REGIONS)
     assert building.build(index, first, workers=1).evicted == 0

@@ -23,7 +23,7 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import orjson
 
@@ -31,7 +31,8 @@ from ..cloudtrail_layout import parse_s3_url
 from ..investigate.log_bytes import MAX_COMPRESSED_BYTES, inflate, looks_whole, s3
 from ..investigate.sources import LogFile
 from ..store import etag_of, read_file, s3_version, version_of
-from .index import TermIndex, split_location, storable
+from .index import FileCounts, StoredRows, TermIndex, split_location, storable
+from .rows import BlockRows, file_rows
 from .segments import BLOCK_FILES, FileEntry, encode
 from .terms import EMBEDDED_RECORDS, file_terms
 
@@ -64,19 +65,26 @@ def _read_as_listed(file: LogFile) -> bytes | None:
         return None
 
 
-def _entry(file: LogFile) -> tuple[FileEntry, set[bytes] | None] | None:
-    """FILE's entry and terms; None when it cannot be indexed now (changed, too new, unreadable)."""
+class _Made(NamedTuple):
+    entry: FileEntry
+    terms: set[bytes] | None
+    rows: tuple[list[bytes], FileCounts] | None
+
+
+def _entry(file: LogFile, bit: int) -> _Made | None:
+    """FILE's entry, terms and rows (as the BIT-th file of its block); None when it cannot be indexed now
+    (changed, too new, unreadable)."""
     payload = _read_as_listed(file)
     if payload is None:
         return None
     name = split_location(file.location)[1]
     data, _ = inflate(file.location, payload)
     if data is None or not looks_whole(data):  # the scanner reads and reports such a file every time
-        return FileEntry(name, file.size, file.version, False), None
+        return _Made(FileEntry(name, file.size, file.version, False), None, None)
     terms = file_terms(data)
     if EMBEDDED_RECORDS in terms:  # records inside strings, decoded twice: read every time
-        return FileEntry(name, file.size, file.version, False), None
-    return FileEntry(name, file.size, file.version, True), terms
+        return _Made(FileEntry(name, file.size, file.version, False), None, None)
+    return _Made(FileEntry(name, file.size, file.version, True), terms, file_rows(file.location, data, bit))
 
 
 @dataclass(frozen=True)
@@ -85,20 +93,28 @@ class Block:
     names: list[str]
     segment: tuple[bytes, bytes] | None
     files: int
+    rows: StoredRows | None = None
 
 
 def _index_block(args: tuple[str, Sequence[LogFile]]) -> Block:
     folder, files = args
     entries: list[FileEntry] = []
     terms: list[set[bytes] | None] = []
-    for file in files:
-        made = _entry(file)
-        if made is not None:
-            entries.append(made[0])
-            terms.append(made[1])
-    if not entries:
-        return Block(folder, [], None, 0)
-    return Block(folder, [e.name for e in entries], encode(entries, terms), len(entries))
+    counts: list[FileCounts | None] = []
+    with tempfile.TemporaryDirectory(prefix="audit-trail-rows-") as scratch:
+        rows = BlockRows(Path(scratch))
+        for file in files:
+            made = _entry(file, len(entries))
+            if made is not None:
+                entries.append(made.entry)
+                terms.append(made.terms)
+                counts.append(made.rows[1] if made.rows is not None else None)
+                rows.add(made.rows[0] if made.rows is not None else [])
+        if not entries:
+            return Block(folder, [], None, 0)
+        encoded = rows.encoded()
+    kept = None if encoded is None else StoredRows(*encoded, counts)
+    return Block(folder, [e.name for e in entries], encode(entries, terms), len(entries), kept)
 
 
 def _blocks(index: TermIndex, files: Sequence[LogFile]) -> list[tuple[str, list[LogFile]]]:
@@ -142,7 +158,7 @@ def build(
     folders: set[str] = set()
     for done, block in enumerate(_run(todo, workers), 1):
         if block.segment is not None:
-            index.store(block.folder, block.segment, block.names)
+            index.store(block.folder, block.segment, block.names, block.rows)
             report.files += block.files
             folders.add(block.folder)
         if progress is not None:

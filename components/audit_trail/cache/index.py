@@ -19,6 +19,7 @@ import os
 import sqlite3
 import stat
 import time
+from collections import Counter
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -27,20 +28,28 @@ from typing import TYPE_CHECKING, NamedTuple
 
 import orjson
 
-from .segments import CorruptSegment, Segment
+from .segments import CorruptSegment, Segment, checksum
 from .terms import FORMAT, probes
 
 if TYPE_CHECKING:
     from ..investigate.sources import LogFile
+    from ..investigate.warm import KeptRows
+
+FileCounts = tuple[int, int]
+"""A file whose rows are kept: its records with the required fields, and those without (as a scan counts)."""
 
 DEFAULT_MAX_MB = 1024
 MAX_MB_VARIABLE = "AUDIT_TRAIL_CACHE_MAX_MB"
 _META = "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)"
 # A segment is keyed by its folder and its first file's name; `names` lists its files as a JSON array (a file
 # name may hold any character, a newline too).
+# `rows` is the block's event rows as Parquet (`cache.rows`), NULL when they could not be kept, and
+# `counts` lists, per file, its (records, records without the required fields), or null for a file whose rows
+# are not kept; `row_files` how many are.
 _SEGMENT = (
     "CREATE TABLE IF NOT EXISTS segment (folder TEXT NOT NULL, first TEXT NOT NULL, names TEXT NOT NULL, "
-    "body BLOB NOT NULL, checksum BLOB NOT NULL, files INTEGER NOT NULL, PRIMARY KEY (folder, first))"
+    "body BLOB NOT NULL, checksum BLOB NOT NULL, files INTEGER NOT NULL, rows BLOB, rows_checksum BLOB, "
+    "counts TEXT, row_files INTEGER NOT NULL DEFAULT 0, PRIMARY KEY (folder, first))"
 )
 # When a question last used each folder, for eviction: a table of its own, so that noting it rewrites a small
 # row, not a segment's whole body.
@@ -129,6 +138,28 @@ def _transaction(db: sqlite3.Connection) -> Iterator[None]:
     db.execute("COMMIT")
 
 
+def _counts(held: str | None, files: int) -> list[FileCounts | None] | None:
+    """A segment's `counts` column, one entry per file; None if its rows are not kept (or it is unreadable:
+    the segment's checksum does not cover it, so it is checked here, and then its files are read)."""
+    if held is None:
+        return None
+    try:
+        counts = orjson.loads(held)
+    except orjson.JSONDecodeError:
+        return None
+    if not isinstance(counts, list) or len(counts) != files:
+        return None
+    out: list[FileCounts | None] = []
+    for entry in counts:
+        if entry is None:
+            out.append(None)
+        elif isinstance(entry, list) and len(entry) == 2 and all(type(n) is int and n >= 0 for n in entry):
+            out.append((entry[0], entry[1]))
+        else:
+            return None
+    return out
+
+
 def _names(held: str) -> set[str] | None:
     """The file names a segment's `names` column lists; None if it cannot be read."""
     try:
@@ -138,19 +169,39 @@ def _names(held: str) -> set[str] | None:
     return {str(n) for n in names} if isinstance(names, list) else None
 
 
+class StoredRows(NamedTuple):
+    """A block's event rows as the build keeps them: Parquet, its checksum, and each file's counts (None: the
+    file's rows are not kept)."""
+
+    body: bytes
+    checksum: bytes
+    counts: list[FileCounts | None]
+
+
+class Held(NamedTuple):
+    """One segment of a look-up: the bits and locations of the files it describes as they are now."""
+
+    folder: str
+    first: str
+    segment: Segment
+    bits: list[int]
+    locations: list[str]
+    counts: list[FileCounts | None] | None
+    """Per file of the segment, its counts when its rows are kept (`StoredRows.counts`); None: no rows."""
+
+
 @dataclass
 class Lookup:
     """What the index holds of one question's files, read once: the files it knows as they are now."""
 
     files: Sequence[LogFile]
-    held: list[tuple[Segment, list[int], list[str]]] = field(default_factory=list)
-    """Per segment, the bits and locations of the files it describes as they are now: taken from their bytes,
-    with the same size and version."""
+    held: list[Held] = field(default_factory=list)
+    index: TermIndex | None = None
 
     @cached_property
     def current(self) -> set[str]:
         """Locations of the files the index describes as they are now."""
-        return {location for _, _, locations in self.held for location in locations}
+        return {location for held in self.held for location in held.locations}
 
     def cannot_match(self, groups: Sequence[Sequence[bytes]]) -> frozenset[str]:
         """Locations of the files the index proves hold no record with, for every group, one of its needles
@@ -159,13 +210,15 @@ class Lookup:
             return frozenset()
         probed = tuple(tuple(probes(needle) for needle in group) for group in groups)
         skip: set[str] = set()
-        for segment, bits, locations in self.held:
-            mask = segment.may_hold(probed)
+        for held in self.held:
+            mask = held.segment.may_hold(probed)
             if not mask:  # the usual case for a selective question: the whole segment at once
-                skip.update(locations)
+                skip.update(held.locations)
                 continue
             skip.update(
-                location for bit, location in zip(bits, locations, strict=True) if not mask >> bit & 1
+                location
+                for bit, location in zip(held.bits, held.locations, strict=True)
+                if not mask >> bit & 1
             )
         return frozenset(skip)
 
@@ -173,6 +226,45 @@ class Lookup:
         """The files the index does not know as they are now."""
         current = self.current
         return [f for f in self.files if not f.problem and f.location not in current]
+
+    def kept_rows(self, read: Sequence[LogFile], folder: Path) -> KeptRows | None:
+        """The kept rows of the files READ, as Parquet files written into FOLDER; None unless every one of
+        them has its rows kept as it is now (or a copy turns out damaged: it is dropped, the files read)."""
+        if self.index is None:
+            return None
+        where: dict[str, tuple[int, int, FileCounts]] = {}
+        for number, held in enumerate(self.held):
+            if held.counts is None:
+                continue
+            for bit, location in zip(held.bits, held.locations, strict=True):
+                counts = held.counts[bit]
+                if counts is not None:
+                    where[location] = (number, bit, counts)
+        used: dict[int, set[int]] = {}
+        records = 0
+        bad: Counter[str] = Counter()
+        for file in read:
+            found = where.get(file.location)
+            if found is None:
+                return None
+            number, bit, (good, without) = found
+            used.setdefault(number, set()).add(bit)
+            records += good
+            if without:
+                bad[file.location] += without
+        from ..investigate.warm import KeptRows  # loaded only by a question the rows can answer
+
+        numbers = sorted(used)
+        written = self.index.rows_of([(self.held[n].folder, self.held[n].first) for n in numbers], folder)
+        if written is None:
+            return None
+        parts: list[tuple[Path, tuple[int, ...] | None]] = []
+        for number, path in zip(numbers, written, strict=True):
+            if path is not None:
+                bits = used[number]
+                kept = {b for b, c in enumerate(self.held[number].counts or ()) if c is not None}
+                parts.append((path, None if bits == kept else tuple(sorted(bits))))
+        return KeptRows(parts, records, bad)
 
 
 # A named tuple, not a frozen dataclass: defining one of those costs about a millisecond at every start.
@@ -280,7 +372,9 @@ class TermIndex:
 
     # --- asking ---
 
-    def _segments(self, folders: set[str]) -> Iterator[tuple[str, Segment]]:
+    def _segments(
+        self, folders: set[str]
+    ) -> Iterator[tuple[str, str, Segment, list[FileCounts | None] | None]]:
         db = self._connect()
         if db is None:
             return
@@ -291,16 +385,18 @@ class TermIndex:
                 batch = wanted[i : i + _IN_BATCH]
                 marks = ",".join("?" * len(batch))
                 rows = db.execute(
-                    f"SELECT folder, first, body, checksum FROM segment WHERE folder IN ({marks})", batch
+                    f"SELECT folder, first, body, checksum, counts FROM segment WHERE folder IN ({marks})",
+                    batch,
                 ).fetchall()
                 asked = set(batch)
-                for folder, first, body, checksum in rows:
+                for folder, first, body, checksum, counts in rows:
                     try:
                         # A row of a folder not asked for: a table that compares folders otherwise than it
                         # was made to (another collation, say) is not one this index wrote.
                         if folder not in asked:
                             raise CorruptSegment("a folder not asked for")
-                        yield folder, Segment.decode(body, checksum)
+                        segment = Segment.decode(body, checksum)
+                        yield folder, first, segment, _counts(counts, len(segment.names))
                     except CorruptSegment:
                         damaged.append((folder, first))
                 # Recency, for eviction (best effort), in one transaction: a commit per folder would cost
@@ -319,7 +415,7 @@ class TermIndex:
 
     def look_up(self, files: Sequence[LogFile]) -> Lookup:
         """What the index holds for FILES (nothing when it is off)."""
-        lookup = Lookup(files)
+        lookup = Lookup(files, index=self)
         asked: dict[str, dict[str, LogFile]] = {}
         for file in files:
             # A file that cannot be read (a FIFO, a dangling link) has no version: never current.
@@ -328,7 +424,7 @@ class TermIndex:
                 asked.setdefault(folder, {})[name] = file
         # A name that is not UTF-8 is never stored (`storable`), so only its folder needs the check here.
         folders = {folder for folder in asked if storable(folder)}
-        for folder, segment in self._segments(folders):
+        for folder, first, segment, counts in self._segments(folders):
             listed = asked[folder]
             bits: list[int] = []
             locations: list[str] = []
@@ -343,13 +439,48 @@ class TermIndex:
                     bits.append(bit)
                     locations.append(held.location)
             if bits:
-                lookup.held.append((segment, bits, locations))
+                lookup.held.append(Held(folder, first, segment, bits, locations, counts))
         return lookup
+
+    def rows_of(self, segments: Sequence[tuple[str, str]], folder: Path) -> list[Path | None] | None:
+        """The kept rows of SEGMENTS (folder, first file), each checked against its checksum and written into
+        FOLDER (None for a segment without a single row); None if one is gone or damaged (a damaged one is
+        dropped, with a warning: its files are read, and indexed again)."""
+        db = self._connect()
+        if db is None:
+            return None
+        written: list[Path | None] = []
+        try:
+            for number, (held, first) in enumerate(segments):
+                got = db.execute(
+                    "SELECT rows, rows_checksum FROM segment WHERE folder = ? AND first = ?", (held, first)
+                ).fetchone()
+                if got is None:  # dropped since the look-up (evicted by a build)
+                    return None
+                body, stored = got
+                if not isinstance(body, bytes) or not isinstance(stored, bytes) or checksum(body) != stored:
+                    with _transaction(db):
+                        db.execute("DELETE FROM segment WHERE folder = ? AND first = ?", (held, first))
+                    self.warnings.append("a damaged copy of event rows was dropped: its files are read")
+                    return None
+                if not body:
+                    written.append(None)
+                    continue
+                path = folder / f"kept-{number:05d}.parquet"
+                path.write_bytes(body)
+                written.append(path)
+        except sqlite3.DatabaseError as exc:
+            self._discard(exc)
+            return None
+        return written
 
     # --- building ---
 
-    def store(self, folder: str, segment: tuple[bytes, bytes], names: Sequence[str]) -> None:
-        """Store a segment of FOLDER's files NAMES; the segments it supersedes (sharing a file) go."""
+    def store(
+        self, folder: str, segment: tuple[bytes, bytes], names: Sequence[str], rows: StoredRows | None = None
+    ) -> None:
+        """Store a segment of FOLDER's files NAMES, with their ROWS when they were kept; the segments it
+        supersedes (sharing a file) go."""
         db = self._connect()
         if db is None:
             return
@@ -363,9 +494,13 @@ class TermIndex:
                     superseded = _names(held)
                     if superseded is None or not superseded.isdisjoint(names):
                         db.execute("DELETE FROM segment WHERE folder = ? AND first = ?", (folder, first))
+                kept: tuple[bytes | None, bytes | None, str | None, int] = (None, None, None, 0)
+                if rows is not None:
+                    row_files = sum(c is not None for c in rows.counts)
+                    kept = (rows.body, rows.checksum, orjson.dumps(rows.counts).decode(), row_files)
                 db.execute(
-                    "INSERT INTO segment VALUES (?, ?, ?, ?, ?, ?)",
-                    (folder, names[0], listed, body, checksum, len(names)),
+                    "INSERT INTO segment VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    (folder, names[0], listed, body, checksum, len(names), *kept),
                 )
                 db.execute("INSERT OR REPLACE INTO used VALUES (?, ?)", (folder, time.time()))
         except sqlite3.Error as exc:  # a full disk, say: the index stays as it was, and off from here

@@ -24,10 +24,11 @@ from ..queries.filters import Filter, sql_str, window_filters
 from ..queries.questions import Question
 from ..times import iso_time
 from ..window import Window
+from . import warm
 from .answer import Answer
 from .listing import Columns, Order, merged
-from .scanner import MAX_ROW_BYTES, Progress, ScanPlan, ScanReport, scan
-from .sources import FileIndex, LogFile, list_log_files
+from .scanner import MAX_ROW_BYTES, BadFile, Progress, ScanPlan, ScanReport, scan
+from .sources import FileIndex, FileLookup, LogFile, list_log_files
 
 # Trino names the shared SQL may use that DuckDB spells otherwise (a user's --sql may use them too).
 _MACROS = ("CREATE MACRO array_join(l, sep) AS array_to_string(l, sep)",)
@@ -43,7 +44,8 @@ QUERY_SECONDS = 600
 _BATCH = 2048
 
 
-def _connect(files: Sequence[Path], scratch: Path) -> Any:
+def _duckdb(scratch: Path) -> Any:
+    """A DuckDB connection within the engine's bounds, spilling into SCRATCH."""
     import duckdb
 
     con = duckdb.connect()
@@ -53,6 +55,11 @@ def _connect(files: Sequence[Path], scratch: Path) -> Any:
     con.execute("SET preserve_insertion_order = false")  # lets more operators stream; ORDER BY still orders
     for macro in _MACROS:
         con.execute(macro)
+    return con
+
+
+def _connect(files: Sequence[Path], scratch: Path) -> Any:
+    con = _duckdb(scratch)
     columns = [*((name, kind) for name, kind, _ in COLUMNS), ("dedup_key", "VARCHAR")]
     if files:
         cols = ", ".join(f"'{name}': '{kind}'" for name, kind in columns)
@@ -216,6 +223,14 @@ def answer(
         plan = ScanPlan((*base, *row_filters))
     skip = lookup.cannot_match(plan.needle_groups()) if lookup is not None else frozenset()
     scratch = tempfile.TemporaryDirectory(prefix="audit-trail-")
+    if question is not None and lookup is not None and warm.answers(question):
+        try:
+            kept = _warm(question, files, lookup, skip, scratch)
+        except BaseException:
+            scratch.cleanup()
+            raise
+        if kept is not None:
+            return Answer(question.listing or (), kept[0], kept[1], index=index)
     try:
         report, written = scan(files, plan, Path(scratch.name), workers=workers, progress=progress, skip=skip)
         if question is not None and question.listing is not None:
@@ -230,6 +245,26 @@ def answer(
         raise
     unindexed = lookup.unindexed() if lookup is not None else []
     return Answer(columns, rows, report, unindexed=unindexed, index=index)
+
+
+def _warm(
+    question: Question,
+    files: Sequence[LogFile],
+    lookup: FileLookup,
+    skip: frozenset[str],
+    scratch: tempfile.TemporaryDirectory[str],
+) -> tuple[Iterator[dict[str, Any]], ScanReport] | None:
+    """QUESTION answered from the rows the cache keeps of FILES (`warm`), when it keeps those of every file
+    to read; None otherwise."""
+    read = [f for f in files if not f.problem and f.location not in skip]
+    kept = lookup.kept_rows(read, Path(scratch.name))
+    if kept is None:
+        return None
+    report = ScanReport(files_listed=len(files))
+    report.bad_files.extend(BadFile(f.location, f.problem) for f in files if f.problem)
+    report.files_prefiltered = report.files_indexed = len(skip)
+    rows = warm.answer(_duckdb(Path(scratch.name)), question, len(read), kept, report, scratch)
+    return rows, report
 
 
 def _cleaned(

@@ -62,6 +62,8 @@ class ScanReport:
     files_prefiltered: int = 0
     files_indexed: int = 0
     """Of the files skipped, those the term index ruled out without reading them."""
+    files_cached: int = 0
+    """Of the files read, those answered from the cache's copy of their rows (`warm`), not their bytes."""
     records: int = 0
     in_window: int = 0
     """Records inside the time window (before any other filter): none means the window holds no event."""
@@ -82,6 +84,7 @@ class ScanReport:
         self.files_read += other.files_read
         self.files_prefiltered += other.files_prefiltered
         self.files_indexed += other.files_indexed
+        self.files_cached += other.files_cached
         self.records += other.records
         self.in_window += other.in_window
         self.rows += other.rows
@@ -101,9 +104,11 @@ class ScanReport:
     def summary(self) -> list[str]:
         """Lines for the end of a report: what was read and everything that was skipped."""
         indexed = f", {self.files_indexed} of them known from the cache" if self.files_indexed else ""
+        cached = f"{self.files_cached} of them from the cache's copy of their events; "
+        cached = cached if self.files_cached else ""
         lines = [
             f"{self.files_read} of {self.files_listed} log files read "
-            f"({self.files_prefiltered} skipped by the prefilter: they cannot match{indexed}), "
+            f"({cached}{self.files_prefiltered} skipped by the prefilter: they cannot match{indexed}), "
             f"{self.records} records, {self.rows} matching."
         ]
         if self.digest_files:
@@ -315,29 +320,35 @@ class _RunWriter(_Writer):
         self.keyed, self.size = [], 0
 
 
-def scan_chunk(files: Sequence[LogFile], plan: ScanPlan, out_path: str | None) -> ScanReport:
-    """Scan some files; append matching rows as JSON lines to OUT_PATH (None: count only)."""
-    report = ScanReport()
-    groups = plan.needle_groups()
-    needles = Needles(groups) if groups else None
-    needle_field = plan.needle_field()
-    lo, hi = plan.time_bounds()
-    filters = plan.row_filters()
-    out = _RunWriter(out_path, plan.limit) if plan.order is not None and out_path else _Writer(out_path)
-    if plan.tally is not None:
-        report.tally = plan.tally.empty()
-    for file, payload in fetch_all([f for f in files if not f.problem]):
-        loc = file.location
-        if isinstance(payload, Exception):
-            report.bad_files.append(BadFile(loc, f"cannot read ({payload})"))
-            continue
-        data, problem = inflate(loc, payload)
-        if data is None:
-            report.bad_files.append(BadFile(loc, problem or "unreadable"))
-            continue
+class KeptLines(_Writer):
+    """Rows held in memory, for a caller that takes one file's rows whole (the cache's build)."""
+
+    def __init__(self) -> None:
+        super().__init__("")
+
+    def flush(self) -> None:
+        pass
+
+
+class FileScan:
+    """PLAN's work on one file's inflated bytes: prefilter, parse, test and keep its records into OUT."""
+
+    def __init__(self, plan: ScanPlan, out: _Writer) -> None:
+        groups = plan.needle_groups()
+        self.plan = plan
+        self.out = out
+        self.needles = Needles(groups) if groups else None
+        self.needle_field = plan.needle_field()
+        self.lo, self.hi = plan.time_bounds()
+        self.filters = plan.row_filters()
+
+    def data(self, loc: str, data: bytes, report: ScanReport) -> None:
+        """Scan the file at LOC, whose inflated bytes are DATA; what it met goes to REPORT."""
+        needles, needle_field, lo, hi = self.needles, self.needle_field, self.lo, self.hi
+        filters, plan, out = self.filters, self.plan, self.out  # locals: the record loop below is hot
         if needles is not None and not needles(data) and looks_whole(data):
             report.files_prefiltered += 1
-            continue
+            return
         bad_lines = 0
         records: list[Any] | None
         if loc.endswith((".jsonl", ".jsonl.gz")):
@@ -348,14 +359,14 @@ def scan_chunk(files: Sequence[LogFile], plan: ScanPlan, out_path: str | None) -
                 doc = orjson.loads(data)
             except orjson.JSONDecodeError as exc:
                 report.bad_files.append(BadFile(loc, f"not JSON ({exc})"))
-                continue
+                return
             records, kind = _records(doc)
         if records is None:
             if kind == "digest":
                 report.digest_files += 1
             else:
                 report.bad_files.append(BadFile(loc, kind))
-            continue
+            return
         report.files_read += 1
         shown = as_unicode(loc)  # the rows' `source_file`
         if bad_lines:
@@ -385,6 +396,25 @@ def scan_chunk(files: Sequence[LogFile], plan: ScanPlan, out_path: str | None) -
                 _keep(rec, row, filters, plan, report, out)
             except Exception as exc:  # one record, whatever its shape, never stops the scan
                 report.unreadable_records[_why(exc)] += 1
+
+
+def scan_chunk(files: Sequence[LogFile], plan: ScanPlan, out_path: str | None) -> ScanReport:
+    """Scan some files; append matching rows as JSON lines to OUT_PATH (None: count only)."""
+    report = ScanReport()
+    out = _RunWriter(out_path, plan.limit) if plan.order is not None and out_path else _Writer(out_path)
+    if plan.tally is not None:
+        report.tally = plan.tally.empty()
+    scanner = FileScan(plan, out)
+    for file, payload in fetch_all([f for f in files if not f.problem]):
+        loc = file.location
+        if isinstance(payload, Exception):
+            report.bad_files.append(BadFile(loc, f"cannot read ({payload})"))
+            continue
+        data, problem = inflate(loc, payload)
+        if data is None:
+            report.bad_files.append(BadFile(loc, problem or "unreadable"))
+            continue
+        scanner.data(loc, data, report)
     out.flush()
     return report
 

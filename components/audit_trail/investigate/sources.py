@@ -11,12 +11,15 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator, Sequence
 from datetime import date
 from pathlib import Path
-from typing import Any, NamedTuple, Protocol
+from typing import TYPE_CHECKING, Any, NamedTuple, Protocol
 
 from ..cloudtrail_layout import AWSLOGS, DIGEST_FOLDER, LOG_FOLDER, find_accounts, join_key, parse_s3_url
 from ..errors import UserError
 from ..store import FolderStore, S3Store, Store, version_of
 from ..window import Window
+
+if TYPE_CHECKING:
+    from .warm import KeptRows
 
 LOG_SUFFIXES = (".json.gz", ".json", ".jsonl", ".jsonl.gz")
 
@@ -48,6 +51,10 @@ class FileLookup(Protocol):
 
     def unindexed(self) -> list[LogFile]:
         """The files it does not know as they are now."""
+        ...
+
+    def kept_rows(self, read: Sequence[LogFile], folder: Path) -> KeptRows | None:
+        """The rows it keeps of the files READ (`warm`), written to FOLDER; None unless it keeps them all."""
         ...
 
 

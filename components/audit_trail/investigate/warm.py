@@ -1,0 +1,149 @@
+"""A list of events answered from the cache's copy of its files' rows, without reading the files again.
+
+When the term index has taken a file's terms it also keeps the file's `events` rows (`cache.rows`), checked
+by the same identity: a broad question over files it knows as they are now is then one DuckDB query over
+those rows, not a parse of every record in Python. The answer is the one the scan gives (`listing`): the
+filters' SQL is their definition (`queries.filters`), the rows come sorted by the scan's own key, repeated
+deliveries are dropped as `listing.merged` drops them, and each row is the JSON text the scan's mapper made of
+the record. What the scan would count of the files (records, records without the required fields, rows,
+repeats, records without an identity) is counted here too, so the report says the same.
+
+A file whose rows were not kept (one with a record the scan cannot read, say) is read as before: unless every
+file the question needs has its rows kept, the question is scanned.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import tempfile
+from collections import Counter
+from collections.abc import Iterable, Iterator, Sequence
+from pathlib import Path
+from typing import Any, NamedTuple
+
+import orjson
+
+from ..queries.events_view import COLUMNS
+from ..queries.filters import sql_str, where_sql
+from ..queries.questions import EVENT_COLUMNS, Question
+from .events import EventRow
+from .listing import Columns
+from .scanner import ScanReport, dedup_key
+
+LISTING = EVENT_COLUMNS
+"""The columns of the listing kept with each row: the list questions' (`query`, `who-changed`, ...)."""
+STORED_COLUMNS: tuple[tuple[str, str], ...] = (
+    *((name, kind) for name, kind, _ in COLUMNS if name != "raw"),
+    ("dedup_key", "VARCHAR"),
+    ("micros", "BIGINT"),
+    ("listing", "VARCHAR"),
+    ("no_identity", "BOOLEAN"),
+    ("file_bit", "SMALLINT"),
+)
+"""A kept row: the `events` columns the filters' SQL reads (all but the whole record, which none reads), the
+scan's sort key, the listing's row, and the file's place in its block (`file_bit`)."""
+_LISTED = Columns(LISTING)
+_BATCH = 4096
+
+
+class StoredRow(NamedTuple):
+    """The scanner's row mapper for the rows the cache keeps of the file at FILE_BIT in its block: one
+    `STORED_COLUMNS` row per record."""
+
+    file_bit: int
+
+    def __call__(self, record: dict[str, Any], row: EventRow) -> Iterable[dict[str, Any]]:
+        (listed,) = _LISTED(record, row)
+        stored = {name: value for name, value in row.full().items() if name != "raw"}
+        stored["dedup_key"] = dedup_key(record, row.text)
+        stored["micros"] = row.micros
+        stored["listing"] = orjson.dumps(listed, option=orjson.OPT_NON_STR_KEYS).decode()
+        stored["no_identity"] = not isinstance(record.get("userIdentity"), dict)
+        stored["file_bit"] = self.file_bit
+        return (stored,)
+
+
+class KeptRows(NamedTuple):
+    """The cache's copy of a question's files' rows, written for DuckDB to read."""
+
+    parts: list[tuple[Path, tuple[int, ...] | None]]
+    """Parquet files of `STORED_COLUMNS` rows, one per block (none for a block without rows), each with the
+    places in the block (`file_bit`) of the files to answer from it; None: every file it holds."""
+    records: int
+    """The files' records with the required fields, as a scan counts them."""
+    bad_record_files: Counter[str]
+    """Records without the required fields, by file."""
+
+
+def answers(question: Question | None) -> bool:
+    """Whether a question is a list this module can answer: the listing the cache keeps, no other SQL."""
+    return question is not None and question.listing == LISTING
+
+
+def answer(
+    con: Any,
+    question: Question,
+    read: int,
+    kept: KeptRows,
+    report: ScanReport,
+    scratch: tempfile.TemporaryDirectory[str],
+) -> Iterator[dict[str, Any]]:
+    """QUESTION's rows from KEPT, the rows of the READ files, queried on the DuckDB connection CON; REPORT
+    counts what a scan of them would have. CON and the scratch folder go when the rows do."""
+    report.files_read = report.files_cached = read
+    report.records = kept.records
+    report.bad_records = sum(kept.bad_record_files.values())
+    report.bad_record_files.update(kept.bad_record_files)
+    try:
+        cur = con.execute(
+            f"SELECT listing, dedup_key, no_identity FROM ({_source(kept.parts)}) AS events "
+            f"WHERE {where_sql(question.filters)} "
+            # the scan's sort key (`listing.Order`): oldest first, then the event id (none last), then copies
+            "ORDER BY micros, event_id IS NULL, coalesce(event_id, ''), dedup_key, source_file"
+        )
+    except BaseException:
+        con.close()
+        scratch.cleanup()
+        raise
+    return _rows(cur, con, scratch, report, question.limit)
+
+
+def _source(parts: Sequence[tuple[Path, tuple[int, ...] | None]]) -> str:
+    """The rows of PARTS as one relation: the blocks read whole at once, the others cut to their files."""
+    whole = [sql_str(str(path)) for path, bits in parts if bits is None]
+    selects = [f"SELECT * FROM read_parquet([{', '.join(whole)}])"] if whole else []
+    selects += [
+        f"SELECT * FROM read_parquet({sql_str(str(path))}) WHERE file_bit IN ({', '.join(map(str, bits))})"
+        for path, bits in parts
+        if bits is not None
+    ]
+    return " UNION ALL ".join(selects) or _EMPTY
+
+
+_EMPTY = "SELECT " + ", ".join(f"NULL::{k} AS {name}" for name, k in STORED_COLUMNS) + " LIMIT 0"
+
+
+def _rows(
+    cur: Any, con: Any, scratch: tempfile.TemporaryDirectory[str], report: ScanReport, limit: int | None
+) -> Iterator[dict[str, Any]]:
+    """The rows as `listing.merged` gives a scan's: each event once, at most LIMIT. As in a scan, every
+    matching row is counted (repeats and records without an identity too), repeats only up to the limit."""
+    previous = None
+    shown = 0
+    try:
+        while batch := cur.fetchmany(_BATCH):
+            for listed, key, no_identity in batch:
+                report.rows += 1
+                report.records_without_identity += no_identity
+                if limit and shown >= limit:
+                    continue
+                if key == previous:
+                    report.duplicates += 1
+                    continue
+                previous = key
+                shown += 1
+                yield orjson.loads(listed)
+    finally:
+        with contextlib.suppress(Exception):
+            con.close()
+        scratch.cleanup()
