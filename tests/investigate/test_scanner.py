@@ -78,6 +78,21 @@ def test_only_the_days_regions_and_accounts_of_the_window_are_listed(tmp_path: P
     assert all(f.account == ACCOUNT for f in files)
 
 
+@pytest.mark.parametrize("org", ["", "o-abcdefghij"], ids=["accounts", "an organization's accounts"])
+def test_every_account_of_a_source_is_listed(tmp_path: Path, org: str) -> None:
+    """A bucket an organization trail (or several trails) writes to holds a folder per account: each is read,
+    whichever is listed first."""
+    accounts = (ACCOUNT, "210987654321", "333333333333")
+    made = [
+        _log(tmp_path, region, "2026/03/02", f"{account}-{region}.json.gz", b"", account=account, org=org)
+        for account in accounts
+        for region in ("us-east-1", "eu-west-1")
+    ]
+    files = list_log_files(str(tmp_path))
+    assert sorted(f.location for f in files) == sorted(map(str, made))
+    assert {f.account for f in files} == set(accounts)
+
+
 def test_digest_folders_are_never_listed_as_logs(tmp_path: Path) -> None:
     known = write_generated(tmp_path, events=100, days=2)
     files = list_log_files(str(tmp_path))

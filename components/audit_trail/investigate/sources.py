@@ -105,10 +105,10 @@ def _layout_files(
             if window.regions is not None and region not in window.regions:
                 continue
             for day_path, day in _days(store, join_key(trail, region), window):
-                folder = store.location(day_path)  # a day folder is never the root: joined as text
+                where = store.location(day_path)  # a day folder is never the root: joined as text
                 for f in store.listdir(day_path)[1]:
                     if f.name.endswith(LOG_SUFFIXES):
-                        location = f"{folder}/{f.name}"
+                        location = f"{where}/{f.name}"
                         yield LogFile(location, f.size, account, region, day, f.problem, f.version)
 
 
