@@ -116,6 +116,49 @@ def test_a_truncated_file_is_reported_not_ruled_out(folder: Path) -> None:
     assert rows == [] and f"skipped file {victim}" in err
 
 
+# --- the kept rows: a question that reads every file ---
+
+KEPT = "of them from the cache's copy of their events"
+
+
+def _event_ids(rows: list[Any]) -> list[str]:
+    return sorted(r["event_id"] for r in rows)
+
+
+def test_a_broad_question_over_unchanged_files_is_answered_from_their_kept_rows(folder: Path) -> None:
+    rows, err = same_answer(_source(folder), "query")
+    assert _event_ids(rows) == [f"event-{u}" for u in USERS] and f"{len(USERS)} {KEPT}" in err
+
+
+BROAD_CHANGES: dict[str, tuple[Callable[[Path], object], list[str]]] = {
+    **{
+        change: (make, sorted([f"event-{INTRUDER}", *(f"event-{u}" for u in USERS if u != "bobby")]))
+        for change, make in LOCAL_CHANGES.items()
+        if change != "added"
+    },
+    "added": (LOCAL_CHANGES["added"], sorted([f"event-{INTRUDER}", *(f"event-{u}" for u in USERS)])),
+    "deleted": (lambda day: (day / log_name("bobby")).unlink(), ["event-alice", "event-carol"]),
+    "truncated": (
+        lambda day: (day / log_name("bobby")).write_bytes((day / log_name("bobby")).read_bytes()[:200]),
+        ["event-alice", "event-carol"],
+    ),
+}
+
+
+@pytest.mark.parametrize("change", BROAD_CHANGES)
+def test_a_changed_file_is_never_answered_from_its_kept_rows(folder: Path, change: str) -> None:
+    """The rows of a block are kept together: a changed, added or truncated file is read, and the rows of a
+    deleted one, still in its block's copy, are not answered."""
+    make, expected = BROAD_CHANGES[change]
+    make(folder)
+    rows, err = same_answer(_source(folder), "query")
+    assert _event_ids(rows) == expected
+    if change == "deleted":  # the two others, still as they were, are answered from their rows
+        assert f"2 {KEPT}" in err, err
+    else:
+        assert KEPT not in err, err
+
+
 # --- S3 ---
 
 BUCKET = "trail-logs"
@@ -170,6 +213,16 @@ def test_a_changed_bucket_is_answered_as_it_is_now(bucket: str, change: str) -> 
         assert after["ContentLength"] == before["ContentLength"] and after["ETag"] != before["ETag"]
     rows, _ = same_answer(bucket, "query", "--actor", INTRUDER)
     assert [r["event_id"] for r in rows] == [f"event-{INTRUDER}"]
+
+
+@pytest.mark.parametrize("change", S3_CHANGES)
+def test_a_changed_object_is_never_answered_from_its_kept_rows(bucket: str, change: str) -> None:
+    rows, err = same_answer(bucket, "query")
+    assert _event_ids(rows) == [f"event-{u}" for u in USERS] and f"{len(USERS)} {KEPT}" in err
+    S3_CHANGES[change](boto3.client("s3"))
+    rows, err = same_answer(bucket, "query")
+    now = [f"event-{INTRUDER}", *(f"event-{u}" for u in USERS if change == "added" or u != "bobby")]
+    assert _event_ids(rows) == sorted(now) and KEPT not in err
 
 
 def test_deleted_and_truncated_objects_on_s3(bucket: str) -> None:

@@ -95,9 +95,13 @@ def answer(
     report.bad_records = sum(kept.bad_record_files.values())
     report.bad_record_files.update(kept.bad_record_files)
     try:
+        source = f"({_source(kept.parts)}) AS events WHERE {where_sql(question.filters)}"
+        # As a scan counts them: every matching row, repeats and rows without an identity too, however many
+        # the answer shows (`--limit`, or a reader that stops).
+        counted = con.execute(f"SELECT count(*), count(*) FILTER (no_identity) FROM {source}").fetchone()
+        report.rows, report.records_without_identity = int(counted[0]), int(counted[1])
         cur = con.execute(
-            f"SELECT listing, dedup_key, no_identity FROM ({_source(kept.parts)}) AS events "
-            f"WHERE {where_sql(question.filters)} "
+            f"SELECT listing, dedup_key FROM {source} "
             # the scan's sort key (`listing.Order`): oldest first, then the event id (none last), then copies
             "ORDER BY micros, event_id IS NULL, coalesce(event_id, ''), dedup_key, source_file"
         )
@@ -126,23 +130,20 @@ _EMPTY = "SELECT " + ", ".join(f"NULL::{k} AS {name}" for name, k in STORED_COLU
 def _rows(
     cur: Any, con: Any, scratch: tempfile.TemporaryDirectory[str], report: ScanReport, limit: int | None
 ) -> Iterator[dict[str, Any]]:
-    """The rows as `listing.merged` gives a scan's: each event once, at most LIMIT. As in a scan, every
-    matching row is counted (repeats and records without an identity too), repeats only up to the limit."""
+    """The rows as `listing.merged` gives a scan's: each event once (repeats counted), at most LIMIT."""
     previous = None
     shown = 0
     try:
         while batch := cur.fetchmany(_BATCH):
-            for listed, key, no_identity in batch:
-                report.rows += 1
-                report.records_without_identity += no_identity
-                if limit and shown >= limit:
-                    continue
+            for listed, key in batch:
                 if key == previous:
                     report.duplicates += 1
                     continue
                 previous = key
-                shown += 1
                 yield orjson.loads(listed)
+                shown += 1
+                if limit and shown >= limit:
+                    return
     finally:
         with contextlib.suppress(Exception):
             con.close()

@@ -1,0 +1,186 @@
+"""A list of events answered from the index's kept rows is the answer a scan gives: the same rows in the same
+order, in every format, with the same report, for every filter a responder types, over real, generated and
+hostile records. A file whose rows cannot stand for it is read, and a damaged copy is dropped and read."""
+
+from __future__ import annotations
+
+import gzip
+import json
+import random
+import shutil
+import sqlite3
+from pathlib import Path
+from typing import Any
+
+import orjson
+import pytest
+from audit_trail.cache import build as building
+from support.cache import cli, same_answer
+from support.logs import (
+    day_folder,
+    hostile_json,
+    log_name,
+    real_records,
+    stratus_records,
+    user_record,
+    write_generated,
+)
+
+KEPT = "of them from the cache's copy of their events"
+
+
+def _hostile() -> list[dict[str, Any]]:
+    """Records an intruder may write that a scan still reads: names whose case folds oddly, controls and
+    invisible characters, a repeated delivery and a same-id different record, identities of the wrong type
+    or missing, times with fractions and offsets, huge numbers and deep request parameters."""
+    base = user_record("alice", "hostile-0")
+    odd = []
+    for n, name in enumerate(("İstanbul", "STRASSE", "straße", "\u212aelvin", "e\u0301clair", "ALICE")):
+        odd.append(user_record(name, f"hostile-name-{n}"))
+    controls = {**base, "eventID": "hostile-ctl", "userAgent": "boto3\x1b[31m\u202e\u200b\x7f\x9b"}
+    twin = {**base, "eventID": "hostile-twin"}
+    same_id = {**base, "eventID": "hostile-twin", "sourceIPAddress": "198.51.100.9"}
+    shapes = [
+        {**base, "eventID": f"hostile-identity-{n}", "userIdentity": shape}
+        for n, shape in enumerate(("alice", ["alice"], None, {"type": 7, "userName": ["x"]}))
+    ]
+    missing = {k: v for k, v in base.items() if k != "userIdentity"} | {"eventID": "hostile-no-identity"}
+    times = [
+        {**base, "eventID": "hostile-fraction", "eventTime": "2026-03-02T10:00:00.123456Z"},
+        {**base, "eventID": "hostile-offset", "eventTime": "2026-03-02T12:00:00+02:00"},
+        {**base, "eventID": None, "eventTime": "2026-03-02T10:00:00Z"},
+    ]
+    deep: Any = {"leaf": 1}
+    for _ in range(60):
+        deep = {"d": deep}
+    numbers = {
+        **base,
+        "eventID": "hostile-numbers",
+        "requestParameters": {"big": 2**63 - 1, "float": 1.5e300, "neg": -0.0, "deep": deep},
+    }
+    return [*odd, controls, twin, same_id, *shapes, missing, *times, numbers]
+
+
+@pytest.fixture(scope="module")
+def source(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """Generated logs, real records (TrailDiscover, Stratus Red Team) and hostile ones, the twin delivered
+    again in a second file, which an attacker wrote with escapes (`\\u0061` for `a`) and odd whitespace."""
+    root = tmp_path_factory.mktemp("kept") / "logs"
+    write_generated(root, events=1500, days=2)
+    flat = day_folder(root, region="ap-south-1")
+    hostile = _hostile()
+    again = hostile_json([hostile[7]], random.Random(11))  # the list, not the key "Records": kept
+    files = {
+        "hostile": orjson.dumps({"Records": hostile}),
+        "again": b'{"Records": ' + again + b"}",
+        "real": orjson.dumps({"Records": real_records()}),
+        "stratus": orjson.dumps({"Records": stratus_records()}),
+    }
+    for tag, body in files.items():
+        (flat / log_name(tag, region="ap-south-1")).write_bytes(gzip.compress(body))
+    return str(root)
+
+
+@pytest.fixture(scope="module")
+def built(source: str, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The index of SOURCE, built once for the module (each test gets a copy of its own)."""
+    home = tmp_path_factory.mktemp("kept-cache")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("XDG_CACHE_HOME", str(home))
+        patch.delenv("AUDIT_TRAIL_NO_CACHE", raising=False)
+        patch.setattr(building, "RACY_SECONDS", 0.0)
+        code, _, err = cli("cache", "build", source)
+    assert code == 0 and "0 already known or not indexable" in err, err
+    return home / "audit-trail"
+
+
+@pytest.fixture
+def warm(source: str, built: Path, cache_home: Path, background: list[list[str]], settled: None) -> str:
+    shutil.copytree(built, cache_home)
+    return source
+
+
+QUESTIONS = {
+    "every event": ("query",),
+    "an actor": ("query", "--actor", "alice"),
+    "an actor glob": ("query", "--actor", "*a?i*"),
+    "a name whose case folds": ("query", "--actor", "straße"),
+    "not an actor": ("query", "--not-actor", "alice", "--not-actor", "bob*"),
+    "an action": ("query", "--action", "s3:*"),
+    "not an action": ("query", "--not-action", "*Describe*", "--not-action", "*List*"),
+    "a resource": ("query", "--resource", "*bucket*"),
+    "an address": ("query", "--ip", "203.0.113.*"),
+    "a user agent": ("query", "--user-agent", "*boto*"),
+    "errors": ("query", "--errors"),
+    "write only": ("query", "--write-only"),
+    "a window": ("query", "--since", "2026-03-02T10:00:00Z", "--until", "2026-03-03T00:00:00Z"),
+    "a region": ("query", "--region", "eu-west-1"),
+    "a limit": ("query", "--limit", "7"),
+    "an event id": ("query", "--event-id", "hostile-twin"),
+    "root usage": ("root-usage",),
+    "denied": ("denied",),
+    "deletions": ("deletions",),
+    "who changed": ("who-changed", "*"),
+}
+
+
+@pytest.mark.parametrize("question", QUESTIONS)
+def test_a_list_answered_from_the_kept_rows_is_the_scan_s(warm: str, question: str) -> None:
+    rows, err = same_answer(warm, *QUESTIONS[question])
+    assert KEPT in err, err
+    if question == "every event":  # the repeat dropped once, the same-id different record kept
+        assert [r["event_id"] for r in rows].count("hostile-twin") == 2 and "duplicate records dropped" in err
+
+
+@pytest.mark.parametrize("fmt", ["csv", "table"])
+def test_every_format_is_the_scan_s(warm: str, fmt: str) -> None:
+    code, out, err = cli("query", warm, "--actor", "alice", "-f", fmt, "--limit", "0")
+    plain = cli("query", warm, "--actor", "alice", "-f", fmt, "--limit", "0", "--no-cache")
+    assert code == 0 and KEPT in err and (code, out) == plain[:2]
+
+
+def test_a_file_with_a_record_a_scan_cannot_read_is_read(
+    tmp_path: Path, cache_home: Path, settled: None, background: list[list[str]]
+) -> None:
+    """Whether such a record is counted depends on the question (only a kept record becomes a row): the
+    file's rows are not kept, and every question that needs it reads it."""
+    deep: Any = "x"
+    for _ in range(300):
+        deep = [deep]
+    records = [user_record("alice", "fine"), {**user_record("alice", "nested"), "requestParameters": deep}]
+    (tmp_path / "logs").mkdir()
+    # json, not orjson: orjson writes at most 255 levels, as it reads at most 1,024
+    (tmp_path / "logs" / "deep.json.gz").write_bytes(gzip.compress(json.dumps({"Records": records}).encode()))
+    source = str(tmp_path / "logs")
+    cli("cache", "build", source)
+    for question in (("query", "--actor", "alice"), ("query", "--ip", "192.0.2.1")):
+        _, err = same_answer(source, *question)
+        assert KEPT not in err, err
+
+
+def test_a_damaged_copy_of_rows_is_dropped_read_around_and_kept_again(warm: str, cache_home: Path) -> None:
+    database = cache_home / "index.sqlite"
+    with sqlite3.connect(database) as db:
+        folder, first, body = db.execute(
+            "SELECT folder, first, rows FROM segment WHERE length(rows) > 0 ORDER BY folder LIMIT 1"
+        ).fetchone()
+        damaged = bytearray(body)
+        damaged[len(damaged) // 2] ^= 0xFF
+        db.execute(
+            "UPDATE segment SET rows = ? WHERE folder = ? AND first = ?", (bytes(damaged), folder, first)
+        )
+    db.close()
+    _, err = same_answer(warm, "query")
+    assert KEPT not in err and "Cache: a damaged copy of event rows was dropped: its files are read" in err
+    cli("cache", "build", warm)  # what the question started in the background
+    _, err = same_answer(warm, "query")
+    assert KEPT in err and "damaged" not in err
+
+
+def test_counts_that_do_not_fit_their_segment_are_not_trusted(warm: str, cache_home: Path) -> None:
+    """`counts` is outside the segment's checksum: a value of the wrong shape makes its files read."""
+    with sqlite3.connect(cache_home / "index.sqlite") as db:
+        db.execute("UPDATE segment SET counts = '[[1, -1]]' WHERE rowid = (SELECT min(rowid) FROM segment)")
+    db.close()
+    _, err = same_answer(warm, "query")
+    assert KEPT not in err, err
