@@ -37,6 +37,7 @@ def test_info_shows_where_the_index_is_and_what_it_holds(source: str, cache_home
         "location": str(cache_home),
         "size": "0.0 MiB of at most 1024 MiB",
         "log files indexed": 0,
+        "log files with their events kept": 0,
         "folders": 0,
         "segments": 0,
     }
@@ -45,6 +46,7 @@ def test_info_shows_where_the_index_is_and_what_it_holds(source: str, cache_home
     cli("cache", "build", source)
     shown = _info()
     assert (shown["log files indexed"], shown["folders"], shown["segments"]) == (4, 2, 2)
+    assert shown["log files with their events kept"] == 4
 
 
 def test_the_location_follows_xdg_cache_home_and_ignores_a_relative_one(

@@ -1,11 +1,14 @@
-"""The term index: which files a question can skip without reading them, kept between commands.
+"""The term index: which files a question can skip without reading them, and the rows of the files it
+knows, kept between commands.
 
 It lives in the platform's cache folder (`$XDG_CACHE_HOME/audit-trail`, by default `~/.cache/audit-trail`)
-as one SQLite database of segments (`cache.segments`), each the terms of up to 64 files of one folder. It is
-never trusted for an answer: it only says which listed files cannot hold a match, and only for a file whose
-identity (size and mtime:ctime, or the S3 ETag) is the one it had when its terms were taken. A changed,
-truncated or replaced file is read; an added one is read; a removed one is not listed. A segment whose
-checksum fails, or a database SQLite cannot read, is dropped and built again.
+as one SQLite database of segments (`cache.segments`), each the terms of up to 64 files of one folder, with
+those files' event rows (`cache.rows`). The terms only say which listed files cannot hold a match; the rows
+answer a list of events (`investigate.warm`) when every file it needs has them. Both hold for a file only
+while its identity (size and mtime:ctime, or the S3 ETag) is the one it had when they were taken: a changed,
+truncated or replaced file is read; an added one is read; a removed one is not listed, and its rows are not
+answered. A segment or a copy of rows whose checksum fails, or a database SQLite cannot read, is dropped and
+built again.
 
 The index is bounded (`AUDIT_TRAIL_CACHE_MAX_MB`, 1024 by default): past the bound, the folders used least
 recently go. A cache folder that cannot be written, or that another user owns or may write (the checksums
@@ -275,12 +278,14 @@ class IndexInfo(NamedTuple):
     files: int
     folders: int
     segments: int
+    row_files: int = 0
 
     def rows(self) -> list[dict[str, object]]:
         return [
             {"setting": "location", "value": str(self.folder)},
             {"setting": "size", "value": f"{self.bytes / 2**20:.1f} MiB of at most {self.limit >> 20} MiB"},
             {"setting": "log files indexed", "value": self.files},
+            {"setting": "log files with their events kept", "value": self.row_files},
             {"setting": "folders", "value": self.folders},
             {"setting": "segments", "value": self.segments},
         ]
@@ -542,11 +547,12 @@ class TermIndex:
 
     def info(self) -> IndexInfo:
         """What the index holds; `problem` says why it cannot be used, even before it holds anything."""
-        counts = (0, 0, 0)
+        counts = (0, 0, 0, 0)
         if self.path.exists():
             if (db := self._connect()) is not None:
                 counts = db.execute(
-                    "SELECT coalesce(sum(files), 0), count(DISTINCT folder), count(*) FROM segment"
+                    "SELECT coalesce(sum(files), 0), count(DISTINCT folder), count(*), "
+                    "coalesce(sum(row_files), 0) FROM segment"
                 ).fetchone()
         elif self.folder.is_dir():
             try:
