@@ -15,6 +15,8 @@ from typing import Any
 import orjson
 import pytest
 from audit_trail.cache import build as building
+from audit_trail.cache.index import TermIndex
+from audit_trail.investigate.sources import list_log_files
 from support.cache import cli, same_answer
 from support.logs import (
     day_folder,
@@ -177,10 +179,54 @@ def test_a_damaged_copy_of_rows_is_dropped_read_around_and_kept_again(warm: str,
     assert KEPT in err and "damaged" not in err
 
 
-def test_counts_that_do_not_fit_their_segment_are_not_trusted(warm: str, cache_home: Path) -> None:
-    """`counts` is outside the segment's checksum: a value of the wrong shape makes its files read."""
+@pytest.mark.parametrize(
+    "counts", ["[[1, -1]]", "well formed"], ids=["of the wrong shape", "changed, still well formed"]
+)
+def test_counts_changed_beside_their_rows_are_not_trusted(warm: str, cache_home: Path, counts: str) -> None:
+    """A changed `counts` would change the report (records read, records skipped): the rows' checksum covers
+    it, so a well-formed change is found too."""
     with sqlite3.connect(cache_home / "index.sqlite") as db:
-        db.execute("UPDATE segment SET counts = '[[1, -1]]' WHERE rowid = (SELECT min(rowid) FROM segment)")
+        rowid, held = db.execute(
+            "SELECT rowid, counts FROM segment WHERE row_files > 0 ORDER BY rowid LIMIT 1"
+        ).fetchone()
+        if counts == "well formed":
+            changed = orjson.loads(held)
+            changed[0] = [changed[0][0] + 1, 5]
+            counts = orjson.dumps(changed).decode()
+        db.execute("UPDATE segment SET counts = ? WHERE rowid = ?", (counts, rowid))
     db.close()
     _, err = same_answer(warm, "query")
     assert KEPT not in err, err
+
+
+def test_rows_moved_to_another_segment_are_not_answered(warm: str, cache_home: Path) -> None:
+    """Each copy checks out on its own, but not with the other segment's files."""
+    with sqlite3.connect(cache_home / "index.sqlite") as db:
+        (a, rows_a, sum_a), (b, rows_b, sum_b) = db.execute(
+            "SELECT rowid, rows, rows_checksum FROM segment WHERE length(rows) > 0 ORDER BY rowid LIMIT 2"
+        ).fetchall()
+        db.execute("UPDATE segment SET rows = ?, rows_checksum = ? WHERE rowid = ?", (rows_b, sum_b, a))
+        db.execute("UPDATE segment SET rows = ?, rows_checksum = ? WHERE rowid = ?", (rows_a, sum_a, b))
+    db.close()
+    _, err = same_answer(warm, "query")
+    assert KEPT not in err and "damaged copy of event rows" in err, err
+
+
+def test_a_segment_stored_again_after_the_look_up_gives_no_rows(
+    tmp_path: Path, cache_home: Path, settled: None
+) -> None:
+    """A build that stores a folder's block again between a question's look-up and its reading of the rows
+    (a file added in the middle of the block moves the files after it): the look-up's places in the block
+    would name other files, so the question reads the files."""
+    day = day_folder(tmp_path / "logs")
+    for tag in ("a", "c"):
+        (day / log_name(tag)).write_bytes(gzip.compress(orjson.dumps({"Records": [user_record(tag, tag)]})))
+    index = TermIndex()
+    building.build(index, list_log_files(str(tmp_path / "logs")), workers=1)
+    listed = list_log_files(str(tmp_path / "logs"))
+    lookup = index.look_up(listed)
+    (day / log_name("b")).write_bytes(gzip.compress(orjson.dumps({"Records": [user_record("b", "b")]})))
+    building.build(index, list_log_files(str(tmp_path / "logs")), workers=1)
+    assert index.look_up(listed).kept_rows(listed, tmp_path) is not None  # as the files are now
+    assert lookup.kept_rows(listed, tmp_path) is None and not index.warnings
+    index.close()

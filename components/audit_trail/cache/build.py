@@ -113,7 +113,7 @@ def _index_block(args: tuple[str, Sequence[LogFile]]) -> Block:
         if not entries:
             return Block(folder, [], None, 0)
         encoded = rows.encoded()
-    kept = None if encoded is None else StoredRows(*encoded, counts)
+    kept = None if encoded is None else StoredRows(encoded, counts)
     return Block(folder, [e.name for e in entries], encode(entries, terms), len(entries), kept)
 
 

@@ -173,12 +173,18 @@ def _names(held: str) -> set[str] | None:
 
 
 class StoredRows(NamedTuple):
-    """A block's event rows as the build keeps them: Parquet, its checksum, and each file's counts (None: the
-    file's rows are not kept)."""
+    """A block's event rows as the build keeps them: Parquet, and each file's counts (None: the file's rows
+    are not kept)."""
 
     body: bytes
-    checksum: bytes
     counts: list[FileCounts | None]
+
+
+def _rows_checksum(segment: bytes, counts: str, body: bytes) -> bytes:
+    """What a block's kept rows are checked against: their bytes, the counts beside them, and the checksum
+    of the segment they were kept with, so rows are never answered with another segment's file list (one
+    stored over it since the look-up, or moved beside another)."""
+    return checksum(b"%d:%s%d:%s%s" % (len(segment), segment, len(counts), counts.encode(), body))
 
 
 class Held(NamedTuple):
@@ -191,6 +197,8 @@ class Held(NamedTuple):
     locations: list[str]
     counts: list[FileCounts | None] | None
     """Per file of the segment, its counts when its rows are kept (`StoredRows.counts`); None: no rows."""
+    stored: tuple[bytes, str | None]
+    """The segment's checksum and its counts as stored: what its rows must still be kept with."""
 
 
 @dataclass
@@ -258,7 +266,7 @@ class Lookup:
         from ..investigate.warm import KeptRows  # loaded only by a question the rows can answer
 
         numbers = sorted(used)
-        written = self.index.rows_of([(self.held[n].folder, self.held[n].first) for n in numbers], folder)
+        written = self.index.rows_of([self.held[n] for n in numbers], folder)
         if written is None:
             return None
         parts: list[tuple[Path, tuple[int, ...] | None]] = []
@@ -377,9 +385,8 @@ class TermIndex:
 
     # --- asking ---
 
-    def _segments(
-        self, folders: set[str]
-    ) -> Iterator[tuple[str, str, Segment, list[FileCounts | None] | None]]:
+    def _segments(self, folders: set[str]) -> Iterator[Held]:
+        """The segments of FOLDERS that decode, as `Held` without files yet (damaged ones are dropped)."""
         db = self._connect()
         if db is None:
             return
@@ -401,7 +408,15 @@ class TermIndex:
                         if folder not in asked:
                             raise CorruptSegment("a folder not asked for")
                         segment = Segment.decode(body, checksum)
-                        yield folder, first, segment, _counts(counts, len(segment.names))
+                        yield Held(
+                            folder,
+                            first,
+                            segment,
+                            [],
+                            [],
+                            _counts(counts, len(segment.names)),
+                            (checksum, counts),
+                        )
                     except CorruptSegment:
                         damaged.append((folder, first))
                 # Recency, for eviction (best effort), in one transaction: a commit per folder would cost
@@ -429,43 +444,51 @@ class TermIndex:
                 asked.setdefault(folder, {})[name] = file
         # A name that is not UTF-8 is never stored (`storable`), so only its folder needs the check here.
         folders = {folder for folder in asked if storable(folder)}
-        for folder, first, segment, counts in self._segments(folders):
-            listed = asked[folder]
+        for held in self._segments(folders):
+            segment = held.segment
+            listed = asked[held.folder]
             bits: list[int] = []
             locations: list[str] = []
             for bit, name in enumerate(segment.names):
-                held = listed.get(name)
+                known = listed.get(name)
                 if (
-                    held is not None
+                    known is not None
                     and segment.indexed[bit]
-                    and segment.sizes[bit] == held.size
-                    and segment.versions[bit] == held.version
+                    and segment.sizes[bit] == known.size
+                    and segment.versions[bit] == known.version
                 ):
                     bits.append(bit)
-                    locations.append(held.location)
+                    locations.append(known.location)
             if bits:
-                lookup.held.append(Held(folder, first, segment, bits, locations, counts))
+                lookup.held.append(held._replace(bits=bits, locations=locations))
         return lookup
 
-    def rows_of(self, segments: Sequence[tuple[str, str]], folder: Path) -> list[Path | None] | None:
-        """The kept rows of SEGMENTS (folder, first file), each checked against its checksum and written into
-        FOLDER (None for a segment without a single row); None if one is gone or damaged (a damaged one is
-        dropped, with a warning: its files are read, and indexed again)."""
+    def rows_of(self, segments: Sequence[Held], folder: Path) -> list[Path | None] | None:
+        """The kept rows of SEGMENTS, each checked against its checksum and written into FOLDER (None for a
+        segment without a single row); None if one is gone or stored again since the look-up, or damaged (a
+        damaged one is dropped, with a warning: its files are read, and indexed again)."""
         db = self._connect()
         if db is None:
             return None
         written: list[Path | None] = []
         try:
-            for number, (held, first) in enumerate(segments):
+            for number, held in enumerate(segments):
+                key = (held.folder, held.first)
                 got = db.execute(
-                    "SELECT rows, rows_checksum FROM segment WHERE folder = ? AND first = ?", (held, first)
+                    "SELECT rows, rows_checksum, checksum, counts FROM segment "
+                    "WHERE folder = ? AND first = ?",
+                    key,
                 ).fetchone()
-                if got is None:  # dropped since the look-up (evicted by a build)
+                if got is None or (got[2], got[3]) != held.stored:  # evicted, or built again meanwhile
                     return None
-                body, stored = got
-                if not isinstance(body, bytes) or not isinstance(stored, bytes) or checksum(body) != stored:
+                body, stored, segment, counts = got
+                if not (
+                    isinstance(body, bytes)
+                    and isinstance(counts, str)
+                    and stored == _rows_checksum(segment, counts, body)
+                ):
                     with _transaction(db):
-                        db.execute("DELETE FROM segment WHERE folder = ? AND first = ?", (held, first))
+                        db.execute("DELETE FROM segment WHERE folder = ? AND first = ?", key)
                     self.warnings.append("a damaged copy of event rows was dropped: its files are read")
                     return None
                 if not body:
@@ -501,8 +524,9 @@ class TermIndex:
                         db.execute("DELETE FROM segment WHERE folder = ? AND first = ?", (folder, first))
                 kept: tuple[bytes | None, bytes | None, str | None, int] = (None, None, None, 0)
                 if rows is not None:
+                    counts = orjson.dumps(rows.counts).decode()
                     row_files = sum(c is not None for c in rows.counts)
-                    kept = (rows.body, rows.checksum, orjson.dumps(rows.counts).decode(), row_files)
+                    kept = (rows.body, _rows_checksum(checksum, counts, rows.body), counts, row_files)
                 db.execute(
                     "INSERT INTO segment VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                     (folder, names[0], listed, body, checksum, len(names), *kept),

@@ -5,7 +5,7 @@ The build takes a file's rows from the bytes it took its terms from, with the sc
 stand for it whole: a record the scan would skip as unreadable depends on the question (only a kept record is
 made a row), so a file holding one is read by every question, as is any file whose terms were not taken. The
 rows of a block are one Parquet file (DuckDB reads only the columns a question names), stored in the index's
-database beside the block's segment and checked with its checksum before a question uses it.
+database beside the block's segment, and checked before a question uses it (`index.TermIndex.rows_of`).
 """
 
 from __future__ import annotations
@@ -17,7 +17,6 @@ from ..investigate.scanner import MAX_ROW_BYTES, FileScan, KeptLines, ScanPlan, 
 from ..investigate.warm import STORED_COLUMNS, StoredRow
 from ..queries.filters import sql_str
 from .index import FileCounts
-from .segments import checksum
 
 
 def file_rows(location: str, data: bytes, bit: int) -> tuple[list[bytes], FileCounts] | None:
@@ -53,18 +52,16 @@ class BlockRows:
             return
         self.rows += len(lines)
 
-    def encoded(self) -> tuple[bytes, bytes] | None:
-        """(Parquet bytes, checksum) of the rows added (empty bytes for none); None if they could not be
-        written."""
+    def encoded(self) -> bytes | None:
+        """The rows added as Parquet (empty for none); None if they could not be written."""
         if self.failed:
             return None
         if not self.rows:
-            return b"", checksum(b"")
+            return b""
         try:
-            body = _parquet(self.lines, self.lines.with_suffix(".parquet"))
+            return _parquet(self.lines, self.lines.with_suffix(".parquet"))
         except Exception:  # a full disk, DuckDB out of memory: rows are an optimisation, terms still hold
             return None
-        return body, checksum(body)
 
 
 def _parquet(lines: Path, target: Path) -> bytes:
