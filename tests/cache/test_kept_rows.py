@@ -37,7 +37,16 @@ def _hostile() -> list[dict[str, Any]]:
     or missing, times with fractions and offsets, huge numbers and deep request parameters."""
     base = user_record("alice", "hostile-0")
     odd = []
-    for n, name in enumerate(("İstanbul", "STRASSE", "straße", "\u212aelvin", "e\u0301clair", "ALICE")):
+    names = (
+        "İstanbul",
+        "STRASSE",
+        "straße",
+        "\u212aelvin",
+        "e\u0301clair",
+        "ALICE",
+        "\u039f\u0394\u03a5\u03a3\u03a3\u0395\u03a5\u03a3",
+    )
+    for n, name in enumerate(names):
         odd.append(user_record(name, f"hostile-name-{n}"))
     controls = {**base, "eventID": "hostile-ctl", "userAgent": "boto3\x1b[31m\u202e\u200b\x7f\x9b"}
     twin = {**base, "eventID": "hostile-twin"}
@@ -107,6 +116,7 @@ QUESTIONS = {
     "an actor": ("query", "--actor", "alice"),
     "an actor glob": ("query", "--actor", "*a?i*"),
     "a name whose case folds": ("query", "--actor", "straße"),
+    "a capital sigma ending a word": ("query", "--actor", "\u03bf\u03b4\u03c5\u03c3\u03c3\u03b5\u03c5\u03c3"),
     "not an actor": ("query", "--not-actor", "alice", "--not-actor", "bob*"),
     "an action": ("query", "--action", "s3:*"),
     "not an action": ("query", "--not-action", "*Describe*", "--not-action", "*List*"),
@@ -116,6 +126,7 @@ QUESTIONS = {
     "errors": ("query", "--errors"),
     "write only": ("query", "--write-only"),
     "a window": ("query", "--since", "2026-03-02T10:00:00Z", "--until", "2026-03-03T00:00:00Z"),
+    "a bound within a second": ("query", "--since", "2026-03-02T10:00:00.1Z"),
     "a region": ("query", "--region", "eu-west-1"),
     "a limit": ("query", "--limit", "7"),
     "an event id": ("query", "--event-id", "hostile-twin"),

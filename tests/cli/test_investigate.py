@@ -379,3 +379,21 @@ def test_activity_title_spans_the_earliest_to_the_latest_instant() -> None:
     rows = [{**r, "source_ips": [], "regions": []} for r in rows]
     # As text, `.500Z` sorts before `Z`: the title would run backwards.
     assert "2026-03-02T10:00:00Z to 2026-03-02T10:00:00.500Z" in activity_title("alice", rows)
+
+
+def test_a_limit_counts_events_not_the_repeated_deliveries_of_one(tmp_path: Path) -> None:
+    """A file holding one event twice (CloudTrail delivers at least once) and another event: `--limit 2` shows
+    both events, the repeat dropped, however the scan cut its sorted rows."""
+    from support.logs import day_folder, log_name, user_record, write_log
+
+    write_log(
+        day_folder(tmp_path) / log_name("twice"),
+        [
+            user_record("alice", "event-1"),
+            user_record("alice", "event-1"),
+            user_record("alice", "event-2", when="2026-03-02T10:00:01Z"),
+        ],
+    )
+    code, out, err = run("query", str(tmp_path), "--limit", "2", "-f", "json")
+    assert code == 0 and _event_ids(out) == ["event-1", "event-2"], err
+    assert "1 duplicate records dropped" in err

@@ -285,12 +285,28 @@ FILTERS: list[f.Filter] = [
     f.RootUsage(),
     f.RiskySignIn(),
     f.TimeRange(datetime(2025, 1, 1, tzinfo=UTC), datetime(2025, 6, 1, tzinfo=UTC)),
+    # bounds within a second: the records at .2 and .7 of FRACTIONS' second fall either side of .5
+    f.TimeRange(since=datetime(2026, 3, 2, 10, 0, 0, 500_000, tzinfo=UTC)),
+    f.TimeRange(until=datetime(2026, 3, 2, 10, 0, 0, 500_000, tzinfo=UTC)),
+    f.TimeRange(since=datetime(2026, 3, 2, 10, 0, 0, 1, tzinfo=UTC)),
+    # A capital sigma lowers to the small sigma in SQL wherever it stands; Python's own lower() makes it the
+    # final sigma at the end of a word
+    f.Actor("\u03a3\u0391\u03a3"),
+    f.Actor("\u03c3\u03b1\u03c3"),
+    f.Actor("*\u03c2"),
+    f.Actor("*\u03c3"),
 ]
 
 # Attacker-written identities and addresses: the two characters that lower into ASCII, a newline, a quote,
 # LIKE's own wildcards, identity fields that are not strings, IPv6 in every spelling, a trailing newline.
 HOSTILE_IDENTITIES: list[dict[str, Any]] = [
     {"type": "IAMUser", "userName": "\u212aate", "arn": "arn:aws:iam::1:user/\u212aate"},
+    {
+        "type": "IAMUser",
+        "userName": "\u03a3\u0391\u03a3",
+        "arn": "arn:aws:iam::1:user/\u039f\u0394\u03a5\u03a3\u03a3\u0395\u03a5\u03a3",
+    },
+    {"type": "IAMUser", "userName": "\u03c3\u03b1\u03c2", "arn": "arn:aws:iam::1:user/\u03c3\u03b1\u03c3"},
     {"type": "IAMUser", "userName": "\u0130", "arn": "arn:aws:iam::1:user/x"},
     {"type": "IAMUser", "userName": "o'brien", "arn": "arn:aws:iam::1:user/line\nbreak/line"},
     {"type": "IAMUser", "userName": "100%_sure", "principalId": "AIDA%"},
@@ -305,8 +321,11 @@ HOSTILE_IPS = [
 ]
 
 
+FRACTIONS = ("2026-03-02T10:00:00.2Z", "2026-03-02T10:00:00.7Z", "2026-03-02T10:00:00Z")
+
+
 def _hostile_records() -> list[dict[str, Any]]:
-    out = []
+    out = [_record(eventID=f"fraction-{i}", eventTime=t) for i, t in enumerate(FRACTIONS)]
     for i, identity in enumerate(HOSTILE_IDENTITIES):
         out.append(_record(eventID=f"hostile-{i}", userIdentity=json.loads(json.dumps(identity))))
     for i, ip in enumerate(HOSTILE_IPS):

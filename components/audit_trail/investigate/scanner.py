@@ -166,7 +166,9 @@ class ScanPlan:
 
     Needle groups: a file must contain one needle of each filter's group to be parsed at all. With ORDER,
     the rows are written in runs sorted by it (`RUN_SEPARATOR` between each line's key and row), each run
-    cut to its first LIMIT rows when a limit is given: merging the runs gives the rows in order.
+    cut to the rows of its first LIMIT events when a limit is given (ORDER's keys are then lists whose last
+    element tells copies of one event apart, as `listing.Order`'s): merging the runs gives the rows in
+    order.
     """
 
     filters: tuple[Filter, ...] = ()
@@ -310,7 +312,7 @@ class _RunWriter(_Writer):
     def flush(self) -> None:
         if self.keyed:
             self.keyed.sort(key=lambda pair: pair[0])
-            kept = self.keyed[: self.limit] if self.limit else self.keyed
+            kept = _first_events(self.keyed, self.limit) if self.limit else self.keyed
             self._write(
                 f"{self.path}.run{self.runs:04d}",
                 "wb",
@@ -396,6 +398,21 @@ class FileScan:
                 _keep(rec, row, filters, plan, report, out)
             except Exception as exc:  # one record, whatever its shape, never stops the scan
                 report.unreadable_records[_why(exc)] += 1
+
+
+def _first_events(keyed: list[tuple[Any, bytes]], limit: int) -> list[tuple[Any, bytes]]:
+    """The sorted rows of KEYED's first LIMIT events: copies of one event (keys alike but for their last
+    element, the file: `listing.Order`) count once, as the merge drops them, so a run cut here still holds
+    LIMIT events when it holds repeats."""
+    events = 0
+    previous = None
+    for end, (key, _) in enumerate(keyed):
+        if key[:-1] != previous:
+            if events == limit:
+                return keyed[:end]
+            events += 1
+            previous = key[:-1]
+    return keyed
 
 
 def scan_chunk(files: Sequence[LogFile], plan: ScanPlan, out_path: str | None) -> ScanReport:

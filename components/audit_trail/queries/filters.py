@@ -167,6 +167,13 @@ class Not(Filter):
         return not self.inner.test(row)
 
 
+def _timestamp(moment: datetime) -> str:
+    """MOMENT as a UTC TIMESTAMP literal, to the microsecond when it has a fraction (as a bound a responder
+    types may: `--since 10:00:00.5`), which DuckDB and Trino both read."""
+    text = f"{moment.astimezone(UTC):%Y-%m-%d %H:%M:%S.%f}"
+    return f"TIMESTAMP '{text.removesuffix('.000000')}'"
+
+
 @dataclass(frozen=True)
 class TimeRange(Filter):
     since: datetime | None = None
@@ -175,9 +182,9 @@ class TimeRange(Filter):
     def sql(self) -> str:
         parts = []
         if self.since:
-            parts.append(f"event_time >= TIMESTAMP '{self.since.astimezone(UTC):%Y-%m-%d %H:%M:%S}'")
+            parts.append(f"event_time >= {_timestamp(self.since)}")
         if self.until:
-            parts.append(f"event_time < TIMESTAMP '{self.until.astimezone(UTC):%Y-%m-%d %H:%M:%S}'")
+            parts.append(f"event_time < {_timestamp(self.until)}")
         return " AND ".join(parts) or "true"
 
     def test(self, row: Row) -> bool:

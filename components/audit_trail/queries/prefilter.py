@@ -46,9 +46,10 @@ class Folded(bytes):
 
 
 def fold(text: str) -> str:
-    """Lower case as DuckDB's and Trino's `lower()` give it (Python's full case mapping turns İ into two
-    characters; theirs, the simple mapping, into `i`)."""
-    return text.replace("\u0130", "i").lower()
+    """Lower case as DuckDB's and Trino's `lower()` give it, one character at a time: Python's full case
+    mapping turns İ into two characters (theirs, the simple mapping, into `i`), and a capital sigma ending a
+    word into the final small sigma (theirs, always into the small sigma)."""
+    return text.replace("\u0130", "i").replace("\u03a3", "\u03c3").lower()
 
 
 def _only_in_strings(body: str) -> bool:
