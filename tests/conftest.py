@@ -73,6 +73,15 @@ def settled(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 @pytest.fixture
+def rows_always(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A list over the index's kept rows is answered from them however little it reads: the tests' folders
+    are far smaller than what is worth starting DuckDB for (`investigate.warm.MIN_BYTES`)."""
+    from audit_trail.investigate import warm
+
+    monkeypatch.setattr(warm, "MIN_BYTES", 0)
+
+
+@pytest.fixture
 def background(monkeypatch: pytest.MonkeyPatch) -> list[list[str]]:
     """What each command asked to index after answering (locations), instead of a process that outlives the
     test: tests build the index in the foreground, so that nothing depends on timing."""

@@ -3,6 +3,7 @@ a file planted with a flood of distinct terms cannot push it over."""
 
 from __future__ import annotations
 
+import random
 from pathlib import Path
 
 import orjson
@@ -66,6 +67,41 @@ def test_past_its_bound_the_index_drops_the_folders_used_least_recently(
     size, _, bound = shown["size"].partition(" MiB of at most ")
     assert float(size) <= 1.0 and bound == "1 MiB"
     assert _on_disk(cache_home) <= MIB  # with the info command's own connection open and closed
+
+
+def _bulky(root: Path, region: str) -> None:
+    """One file in REGION's folder whose rows take about 0.4 MiB but whose terms are few: its user agents are
+    random hexadecimal, which is no term."""
+    rng = random.Random(region)
+    records = [
+        {**user_record("alice", f"bulky-{region}-{n}"), "userAgent": rng.randbytes(40_000).hex()}
+        for n in range(5)
+    ]
+    write_log(day_folder(root, region=region) / log_name("bulky", region=region), records)
+
+
+def test_past_its_bound_the_index_drops_kept_rows_before_terms(
+    tmp_path: Path, cache_home: Path, settled: None, background: list[list[str]], rows_always: None
+) -> None:
+    """Three folders' rows do not fit in 1 MiB, their terms do: the rows of the folder used least recently
+    go, its terms stay (a selective question still skips its files), and a list over it is scanned."""
+    root = tmp_path / "logs"
+    for region in REGIONS:
+        _bulky(root, region)
+    index = TermIndex(limit=MIB)
+    for region in REGIONS:
+        assert building.build(index, _region(root, region), workers=1).evicted == 0
+    assert index.info().bytes <= MIB
+    everything = list_log_files(str(root))
+    assert index.look_up(everything).unindexed() == []  # every folder's terms
+    assert index.info().row_files < len(REGIONS)
+    index.close()
+    kept = "of them from the cache's copy of their events"
+    for region, answered in ((REGIONS[0], False), (REGIONS[-1], True)):
+        code, _, err = cli(
+            "query", str(root), "--region", region, "-f", "json", env={"AUDIT_TRAIL_CACHE_MAX_MB": "1"}
+        )
+        assert code == 0 and (kept in err) is answered, err
 
 
 def test_a_flood_of_distinct_terms_cannot_push_the_index_over_its_bound(

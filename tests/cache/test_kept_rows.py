@@ -106,7 +106,9 @@ def built(source: str, tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture
-def warm(source: str, built: Path, cache_home: Path, background: list[list[str]], settled: None) -> str:
+def warm(
+    source: str, built: Path, cache_home: Path, background: list[list[str]], settled: None, rows_always: None
+) -> str:
     shutil.copytree(built, cache_home)
     return source
 
@@ -145,6 +147,19 @@ def test_a_list_answered_from_the_kept_rows_is_the_scan_s(warm: str, question: s
         assert [r["event_id"] for r in rows].count("hostile-twin") == 2 and "duplicate records dropped" in err
 
 
+def test_a_question_that_reads_little_is_scanned(warm: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Below `MIN_BYTES` of files to read, a scan costs less than starting DuckDB."""
+    from audit_trail.investigate import warm as kept
+
+    files = list_log_files(warm)
+    monkeypatch.setattr(kept, "MIN_BYTES", sum(f.size for f in files) + 1)
+    _, err = same_answer(warm, "query")
+    assert KEPT not in err, err
+    monkeypatch.setattr(kept, "MIN_BYTES", sum(f.size for f in files))
+    _, err = same_answer(warm, "query")
+    assert KEPT in err, err
+
+
 @pytest.mark.parametrize("fmt", ["csv", "table"])
 def test_every_format_is_the_scan_s(warm: str, fmt: str) -> None:
     code, out, err = cli("query", warm, "--actor", "alice", "-f", fmt, "--limit", "0")
@@ -153,7 +168,7 @@ def test_every_format_is_the_scan_s(warm: str, fmt: str) -> None:
 
 
 def test_a_file_with_a_record_a_scan_cannot_read_is_read(
-    tmp_path: Path, cache_home: Path, settled: None, background: list[list[str]]
+    tmp_path: Path, cache_home: Path, settled: None, background: list[list[str]], rows_always: None
 ) -> None:
     """Whether such a record is counted depends on the question (only a kept record becomes a row): the
     file's rows are not kept, and every question that needs it reads it."""

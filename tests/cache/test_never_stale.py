@@ -125,7 +125,9 @@ def _event_ids(rows: list[Any]) -> list[str]:
     return sorted(r["event_id"] for r in rows)
 
 
-def test_a_broad_question_over_unchanged_files_is_answered_from_their_kept_rows(folder: Path) -> None:
+def test_a_broad_question_over_unchanged_files_is_answered_from_their_kept_rows(
+    folder: Path, rows_always: None
+) -> None:
     rows, err = same_answer(_source(folder), "query")
     assert _event_ids(rows) == [f"event-{u}" for u in USERS] and f"{len(USERS)} {KEPT}" in err
 
@@ -146,7 +148,9 @@ BROAD_CHANGES: dict[str, tuple[Callable[[Path], object], list[str]]] = {
 
 
 @pytest.mark.parametrize("change", BROAD_CHANGES)
-def test_a_changed_file_is_never_answered_from_its_kept_rows(folder: Path, change: str) -> None:
+def test_a_changed_file_is_never_answered_from_its_kept_rows(
+    folder: Path, change: str, rows_always: None
+) -> None:
     """The rows of a block are kept together: a changed, added or truncated file is read, and the rows of a
     deleted one, still in its block's copy, are not answered."""
     make, expected = BROAD_CHANGES[change]
@@ -216,7 +220,9 @@ def test_a_changed_bucket_is_answered_as_it_is_now(bucket: str, change: str) -> 
 
 
 @pytest.mark.parametrize("change", S3_CHANGES)
-def test_a_changed_object_is_never_answered_from_its_kept_rows(bucket: str, change: str) -> None:
+def test_a_changed_object_is_never_answered_from_its_kept_rows(
+    bucket: str, change: str, rows_always: None
+) -> None:
     rows, err = same_answer(bucket, "query")
     assert _event_ids(rows) == [f"event-{u}" for u in USERS] and f"{len(USERS)} {KEPT}" in err
     S3_CHANGES[change](boto3.client("s3"))

@@ -10,9 +10,10 @@ truncated or replaced file is read; an added one is read; a removed one is not l
 answered. A segment or a copy of rows whose checksum fails, or a database SQLite cannot read, is dropped and
 built again.
 
-The index is bounded (`AUDIT_TRAIL_CACHE_MAX_MB`, 1024 by default): past the bound, the folders used least
-recently go. A cache folder that cannot be written, or that another user owns or may write (the checksums
-show damage, not forgery), turns the index off for the command, with one warning.
+The index is bounded (`AUDIT_TRAIL_CACHE_MAX_MB`, 1024 by default): past the bound, what the folders used
+least recently hold goes, their kept rows first, then their terms. A cache folder that cannot be written,
+or that another user owns or may write (the checksums show damage, not forgery), turns the index off for the
+command, with one warning.
 """
 
 from __future__ import annotations
@@ -541,7 +542,9 @@ class TermIndex:
         return (pages - free) * size + _WAL_INDEX_BYTES
 
     def evict(self) -> int:
-        """Drop the least recently used folders until the index is within its bound on disk; how many went."""
+        """Drop what the least recently used folders hold until the index is within its bound on disk: their
+        kept rows first (most of what a folder takes; a list over it is then scanned), then their terms;
+        how many folders lost their terms."""
         db = self._connect()
         if db is None:
             return 0
@@ -553,6 +556,14 @@ class TermIndex:
                     "ORDER BY 2"
                 ).fetchall()
                 with _transaction(db):
+                    for folder, _ in rows:
+                        if self._footprint(db) <= self.limit:
+                            break
+                        db.execute(
+                            "UPDATE segment SET rows = NULL, rows_checksum = NULL, counts = NULL, "
+                            "row_files = 0 WHERE folder = ? AND rows IS NOT NULL",
+                            (folder,),
+                        )
                     for folder, _ in rows:
                         if self._footprint(db) <= self.limit:
                             break

@@ -223,9 +223,10 @@ def answer(
         plan = ScanPlan((*base, *row_filters))
     skip = lookup.cannot_match(plan.needle_groups()) if lookup is not None else frozenset()
     scratch = tempfile.TemporaryDirectory(prefix="audit-trail-")
-    if question is not None and lookup is not None and warm.answers(question):
+    read = [f for f in files if not f.problem and f.location not in skip]
+    if question is not None and lookup is not None and warm.answers(question, read):
         try:
-            kept = _warm(question, files, lookup, skip, scratch)
+            kept = _warm(question, files, read, lookup, skip, scratch)
         except BaseException:
             scratch.cleanup()
             raise
@@ -250,13 +251,13 @@ def answer(
 def _warm(
     question: Question,
     files: Sequence[LogFile],
+    read: Sequence[LogFile],
     lookup: FileLookup,
     skip: frozenset[str],
     scratch: tempfile.TemporaryDirectory[str],
 ) -> tuple[Iterator[dict[str, Any]], ScanReport] | None:
     """QUESTION answered from the rows the cache keeps of FILES (`warm`), when it keeps those of every file
-    to read; None otherwise."""
-    read = [f for f in files if not f.problem and f.location not in skip]
+    to READ (the others it rules out, SKIP, or cannot be read); None otherwise."""
     kept = lookup.kept_rows(read, Path(scratch.name))
     if kept is None:
         return None

@@ -29,6 +29,7 @@ from ..queries.questions import EVENT_COLUMNS, Question
 from .events import EventRow
 from .listing import Columns
 from .scanner import ScanReport, dedup_key
+from .sources import LogFile
 
 LISTING = EVENT_COLUMNS
 """The columns of the listing kept with each row: the list questions' (`query`, `who-changed`, ...)."""
@@ -75,9 +76,16 @@ class KeptRows(NamedTuple):
     """Records without the required fields, by file."""
 
 
-def answers(question: Question | None) -> bool:
-    """Whether a question is a list this module can answer: the listing the cache keeps, no other SQL."""
-    return question is not None and question.listing == LISTING
+MIN_BYTES = 1 << 20
+"""The files a question reads must hold this much (compressed, as listed) for their kept rows to answer:
+starting DuckDB costs about a quarter of a second, the time a scan takes for a megabyte of gzip, so a
+selective question that reads a few files reads them (and never loads DuckDB)."""
+
+
+def answers(question: Question | None, read: Sequence[LogFile]) -> bool:
+    """Whether this module should answer QUESTION, reading the files READ: a list with the listing the cache
+    keeps (no other SQL), over files worth the start of DuckDB."""
+    return question is not None and question.listing == LISTING and sum(f.size for f in read) >= MIN_BYTES
 
 
 def answer(
