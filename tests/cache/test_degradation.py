@@ -74,8 +74,8 @@ def _folders_without_case(path: Path) -> None:
         db.executescript(
             "ALTER TABLE segment RENAME TO old;"
             + made.replace("folder TEXT NOT NULL", "folder TEXT NOT NULL COLLATE NOCASE")
-            + "; INSERT INTO segment SELECT upper(folder), first, names, body, checksum, files, rows, "
-            "rows_checksum, counts, row_files FROM old;"
+            + "; INSERT INTO segment SELECT upper(folder), first, names, body, checksum, files, counts, "
+            "row_files, rows_checksum, rows FROM old;"
             "DROP TABLE old;"
         )
     db.close()

@@ -49,11 +49,12 @@ _META = "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT N
 # name may hold any character, a newline too).
 # `rows` is the block's event rows as Parquet (`cache.rows`), NULL when they could not be kept, and
 # `counts` lists, per file, its (records, records without the required fields), or null for a file whose rows
-# are not kept; `row_files` how many are.
+# are not kept; `row_files` how many are. `rows` comes last: SQLite reaches a column stored after a large
+# value only by reading through it, and a look-up reads every column but that one.
 _SEGMENT = (
     "CREATE TABLE IF NOT EXISTS segment (folder TEXT NOT NULL, first TEXT NOT NULL, names TEXT NOT NULL, "
-    "body BLOB NOT NULL, checksum BLOB NOT NULL, files INTEGER NOT NULL, rows BLOB, rows_checksum BLOB, "
-    "counts TEXT, row_files INTEGER NOT NULL DEFAULT 0, PRIMARY KEY (folder, first))"
+    "body BLOB NOT NULL, checksum BLOB NOT NULL, files INTEGER NOT NULL, counts TEXT, "
+    "row_files INTEGER NOT NULL DEFAULT 0, rows_checksum BLOB, rows BLOB, PRIMARY KEY (folder, first))"
 )
 # When a question last used each folder, for eviction: a table of its own, so that noting it rewrites a small
 # row, not a segment's whole body.
@@ -523,11 +524,11 @@ class TermIndex:
                     superseded = _names(held)
                     if superseded is None or not superseded.isdisjoint(names):
                         db.execute("DELETE FROM segment WHERE folder = ? AND first = ?", (folder, first))
-                kept: tuple[bytes | None, bytes | None, str | None, int] = (None, None, None, 0)
+                kept: tuple[str | None, int, bytes | None, bytes | None] = (None, 0, None, None)
                 if rows is not None:
                     counts = orjson.dumps(rows.counts).decode()
                     row_files = sum(c is not None for c in rows.counts)
-                    kept = (rows.body, _rows_checksum(checksum, counts, rows.body), counts, row_files)
+                    kept = (counts, row_files, _rows_checksum(checksum, counts, rows.body), rows.body)
                 db.execute(
                     "INSERT INTO segment VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                     (folder, names[0], listed, body, checksum, len(names), *kept),

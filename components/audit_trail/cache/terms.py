@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import re
 
-FORMAT = "terms-7"
+FORMAT = "terms-8"
 """Changes whenever what a term is, which files have terms, or how the index stores them changes: an index
 written under another format is discarded."""
 
