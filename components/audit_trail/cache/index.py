@@ -502,6 +502,10 @@ class TermIndex:
         except sqlite3.DatabaseError as exc:
             self._discard(exc)
             return None
+        except OSError:  # no room for the copies in the scratch folder: the scan that follows says so
+            for made in folder.glob("kept-*.parquet"):
+                made.unlink(missing_ok=True)
+            return None
         return written
 
     # --- building ---

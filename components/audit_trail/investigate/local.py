@@ -265,7 +265,7 @@ def _warm(
     report.bad_files.extend(BadFile(f.location, f.problem) for f in files if f.problem)
     report.files_prefiltered = report.files_indexed = len(skip)
     rows = warm.answer(_duckdb(Path(scratch.name)), question, len(read), kept, report, scratch)
-    return rows, report
+    return None if rows is None else (rows, report)
 
 
 def _cleaned(

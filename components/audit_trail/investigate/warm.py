@@ -23,6 +23,7 @@ from typing import Any, NamedTuple
 
 import orjson
 
+from ..errors import CannotRunError
 from ..queries.events_view import COLUMNS
 from ..queries.filters import sql_str, where_sql
 from ..queries.questions import EVENT_COLUMNS, Question
@@ -95,28 +96,34 @@ def answer(
     kept: KeptRows,
     report: ScanReport,
     scratch: tempfile.TemporaryDirectory[str],
-) -> Iterator[dict[str, Any]]:
+) -> Iterator[dict[str, Any]] | None:
     """QUESTION's rows from KEPT, the rows of the READ files, queried on the DuckDB connection CON; REPORT
-    counts what a scan of them would have. CON and the scratch folder go when the rows do."""
-    report.files_read = report.files_cached = read
-    report.records = kept.records
-    report.bad_records = sum(kept.bad_record_files.values())
-    report.bad_record_files.update(kept.bad_record_files)
+    counts what a scan of them would have. CON and the scratch folder go when the rows do. None, CON closed,
+    if DuckDB cannot run the query (out of memory or scratch space, say): the files are then scanned."""
+    import duckdb
+
     try:
         source = f"({_source(kept.parts)}) AS events WHERE {where_sql(question.filters)}"
         # As a scan counts them: every matching row, repeats and rows without an identity too, however many
         # the answer shows (`--limit`, or a reader that stops).
         counted = con.execute(f"SELECT count(*), count(*) FILTER (no_identity) FROM {source}").fetchone()
-        report.rows, report.records_without_identity = int(counted[0]), int(counted[1])
         cur = con.execute(
             f"SELECT listing, dedup_key FROM {source} "
             # the scan's sort key (`listing.Order`): oldest first, then the event id (none last), then copies
             "ORDER BY micros, event_id IS NULL, coalesce(event_id, ''), dedup_key, source_file"
         )
+    except duckdb.Error:
+        con.close()
+        return None
     except BaseException:
         con.close()
         scratch.cleanup()
         raise
+    report.files_read = report.files_cached = read
+    report.records = kept.records
+    report.bad_records = sum(kept.bad_record_files.values())
+    report.bad_record_files.update(kept.bad_record_files)
+    report.rows, report.records_without_identity = int(counted[0]), int(counted[1])
     return _rows(cur, con, scratch, report, question.limit)
 
 
@@ -135,14 +142,26 @@ def _source(parts: Sequence[tuple[Path, tuple[int, ...] | None]]) -> str:
 _EMPTY = "SELECT " + ", ".join(f"NULL::{k} AS {name}" for name, k in STORED_COLUMNS) + " LIMIT 0"
 
 
+def _fetch(cur: Any, error: type[Exception]) -> list[Any]:
+    try:
+        return list(cur.fetchmany(_BATCH))
+    except error as exc:  # spilling the sort once rows were written: the answer cannot be finished
+        raise CannotRunError(
+            f"the answer could not be read to its end from the cache's copy of the events ({exc}): ask "
+            "again with --no-cache, or free memory or scratch space (TMPDIR)."
+        ) from None
+
+
 def _rows(
     cur: Any, con: Any, scratch: tempfile.TemporaryDirectory[str], report: ScanReport, limit: int | None
 ) -> Iterator[dict[str, Any]]:
     """The rows as `listing.merged` gives a scan's: each event once (repeats counted), at most LIMIT."""
+    import duckdb
+
     previous = None
     shown = 0
     try:
-        while batch := cur.fetchmany(_BATCH):
+        while batch := _fetch(cur, duckdb.Error):
             for listed, key in batch:
                 if key == previous:
                     report.duplicates += 1
