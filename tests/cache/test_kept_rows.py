@@ -17,6 +17,8 @@ import pytest
 from audit_trail.cache import build as building
 from audit_trail.cache.index import TermIndex
 from audit_trail.investigate.sources import list_log_files
+from audit_trail.queries import questions as q
+from audit_trail.window import Window
 from support.cache import cli, same_answer
 from support.logs import (
     day_folder,
@@ -290,3 +292,50 @@ def test_no_room_for_the_copies_of_rows_means_a_scan(
     monkeypatch.setattr(Path, "write_bytes", full)
     _, err = same_answer(warm, "query")
     assert KEPT not in err, err
+
+
+def test_ctrl_c_in_duckdb_is_ctrl_c(warm: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """DuckDB raises SIGINT as `RuntimeError: Query interrupted`: it ends the command as Ctrl-C does (130,
+    scratch removed), not as a traceback."""
+    from audit_trail.investigate import local
+
+    class Interrupted:
+        def execute(self, *_: Any) -> Any:
+            raise RuntimeError("Query interrupted")
+
+        def close(self) -> None:
+            pass
+
+    monkeypatch.setattr(local, "_duckdb", lambda scratch: Interrupted())
+    with pytest.raises(KeyboardInterrupt):
+        local.answer(warm, q.events(), Window(), index=TermIndex())
+
+
+def test_too_much_to_sort_is_scanned(warm: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    from audit_trail.investigate import warm as kept
+
+    monkeypatch.setattr(kept, "SORT_BYTES", 1000)
+    _, err = same_answer(warm, "query")
+    assert KEPT not in err, err
+    monkeypatch.setattr(kept, "SORT_BYTES", 1 << 30)
+    _, err = same_answer(warm, "query")
+    assert KEPT in err, err
+
+
+def test_no_room_for_the_build_s_scratch_keeps_the_terms(
+    tmp_path: Path, cache_home: Path, settled: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    day = day_folder(tmp_path / "logs")
+    (day / log_name("a")).write_bytes(gzip.compress(orjson.dumps({"Records": [user_record("a", "a")]})))
+    real = building.tempfile.TemporaryDirectory
+
+    def full(*args: Any, **kwargs: Any) -> Any:
+        if str(kwargs.get("prefix", "")).startswith("audit-trail-rows-"):
+            raise OSError(28, "No space left on device")
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(building.tempfile, "TemporaryDirectory", full)
+    index = TermIndex()
+    assert building.build(index, list_log_files(str(tmp_path / "logs")), workers=1).files == 1
+    assert index.info().row_files == 0
+    index.close()

@@ -101,8 +101,14 @@ def _index_block(args: tuple[str, Sequence[LogFile]]) -> Block:
     entries: list[FileEntry] = []
     terms: list[set[bytes] | None] = []
     counts: list[FileCounts | None] = []
-    with tempfile.TemporaryDirectory(prefix="audit-trail-rows-") as scratch:
-        rows = BlockRows(Path(scratch))
+    with contextlib.ExitStack() as stack:
+        try:
+            scratch: Path | None = Path(
+                stack.enter_context(tempfile.TemporaryDirectory(prefix="audit-trail-rows-"))
+            )
+        except OSError:  # no room for the rows' scratch file: the block keeps its terms
+            scratch = None
+        rows = BlockRows(scratch)
         for file in files:
             made = _entry(file, len(entries))
             if made is not None:

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from ..investigate.scanner import MAX_ROW_BYTES, FileScan, KeptLines, ScanPlan, ScanReport
-from ..investigate.warm import STORED_COLUMNS, StoredRow
+from ..investigate.warm import STORED_COLUMNS, StoredRow, interrupted
 from ..queries.filters import sql_str
 from .index import FileCounts
 
@@ -36,10 +36,11 @@ class BlockRows:
     location: a question may name the folder otherwise (relative, say), and is answered for its files as
     listed now."""
 
-    def __init__(self, scratch: Path) -> None:
-        self.lines = scratch / "rows.jsonl"
+    def __init__(self, scratch: Path | None) -> None:
+        """SCRATCH None: there is no folder to write in (a full disk), so the block keeps no rows."""
+        self.lines = (scratch or Path()) / "rows.jsonl"
         self.rows = 0
-        self.failed = False
+        self.failed = scratch is None
 
     def add(self, lines: list[bytes]) -> None:
         if self.failed or not lines:
@@ -60,7 +61,9 @@ class BlockRows:
             return b""
         try:
             return _parquet(self.lines, self.lines.with_suffix(".parquet"))
-        except Exception:  # a full disk, DuckDB out of memory: rows are an optimisation, terms still hold
+        except Exception as exc:  # a full disk, DuckDB out of memory: rows are an optimisation, terms hold
+            if interrupted(exc):
+                raise KeyboardInterrupt from None
             return None
 
 

@@ -144,6 +144,10 @@ def _execute(con: Any, sql: str, flag: str) -> Any:
     timer.start()
     try:
         return con.execute(sql)
+    except RuntimeError as exc:
+        if warm.interrupted(exc):  # Ctrl-C, as DuckDB raises it
+            raise KeyboardInterrupt from None
+        raise
     except duckdb.InterruptException:
         raise CannotRunError(
             f"{flag}: stopped after {QUERY_SECONDS} s. Narrow the window (--since/--until, --region) or the "
@@ -264,8 +268,12 @@ def _warm(
     report = ScanReport(files_listed=len(files))
     report.bad_files.extend(BadFile(f.location, f.problem) for f in files if f.problem)
     report.files_prefiltered = report.files_indexed = len(skip)
-    rows = warm.answer(_duckdb(Path(scratch.name)), question, len(read), kept, report, scratch)
-    return None if rows is None else (rows, report)
+    rows = warm.answer(lambda: _duckdb(Path(scratch.name)), question, len(read), kept, report, scratch)
+    if rows is None:  # the files are scanned: their copies would only take the scan's disk
+        for path, _ in kept.parts:
+            path.unlink(missing_ok=True)
+        return None
+    return rows, report
 
 
 def _cleaned(

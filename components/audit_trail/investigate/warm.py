@@ -6,7 +6,9 @@ those rows, not a parse of every record in Python. The answer is the one the sca
 filters' SQL is their definition (`queries.filters`), the rows come sorted by the scan's own key, repeated
 deliveries are dropped as `listing.merged` drops them, and each row is the JSON text the scan's mapper made of
 the record. What the scan would count of the files (records, records without the required fields, rows,
-repeats, records without an identity) is counted here too, so the report says the same.
+repeats, records without an identity) is counted here too; but a file the scan's prefilter would skip unread
+is counted as read here when the terms did not rule it out, and records within the window alone
+(`in_window`, which only a hunt reads) are not counted.
 
 A file whose rows were not kept (one with a record the scan cannot read, say) is read as before: unless every
 file the question needs has its rows kept, the question is scanned.
@@ -17,7 +19,7 @@ from __future__ import annotations
 import contextlib
 import tempfile
 from collections import Counter
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -89,35 +91,56 @@ def answers(question: Question | None, read: Sequence[LogFile]) -> bool:
     return question is not None and question.listing == LISTING and sum(f.size for f in read) >= MIN_BYTES
 
 
+SORT_BYTES = 1 << 30
+"""The most row text a question sorts from the kept rows: DuckDB sorts within its memory limit, spilling, and
+sorted 0.5 GB in the benchmark (1 M events, a third of them kept) but ran out of memory on 1.9 GB. Above
+it, the files are scanned (their sorted runs are on disk)."""
+
+
+def interrupted(exc: BaseException) -> bool:
+    """Whether a DuckDB error is Ctrl-C's: DuckDB turns SIGINT into `RuntimeError: Query interrupted`."""
+    return isinstance(exc, RuntimeError) and "interrupted" in str(exc).lower()
+
+
 def answer(
-    con: Any,
+    connect: Callable[[], Any],
     question: Question,
     read: int,
     kept: KeptRows,
     report: ScanReport,
     scratch: tempfile.TemporaryDirectory[str],
 ) -> Iterator[dict[str, Any]] | None:
-    """QUESTION's rows from KEPT, the rows of the READ files, queried on the DuckDB connection CON; REPORT
-    counts what a scan of them would have. CON and the scratch folder go when the rows do. None, CON closed,
-    if DuckDB cannot run the query (out of memory or scratch space, say): the files are then scanned."""
+    """QUESTION's rows from KEPT, the rows of the READ files, queried on a DuckDB connection from CONNECT;
+    REPORT counts what a scan of them would have. The connection and the scratch folder go when the rows do.
+    None if DuckDB cannot run the query (out of memory or scratch space, say) or the rows to sort are more
+    than SORT_BYTES: the files are then scanned."""
     import duckdb
 
+    con = None
     try:
+        con = connect()
         source = f"({_source(kept.parts)}) AS events WHERE {where_sql(question.filters)}"
         # As a scan counts them: every matching row, repeats and rows without an identity too, however many
         # the answer shows (`--limit`, or a reader that stops).
-        counted = con.execute(f"SELECT count(*), count(*) FILTER (no_identity) FROM {source}").fetchone()
+        counted = con.execute(
+            f"SELECT count(*), count(*) FILTER (no_identity), coalesce(sum(strlen(listing)), 0) FROM {source}"
+        ).fetchone()
+        if counted[2] > SORT_BYTES:
+            con.close()
+            return None
         cur = con.execute(
             f"SELECT listing, dedup_key FROM {source} "
             # the scan's sort key (`listing.Order`): oldest first, then the event id (none last), then copies
             "ORDER BY micros, event_id IS NULL, coalesce(event_id, ''), dedup_key, source_file"
         )
-    except duckdb.Error:
-        con.close()
-        return None
-    except BaseException:
-        con.close()
+    except BaseException as exc:
+        if con is not None:
+            con.close()
+        if isinstance(exc, duckdb.Error):
+            return None
         scratch.cleanup()
+        if interrupted(exc):
+            raise KeyboardInterrupt from None
         raise
     report.files_read = report.files_cached = read
     report.records = kept.records
@@ -145,7 +168,11 @@ _EMPTY = "SELECT " + ", ".join(f"NULL::{k} AS {name}" for name, k in STORED_COLU
 def _fetch(cur: Any, error: type[Exception]) -> list[Any]:
     try:
         return list(cur.fetchmany(_BATCH))
-    except error as exc:  # spilling the sort once rows were written: the answer cannot be finished
+    except RuntimeError as exc:
+        if interrupted(exc):
+            raise KeyboardInterrupt from None
+        raise
+    except error as exc:  # once rows were written, the answer cannot be finished
         raise CannotRunError(
             f"the answer could not be read to its end from the cache's copy of the events ({exc}): ask "
             "again with --no-cache, or free memory or scratch space (TMPDIR)."
