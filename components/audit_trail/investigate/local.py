@@ -27,7 +27,7 @@ from ..window import Window
 from . import warm
 from .answer import Answer
 from .listing import Columns, Order, merged
-from .scanner import MAX_ROW_BYTES, BadFile, Progress, ScanPlan, ScanReport, scan
+from .scanner import MAX_ROW_BYTES, Progress, ScanPlan, ScanReport, scan
 from .sources import FileIndex, FileLookup, LogFile, list_log_files
 
 # Trino names the shared SQL may use that DuckDB spells otherwise (a user's --sql may use them too).
@@ -227,7 +227,7 @@ def answer(
         plan = ScanPlan((*base, *row_filters))
     skip = lookup.cannot_match(plan.needle_groups()) if lookup is not None else frozenset()
     scratch = tempfile.TemporaryDirectory(prefix="audit-trail-")
-    read = [f for f in files if not f.problem and f.location not in skip]
+    read = [f for f in files if not f.problem and f.location not in skip] if lookup is not None else []
     if question is not None and lookup is not None and warm.answers(question, read):
         try:
             kept = _warm(question, files, read, lookup, skip, scratch)
@@ -265,9 +265,7 @@ def _warm(
     kept = lookup.kept_rows(read, Path(scratch.name))
     if kept is None:
         return None
-    report = ScanReport(files_listed=len(files))
-    report.bad_files.extend(BadFile(f.location, f.problem) for f in files if f.problem)
-    report.files_prefiltered = report.files_indexed = len(skip)
+    report = ScanReport.of_listing(files, skip)
     rows = warm.answer(lambda: _duckdb(Path(scratch.name)), question, len(read), kept, report, scratch)
     if rows is None:  # the files are scanned: their copies would only take the scan's disk
         for path, _ in kept.parts:

@@ -80,6 +80,15 @@ class ScanReport:
     tally: Tally | None = None
     """What the plan's `tally` counted of the rows kept, over every chunk."""
 
+    @classmethod
+    def of_listing(cls, files: Sequence[LogFile], skip: frozenset[str]) -> ScanReport:
+        """A report's start for the FILES listed, SKIP among them ruled out by the term index unread: the
+        files that cannot be read are named, whatever then reads the others (a scan, or kept rows)."""
+        report = cls(files_listed=len(files))
+        report.bad_files.extend(BadFile(f.location, f.problem) for f in files if f.problem)
+        report.files_prefiltered = report.files_indexed = sum(f.location in skip for f in files)
+        return report
+
     def merge(self, other: ScanReport) -> None:
         self.files_read += other.files_read
         self.files_prefiltered += other.files_prefiltered
@@ -531,12 +540,9 @@ def scan(
     SKIP: files the term index proves hold no match (`cache.index`); they are not read, and counted with
     the prefilter's."""
     workers = workers or os.cpu_count() or 1
-    report = ScanReport(files_listed=len(files))
-    report.bad_files.extend(BadFile(f.location, f.problem) for f in files if f.problem)
+    report = ScanReport.of_listing(files, skip)
     if skip:
-        kept = [f for f in files if f.location not in skip]
-        report.files_prefiltered = report.files_indexed = len(files) - len(kept)
-        files = kept
+        files = [f for f in files if f.location not in skip]
     chunks = _chunks(files, workers)
     outputs = [None if out_dir is None else str(out_dir / f"rows-{i:05d}.jsonl") for i in range(len(chunks))]
     tasks = [(chunk, plan, out) for chunk, out in zip(chunks, outputs, strict=True)]
