@@ -8,15 +8,13 @@ twice here (the questions count it once); the charts show proportions, the secti
 
 from __future__ import annotations
 
-import tempfile
 from collections import Counter
-from collections.abc import Iterable
-from dataclasses import dataclass
-from pathlib import Path
-from typing import Any
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, cast
 
 from ..investigate.events import EventRow
-from ..investigate.scanner import ScanPlan, ScanReport, read_rows, scan
+from ..investigate.scanner import ScanPlan, ScanReport, Tally, scan
 from ..investigate.sources import LogFile
 from ..queries.filters import window_filters
 from ..window import Window
@@ -37,22 +35,42 @@ class _Compact:
         return ({"d": row["event_time"][:10], "r": row["aws_region"], "a": row["actor"]},)
 
 
+@dataclass
+class _Counts:
+    """The scanner's `Tally` for the charts: the workers count their rows as they map them, so no row is
+    written and the parent reads none back (a month of a busy account is millions of rows)."""
+
+    per_day: dict[str, Counter[str]] = field(default_factory=dict)
+    actors: Counter[str] = field(default_factory=Counter)
+    records: int = 0
+
+    def empty(self) -> _Counts:
+        return _Counts()
+
+    def add(self, rows: Sequence[Mapping[str, Any]]) -> None:
+        for row in rows:
+            self.records += 1
+            self.per_day.setdefault(row["d"], Counter())[row["r"] or NO_REGION] += 1
+            self.actors[row["a"] or "(unknown)"] += 1
+
+    def merge(self, other: Tally) -> None:
+        # In the files' order, so actors first seen earlier come first among equal counts, as one
+        # process counting every file would have them.
+        later = cast(_Counts, other)
+        self.records += later.records
+        for day, regions in later.per_day.items():
+            self.per_day.setdefault(day, Counter()).update(regions)
+        self.actors.update(later.actors)
+
+
 def tally(files: list[LogFile], window: Window, workers: int | None = None) -> tuple[Charts, ScanReport]:
-    per_day: dict[str, Counter[str]] = {}
-    actors: Counter[str] = Counter()
-    records = 0
-    with tempfile.TemporaryDirectory(prefix="audit-trail-report-") as scratch:
-        report, written = scan(
-            files, ScanPlan(window_filters(window), _Compact()), Path(scratch), workers=workers
-        )
-        for row in read_rows(written):
-            records += 1
-            per_day.setdefault(row["d"], Counter())[row["r"] or NO_REGION] += 1
-            actors[row["a"] or "(unknown)"] += 1
+    plan = ScanPlan(window_filters(window), _Compact(), tally=_Counts())
+    report, _ = scan(files, plan, None, workers=workers)
+    counts = cast(_Counts, report.tally) if report.tally is not None else _Counts()
     charts = Charts(
-        per_day={day: dict(sorted(c.items())) for day, c in sorted(per_day.items())},
-        top_actors=actors.most_common(TOP_ACTORS),
-        records=records,
+        per_day={day: dict(sorted(c.items())) for day, c in sorted(counts.per_day.items())},
+        top_actors=counts.actors.most_common(TOP_ACTORS),
+        records=counts.records,
     )
     return charts, report
 
