@@ -120,6 +120,22 @@ def test_hunt_local_folder_json_with_bad_files_reported(folder: Path) -> None:
     assert "57 rules run" in result.stderr
 
 
+def test_matching_counts_records_and_hits_count_hits(tmp_path: Path) -> None:
+    """"N matching" says how many records fired a rule, as `query`'s says how many it kept; a record that
+    fires two rules is one of them, and two hits in the per-rule table (the sample's root CreateAccessKey)."""
+    from audit_trail.investigate.sample_logs import generate
+
+    generate(tmp_path)  # every event id in it is unique
+    result = hunt(str(tmp_path), "--min-level", "medium", "-f", "json")
+    hits = json.loads(result.stdout)
+    events = {h["event_id"] for h in hits}
+    assert len(hits) > len(events)
+    assert f"records, {len(events)} matching." in result.stderr
+    summary = hunt(str(tmp_path), "--min-level", "medium", "--summary")
+    assert f"Per rule — {len(hits)} hits" in summary.stdout
+    assert f"records, {len(events)} matching." in summary.stderr
+
+
 def test_hunt_s3_source_gives_the_same_hits(aws: str, folder: Path) -> None:
     s3 = boto3.client("s3")
     s3.create_bucket(Bucket="trail-logs")

@@ -111,6 +111,17 @@ def test_identifiers_are_never_broken_on_a_narrow_terminal(monkeypatch: pytest.M
     assert any(arn in line for line in text.splitlines())  # the line runs long; the ARN stays whole
 
 
+def test_free_text_wraps_between_words_and_never_inside_one(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A change or user agent wraps on a terminal, but its words stay whole: one may be an identifier."""
+    monkeypatch.setenv("COLUMNS", "60")
+    change = "groupId=sg-0a1b2c3d4e5f60789, ipPermissions[0].ipProtocol=tcp, ipPermissions[0].fromPort=22"
+    rows = [{"event_id": "57ee05cd-e009-42c7-bebf-f20686734721", "change": change}]
+    lines = _render(rows, OutputFormat.table, terminal=True).splitlines()
+    for word in change.split():
+        assert any(word in line for line in lines), word
+    assert not any(change in line for line in lines)  # it did wrap
+
+
 def test_a_table_is_capped_and_says_how_many_there_were(capsys: pytest.CaptureFixture[str]) -> None:
     rows = ({"n": i} for i in range(TABLE_ROWS + 50))
     text = _render(list(rows), OutputFormat.table, title="Events", count="rows")

@@ -345,7 +345,10 @@ def _rich_table(cells: list[list[str]], cols: list[str], heading: str, out: Text
     for i, column in enumerate(cols):
         widest = max([len(column), *(len(r[i]) for r in cells)])
         if column in FREE_TEXT:
-            least = min(widest, max(len(column), 24))
+            # Prose wraps between words, and no narrower than its longest word: a word may be an identifier
+            # (`groupId=sg-0a1b2c3d4e5f60789,` in a change, a version in a user agent), never folded.
+            word = max((len(w) for r in cells for w in r[i].split()), default=0)
+            least = max(min(widest, max(len(column), 24)), word)
             table.add_column(column, overflow="fold", min_width=least)
         else:
             least = widest

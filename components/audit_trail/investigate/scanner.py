@@ -68,6 +68,7 @@ class ScanReport:
     in_window: int = 0
     """Records inside the time window (before any other filter): none means the window holds no event."""
     rows: int = 0
+    """Records kept: those the plan wrote a row for (a hunt's record firing two rules is one, with two hits)."""
     bad_files: list[BadFile] = field(default_factory=list)
     digest_files: int = 0
     bad_records: int = 0
@@ -474,8 +475,9 @@ def _keep(
     if report.tally is not None:
         report.tally.add(rows)
     keys = [plan.order(row, r) for r in rows] if plan.order is not None else [None] * len(lines)
-    for line, key in zip(lines, keys, strict=True):
+    if lines:
         report.rows += 1
+    for line, key in zip(lines, keys, strict=True):
         out.add(line, key)
 
 
