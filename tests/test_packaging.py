@@ -110,3 +110,34 @@ def test_pip_install_of_the_repo_into_a_fresh_venv(tmp_path: Path) -> None:
     )
     assert command.returncode == 2
     assert "pip install 'audit-trail[cli]'" in command.stderr and "Traceback" not in command.stderr
+
+
+def test_the_command_checks_for_every_distribution_of_the_cli_extra() -> None:
+    """`audit-trail` without part of the `cli` extra names what is missing instead of a traceback: it
+    checks an import name for each distribution the extra lists."""
+    import importlib.metadata
+    import tomllib
+
+    from audit_trail.cli import CLI_MODULES
+
+    extra = tomllib.loads((PROJECT_DIR / "pyproject.toml").read_text())["project"]["optional-dependencies"][
+        "cli"
+    ]
+    wanted = {re.split(r"[<>=!~\[ ;]", req, maxsplit=1)[0].lower() for req in extra}
+    provided = importlib.metadata.packages_distributions()
+    checked = {dist.lower() for name in CLI_MODULES for dist in provided.get(name, [])}
+    assert wanted <= checked, f"not checked: {sorted(wanted - checked)}"
+
+
+def test_a_missing_cli_library_is_named_not_a_traceback() -> None:
+    code = (
+        "import sys; sys.modules['jinja2'] = None; sys.argv = ['audit-trail', '--version']\n"
+        "import importlib.util\n"
+        "find = importlib.util.find_spec\n"
+        "importlib.util.find_spec = lambda name, *a: None if name == 'jinja2' else find(name, *a)\n"
+        "from audit_trail.cli import main; main()"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert result.returncode == 2
+    assert "missing: jinja2" in result.stderr and "pip install 'audit-trail[cli]'" in result.stderr
+    assert "Traceback" not in result.stderr

@@ -11,13 +11,14 @@ from typing import Any
 from .errors import UserError
 
 
-def read_stack_outputs(stack: str, cwd: Path | None = None) -> dict[str, Any]:
-    """`pulumi stack output --json` of STACK in the project directory CWD."""
+def read_stack_outputs(stack: str, cwd: Path | None = None, *, instead: str) -> dict[str, Any]:
+    """`pulumi stack output --json` of STACK in the project directory CWD. INSTEAD: the calling command's
+    options that name what the outputs would (`--bucket/--prefix`), offered when there is no Pulumi CLI."""
     pulumi = shutil.which("pulumi")
     if pulumi is None:
         raise UserError(
             f"--stack {stack}: reading stack outputs needs the Pulumi CLI on PATH; "
-            "install it, or name the location directly (e.g. --bucket/--prefix, --trail/--region)."
+            f"install it, or give {instead} instead of --stack."
         )
     proc = subprocess.run(
         [pulumi, "stack", "output", "--json", "--stack", stack],

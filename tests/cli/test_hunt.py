@@ -121,7 +121,7 @@ def test_hunt_local_folder_json_with_bad_files_reported(folder: Path) -> None:
 
 
 def test_matching_counts_records_and_hits_count_hits(tmp_path: Path) -> None:
-    """"N matching" says how many records fired a rule, as `query`'s says how many it kept; a record that
+    """ "N matching" says how many records fired a rule, as `query`'s says how many it kept; a record that
     fires two rules is one of them, and two hits in the per-rule table (the sample's root CreateAccessKey)."""
     from audit_trail.investigate.sample_logs import generate
 

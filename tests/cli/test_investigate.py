@@ -138,6 +138,14 @@ def test_unusual_regions_in_table(trail) -> None:
     assert code == 0 and "ap-northeast-1" in out and "mallory" in out
 
 
+def test_a_mistyped_expected_region_is_refused(trail) -> None:
+    """`--expected eu-west1` would report every eu-west-1 event as unusual: it is refused, as --region is."""
+    source, _ = trail
+    code, _, err = run("unusual-regions", source, "--expected", "eu-west1")
+    assert code == 2
+    assert "--expected 'eu-west1': not an AWS region; did you mean eu-west-1?" in err
+
+
 @pytest.mark.parametrize("command", [*CANNED, "query", "unusual-regions"])
 def test_every_question_takes_the_window_format_and_engine_options(trail, command: str) -> None:
     source, known = trail

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -28,6 +29,18 @@ def test_plan_prints_the_tree_and_writes_the_graph(tmp_path: Path) -> None:
     assert doc["config"]["audit-trail:trailName"] == "account-activity-trail"
     assert doc["outputs"]["trailName"] == "account-activity-trail"
     assert len(doc["resources"]) == 10
+
+
+def test_the_tree_never_breaks_an_arn_in_a_pipe(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Into a pipe (80 columns) the tree is as wide as its longest line: every ARN of the graph, a KMS
+    key's and a log group's included, is whole on one line of the text."""
+    monkeypatch.delenv("COLUMNS", raising=False)
+    out = tmp_path / "plan.json"
+    result = runner.invoke(app, ["plan", "--stack", "prod", "--cwd", str(PROJECT_DIR), "--json", str(out)])
+    assert result.exit_code == 0, result.output
+    arns = {a.rstrip("\\") for a in re.findall(r"arn:aws[^\"\s,]*", out.read_text())}
+    assert any(":kms:" in a for a in arns) and any(":log-group:" in a for a in arns)
+    assert [a for a in arns if a not in result.stdout] == []
 
 
 def test_plan_finds_the_project_from_a_subfolder_and_applies_set(tmp_path: Path) -> None:

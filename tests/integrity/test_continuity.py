@@ -5,7 +5,16 @@ from __future__ import annotations
 import itertools
 from datetime import UTC, datetime, timedelta
 
-from audit_trail.integrity.continuity import DELIVERY_DELAY, Coverage, Period, Span, gaps, timeline
+import pytest
+from audit_trail.integrity.continuity import (
+    DELIVERY_DELAY,
+    Coverage,
+    Period,
+    Span,
+    gaps,
+    hours_text,
+    timeline,
+)
 
 H = timedelta(hours=1)
 T0 = datetime(2026, 11, 20, 0, 0, tzinfo=UTC)
@@ -177,3 +186,19 @@ def test_the_timeline_tiles_the_window_exactly() -> None:
         "missing",
         "missing",
     ]
+
+
+@pytest.mark.parametrize(
+    ("hours", "text"),
+    [
+        (3600.0, "3600"),
+        (4.68, "4.68"),
+        (26556.7, "26556.7"),
+        (0.0, "0"),
+        (1051200.0, "1051200"),
+        (0.5, "0.5"),
+    ],
+)
+def test_hours_read_as_a_person_reads_them(hours: float, text: str) -> None:
+    """Never `1.0512e+06` for an organization's years of region-hours, nor a float's tail."""
+    assert hours_text(hours) == text

@@ -10,7 +10,20 @@ import importlib.util
 import sys
 
 # The import names of the `cli` extra's distributions (pyproject.toml): checked without importing them.
-CLI_MODULES = ("typer", "rich", "duckdb", "boto3", "orjson", "isal", "sigma", "cryptography")
+CLI_MODULES = (
+    "typer",
+    "rich",
+    "duckdb",
+    "boto3",
+    "orjson",
+    "isal",
+    "sigma",
+    "cryptography",
+    "re2",
+    "ahocorasick",
+    "jinja2",
+    "matplotlib",
+)
 
 
 def main() -> None:

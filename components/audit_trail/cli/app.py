@@ -137,6 +137,10 @@ def _root(
     ] = False,
 ) -> None:
     """Preview, investigate and verify an AWS account's CloudTrail audit trail."""
+    # The AWS SDKs take the region from AWS_REGION before AWS_DEFAULT_REGION; boto3 reads only the latter
+    # (https://docs.aws.amazon.com/sdkref/latest/guide/feature-region.html).
+    if os.environ.get("AWS_REGION"):
+        os.environ["AWS_DEFAULT_REGION"] = os.environ["AWS_REGION"]
 
 
 def _register() -> None:

@@ -144,6 +144,7 @@ def doctor(
     """
     from ..integrity.doctor import Expectations, Status, run_doctor, worst
 
+    check_regions([region] if region else None)
     home_region: str | None
     if stack:
         from ..integrity.stack import deployed_stack

@@ -23,6 +23,7 @@ from .options import (
     Scope,
     SinceOpt,
     UntilOpt,
+    check_regions,
     command,
     parse_window,
     question_command,
@@ -242,7 +243,7 @@ def register(app: typer.Typer) -> None:
         if stack and bucket:
             raise UserError("--stack and --bucket both given: name the bucket one way, not both.")
         if stack:
-            outputs = read_stack_outputs(stack)
+            outputs = read_stack_outputs(stack, instead="--bucket and --prefix")
             bucket, prefix = outputs["bucketName"], outputs.get("s3KeyPrefix") or ""
             # The stack's own account, not every member of an organization trail's bucket.
             own = stack_account(outputs)
@@ -554,6 +555,7 @@ def register(app: typer.Typer) -> None:
         """
         from ..queries import questions as q
 
+        check_regions(expected, "--expected")
         _ask_and_show(q.unusual_regions(tuple(expected or ()), min_share), scope, fmt)
 
     @command(app, panel=INVESTIGATE_PANEL)

@@ -133,9 +133,9 @@ StackOpt = Annotated[
 ]
 
 
-def check_regions(regions: Sequence[str] | None) -> None:
-    """Each --region is a region: a known one, or one a partition's naming admits (a region newer than
-    this release's list); a typo such as `us-east1` is refused with the nearest known name."""
+def check_regions(regions: Sequence[str] | None, flag: str = "--region") -> None:
+    """Each of FLAG's values is a region: a known one, or one a partition's naming admits (a region newer
+    than this release's list); a typo such as `us-east1` is refused with the nearest known name."""
     if not regions:
         return
     from ..regions import all_regions, closest_region, partitions
@@ -147,7 +147,7 @@ def check_regions(regions: Sequence[str] | None) -> None:
             continue
         near = closest_region(region)
         hint = f"did you mean {near}? " if near else ""
-        raise UserError(f"--region {region!r}: not an AWS region; {hint}e.g. us-east-1, eu-west-1.")
+        raise UserError(f"{flag} {region!r}: not an AWS region; {hint}e.g. us-east-1, eu-west-1.")
 
 
 def check_accounts(accounts: Sequence[str] | None) -> None:
@@ -303,7 +303,7 @@ def athena_target(
     if stack is not None:
         from ..stack_outputs import read_stack_outputs
 
-        outputs = read_stack_outputs(stack)
+        outputs = read_stack_outputs(stack, instead="--database, --table and --workgroup")
         if not outputs.get("athenaDatabase"):
             raise UserError(
                 f"--stack {stack}: the stack has no athenaDatabase output; deploy it with "

@@ -113,6 +113,11 @@ def render_tree(preview: Preview, console: Console) -> None:
                     node.add(f"[cyan]{key}[/] {line}", highlight=False)
             else:
                 node.add(f"[cyan]{key}[/] = {json.dumps(value)}", highlight=False)
+    from rich.measure import Measurement
+
+    # As wide as its longest line, in a pipe too (80 columns there): an ARN is never broken across lines
+    widest = Measurement.get(console, console.options.update_width(1 << 16), root).maximum
+    console.width = max(console.width, widest)
     console.print(root)
 
 

@@ -11,7 +11,7 @@ import typer
 from ..errors import ExitCode, UserError
 from ..times import ACCEPTED_FORMS, parse_time
 from .integrity import BucketOption, FolderOption, PrefixOption, StackOption
-from .options import check_accounts, command
+from .options import check_accounts, check_regions, command
 from .output import note, progress_line
 
 PROFILES = ("cis", "soc2", "pci", "hipaa")
@@ -129,6 +129,7 @@ def report(
             raise UserError(f"--profile {profile!r}: use one of {', '.join(PROFILES)}.")
         chosen = Profile(profile)
     check_accounts(account)
+    check_regions([region] if region else None)
     if stack and trail:
         raise UserError("--stack and --trail both given: the stack names its trail; drop --trail.")
     keys: KeyProvider | None = saved_keys(public_keys, "--public-keys") if public_keys else None
@@ -145,7 +146,7 @@ def report(
     if stack:
         from ..integrity.stack import deployed_stack
 
-        deployed = deployed_stack(stack)
+        deployed = deployed_stack(stack, instead="--bucket, --prefix, --trail and --region (or --folder)")
         log_bucket = str(deployed.outputs.get("bucketName") or "") or None
         settings = deployed.settings
         live = LiveTrail(deployed.trail_name, deployed.home_region, deployed.expectations(), settings)

@@ -32,6 +32,14 @@ DELIVERY_DELAY = timedelta(hours=1)
 about 5 minutes" and does not guarantee it ("Getting and viewing your CloudTrail log files"), and writes the
 hour's digest after them; an hour of slack keeps a late but honest delivery from reading as a deletion, while
 a deleted newest digest is a FAIL two hours after the hour it covered."""
+
+
+def hours_text(hours: float) -> str:
+    """A number of hours as a person reads it: `3600`, `4.68`, `26556.7` (a window ending now ends within
+    an hour), never `2.6e+04`."""
+    return f"{hours:.2f}".rstrip("0").rstrip(".")
+
+
 TOLERANCE = timedelta(minutes=5)
 """A sliver between two digests' periods this short is not a gap. CloudTrail starts each digest where the
 previous one ended; the slack only absorbs clock jitter. It hides no file: every log file in the window is

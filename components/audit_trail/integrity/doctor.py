@@ -284,11 +284,17 @@ class Doctor:
                     "log file validation", Status.PASS, f"on; last digest file delivered {delivered.detail}"
                 )
             ]
+        if delivered.detail == "never":
+            what = "on, but no digest file has ever been delivered: the logs are unproven"
+        else:
+            what = (
+                f"on, but the last digest file was delivered {delivered.detail}: the logs since are unproven"
+            )
         return [
             Check(
                 "log file validation",
                 delivered.status,
-                f"on, but the last digest file was delivered {delivered.detail}: the logs since are unproven",
+                what,
                 "See the digest delivery rows above; then `audit-trail verify` the window.",
             )
         ]

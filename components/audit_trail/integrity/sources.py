@@ -69,7 +69,7 @@ def open_source(
     if stack is not None:
         from ..stack_outputs import read_stack_outputs
 
-        outputs = read_stack_outputs(stack)
+        outputs = read_stack_outputs(stack, instead="--bucket and --prefix (or --folder)")
         # The trail's ARN names the account it logs (arn:<partition>:cloudtrail:<region>:<account>:trail/...).
         account = str(outputs.get("trailArn", "")).split(":")[4:5]
         accounts = frozenset(account) if account and account[0].isdigit() else None

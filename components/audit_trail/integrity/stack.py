@@ -45,10 +45,13 @@ class DeployedStack:
         )
 
 
-def deployed_stack(stack: str, cwd: Path | None = None) -> DeployedStack:
+def deployed_stack(
+    stack: str, cwd: Path | None = None, *, instead: str = "--trail and --region"
+) -> DeployedStack:
     """STACK's outputs (`pulumi stack output`) and, when the project is in CWD or above, the settings its
-    config builds: the same `args_from_config` and `check` the program runs."""
-    outputs = read_stack_outputs(stack, cwd)
+    config builds: the same `args_from_config` and `check` the program runs. INSTEAD: the options that
+    name the trail without a stack (`read_stack_outputs`)."""
+    outputs = read_stack_outputs(stack, cwd, instead=instead)
     try:
         config = stack_config(find_project(cwd or Path.cwd()), stack)
     except UserError:

@@ -37,7 +37,17 @@ from ..cloudtrail_layout import (
 from ..errors import CannotRunError, UserError
 from ..store import Store, TooLarge
 from ..times import iso, utc_day
-from .continuity import DELIVERY_DELAY, DIGEST_PERIOD, Coverage, Gap, Period, Span, gaps, timeline
+from .continuity import (
+    DELIVERY_DELAY,
+    DIGEST_PERIOD,
+    Coverage,
+    Gap,
+    Period,
+    Span,
+    gaps,
+    hours_text,
+    timeline,
+)
 from .digests import (
     HASH_ALGORITHM,
     MAX_DIGEST_BYTES,
@@ -155,9 +165,11 @@ class RegionResult:
             "region": self.region,
             "trail": ",".join(sorted(self.trails)),
             "digests (valid)": f"{self.digests} ({self.digests_valid})",
-            "hours covered": f"{self.hours(Coverage.COVERED):g} of {total:g}",
+            "hours covered": f"{hours_text(self.hours(Coverage.COVERED))} of {hours_text(total)}",
             "log files (valid)": f"{self.log_files} ({self.log_files_valid})",
-            "pending": f"{pending:g} h, {self.pending} log files" if pending or self.pending else "none",
+            "pending": f"{hours_text(pending)} h, {self.pending} log files"
+            if pending or self.pending
+            else "none",
             "problems": problems,
             "result": self.result,
         }
@@ -189,9 +201,9 @@ class VerifyReport:
         checked = (
             f"{self.source}, {where}, {window}: {digests} digest files"
             + (f" ({backfill} backfill)" if backfill else "")
-            + f" and {logs} log files checked, {covered:g} of {total:g} region-hours covered by a valid "
-            "digest (SHA256withRSA signatures with each region's CloudTrail keys, digest chain, a digest for "
-            "every hour, SHA-256 of every log file, no log file outside the digests)."
+            + f" and {logs} log files checked, {hours_text(covered)} of {hours_text(total)} region-hours "
+            "covered by a valid digest (SHA256withRSA signatures with each region's CloudTrail keys, digest "
+            "chain, a digest for every hour, SHA-256 of every log file, no log file outside the digests)."
         )
         failures = [f for f in self.findings if f.result == "FAIL"]
         warnings = [f for f in self.findings if f.result == "WARN"]
@@ -209,8 +221,9 @@ class VerifyReport:
         pending_logs = sum(r.pending for r in self.regions)
         if pending_hours or pending_logs:
             verdict += (
-                f" Not yet due (digests arrive up to {_hours(self.delay):g} h after their hour): "
-                f"{pending_hours:g} region-hours, {pending_logs} log files; run again later to cover them."
+                f" Not yet due (digests arrive up to {hours_text(_hours(self.delay))} h after their hour): "
+                f"{hours_text(pending_hours)} region-hours, {pending_logs} log files; run again later to "
+                "cover them."
             )
         if warnings:
             verdict += f" {len(warnings)} warning(s), listed above."
@@ -605,9 +618,9 @@ class _Run:
                     account,
                     region,
                     folder.digests,
-                    f"no digest covers {iso(gap.start)} to {iso(gap.end)} ({gap.hours:g} h): a new chain "
-                    "starts after it, so validation or logging was off; log files delivered then are "
-                    "unproven",
+                    f"no digest covers {iso(gap.start)} to {iso(gap.end)} ({hours_text(gap.hours)} h): a "
+                    "new chain starts after it, so validation or logging was off; log files delivered then "
+                    "are unproven",
                 )
 
     def find_unlisted(

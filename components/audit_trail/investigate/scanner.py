@@ -68,7 +68,7 @@ class ScanReport:
     in_window: int = 0
     """Records inside the time window (before any other filter): none means the window holds no event."""
     rows: int = 0
-    """Records kept: those the plan wrote a row for (a hunt's record firing two rules is one, with two hits)."""
+    """Records kept: those the plan wrote a row for (a hunt's record firing two rules is one, two hits)."""
     bad_files: list[BadFile] = field(default_factory=list)
     digest_files: int = 0
     bad_records: int = 0

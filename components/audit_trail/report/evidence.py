@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from ..integrity.continuity import Coverage, Gap
+from ..integrity.continuity import Coverage, Gap, hours_text
 from ..integrity.doctor import Check
 from ..integrity.verify import VerifyReport
 from ..times import iso
@@ -271,10 +271,15 @@ class Evidence:
         off = self.hours(Coverage.RESTART)
         missing = self.hours(Coverage.MISSING) + self.hours(Coverage.INVALID)
         continuity = (
-            f"{self.hours(Coverage.COVERED):g} of {total:g} region-hours covered by a valid digest in "
-            f"{len(self.continuity)} account/region(s); {gaps} gap(s): {missing:g} h without a valid digest, "
-            f"{off:g} h with logging or validation off"
-            + (f", {self.hours(Coverage.PENDING):g} h not due yet" if self.hours(Coverage.PENDING) else "")
+            f"{hours_text(self.hours(Coverage.COVERED))} of {hours_text(total)} region-hours covered by a "
+            f"valid digest in {len(self.continuity)} account/region(s); {gaps} gap(s): "
+            f"{hours_text(missing)} h without a valid digest, "
+            f"{hours_text(off)} h with logging or validation off"
+            + (
+                f", {hours_text(self.hours(Coverage.PENDING))} h not due yet"
+                if self.hours(Coverage.PENDING)
+                else ""
+            )
             + (f"; {self.trail_events.total} trail configuration event(s)" if self.trail_events.total else "")
         )
         failures = [f for f in self.verify.findings if f.result == "FAIL"]
