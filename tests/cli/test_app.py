@@ -81,6 +81,23 @@ def _console(*args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run([sys.executable, "-c", code, *args], capture_output=True, text=True, check=False)
 
 
+@pytest.mark.parametrize(
+    ("args", "error"),
+    [
+        (["quer"], "Error: No such command 'quer'. Did you mean 'query'?"),
+        (["query", ".", "--bogus"], "Error: No such option: --bogus"),
+        (["query", ".", "-f", "xml"], "Error: Invalid value for '--format' / '-f': 'xml' is not one of"),
+    ],
+)
+def test_a_usage_error_is_one_plain_error_line(args: list[str], error: str) -> None:
+    """As every other error: the usage, the help hint and `Error: ...`, no box drawing in a pipe or log."""
+    done = _console(*args)
+    assert done.returncode == 2
+    lines = done.stderr.splitlines()
+    assert lines[0].startswith("Usage: audit-trail") and any(line.startswith(error) for line in lines)
+    assert not any(c in done.stderr for c in "╭│╰") and "Traceback" not in done.stderr
+
+
 def test_a_run_builds_only_the_command_it_names_and_keeps_every_other_path() -> None:
     """Typer builds a command's options from its signature at each start: a run builds the one it names.
     The root help, a name that is no command and a group's command still behave as with every command."""

@@ -96,3 +96,11 @@ def test_the_example_is_what_the_tool_prints(
         assert _pattern(shown[:-1]).match(text), "\n".join(lines)
     else:
         assert _pattern(shown).fullmatch(text), "\n".join(lines)
+
+
+def test_the_change_column_is_cut_where_the_readme_says() -> None:
+    from audit_trail.investigate.events import CHANGE_CHARS, change_summary
+
+    assert f"cut with `…` past {CHANGE_CHARS} characters" in README.replace("\n", " ")
+    long = {"policyDocument": "x" * 500}
+    assert len(change_summary(long)) == CHANGE_CHARS and change_summary(long).endswith("…")

@@ -51,6 +51,14 @@ def stop_cleanly_when_told() -> None:
 class Group(TyperGroup):
     """Runs a command; an error a user can act on ends it with its message and its code, never a traceback."""
 
+    def main(self, *args: Any, **kwargs: Any) -> Any:
+        # A usage error (an unknown flag, a bad choice) as click writes it: the usage, the help hint and one
+        # plain `Error: ...` line, as every other error; not Typer's boxed panel, which a pipe or a log gets
+        # as box drawing. Help keeps its panels (`format_help`). Typer is pinned to 0.28 (pyproject).
+        from typer.core import _main
+
+        return _main(self, *args, rich_markup_mode=None, **kwargs)
+
     def invoke(self, ctx: Any) -> Any:
         stop_cleanly_when_told()
         try:
