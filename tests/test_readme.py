@@ -100,3 +100,17 @@ def test_the_exit_code_table_is_the_one_the_commands_print() -> None:
     assert {int(code): text.replace("`", "") for code, text in rows.items()} == {
         int(code): meaning for code, meaning in EXIT_CODE_MEANINGS.items()
     }
+
+
+def test_the_readme_says_how_many_tests_there_are(request: pytest.FixtureRequest) -> None:
+    """The count in the README's development section is this suite's, when the whole suite is collected."""
+    option = request.config.option
+    if (
+        request.config.args not in ([], ["tests"], [str(PROJECT_DIR / "tests")])
+        or option.keyword
+        or option.markexpr
+    ):
+        pytest.skip("a part of the suite was chosen: the count is of the whole")
+    shown = re.search(r"runs ([\d,]+) tests on two workers", README.replace("\n", " "))
+    assert shown, "the README no longer says how many tests there are"
+    assert int(shown.group(1).replace(",", "")) == len(request.session.items)
