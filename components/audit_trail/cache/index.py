@@ -399,26 +399,24 @@ class TermIndex:
                 batch = wanted[i : i + _IN_BATCH]
                 marks = ",".join("?" * len(batch))
                 rows = db.execute(
-                    f"SELECT folder, first, body, checksum, counts FROM segment WHERE folder IN ({marks})",
+                    "SELECT folder, first, body, checksum, counts, rows_checksum IS NULL FROM segment "
+                    f"WHERE folder IN ({marks})",
                     batch,
                 ).fetchall()
                 asked = set(batch)
-                for folder, first, body, checksum, counts in rows:
+                for folder, first, body, checksum, counts, no_rows in rows:
                     try:
                         # A row of a folder not asked for: a table that compares folders otherwise than it
                         # was made to (another collation, say) is not one this index wrote.
                         if folder not in asked:
                             raise CorruptSegment("a folder not asked for")
                         segment = Segment.decode(body, checksum)
-                        yield Held(
-                            folder,
-                            first,
-                            segment,
-                            [],
-                            [],
-                            _counts(counts, len(segment.names)),
-                            (checksum, counts),
-                        )
+                        kept = _counts(counts, len(segment.names))
+                        # Rows kept have counts that read, and rows not kept have none: else the files
+                        # would be neither answered from rows nor ever kept again, and nobody told.
+                        if (counts is None) != bool(no_rows) or (counts is not None and kept is None):
+                            raise CorruptSegment("its rows' counts are unreadable")
+                        yield Held(folder, first, segment, [], [], kept, (checksum, counts))
                     except CorruptSegment:
                         damaged.append((folder, first))
                 # Recency, for eviction (best effort), in one transaction: a commit per folder would cost

@@ -15,6 +15,7 @@ from typer.main import get_command_name
 
 from ..aws_errors import is_aws_error
 from ..errors import AuditTrailError, ExitCode
+from ..stops import stopped_by
 from .options import EXIT_CODES_HELP
 from .output import show_error
 
@@ -41,7 +42,7 @@ def stop_cleanly_when_told() -> None:
             signal.signal(signum, signal.SIG_DFL)
             os.kill(os.getpid(), signum)
             return
-        raise SystemExit(128 + signum)
+        raise stopped_by(signum)
 
     for name in ("SIGTERM", "SIGHUP"):  # Windows has no SIGHUP
         if hasattr(signal, name):

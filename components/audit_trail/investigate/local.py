@@ -22,6 +22,7 @@ from ..errors import CannotRunError, UserError
 from ..queries.events_view import COLUMNS
 from ..queries.filters import Filter, sql_str, window_filters
 from ..queries.questions import Question
+from ..stops import interrupted, the_stop
 from ..times import iso_time
 from ..window import Window
 from . import warm
@@ -145,8 +146,8 @@ def _execute(con: Any, sql: str, flag: str) -> Any:
     try:
         return con.execute(sql)
     except RuntimeError as exc:
-        if warm.interrupted(exc):  # Ctrl-C, as DuckDB raises it
-            raise KeyboardInterrupt from None
+        if interrupted(exc):  # Ctrl-C or SIGTERM, as DuckDB raises them
+            raise the_stop() from None
         raise
     except duckdb.InterruptException:
         raise CannotRunError(

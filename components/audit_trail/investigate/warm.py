@@ -29,6 +29,7 @@ from ..errors import CannotRunError
 from ..queries.events_view import COLUMNS
 from ..queries.filters import sql_str, where_sql
 from ..queries.questions import EVENT_COLUMNS, Question
+from ..stops import interrupted, the_stop
 from .events import EventRow
 from .listing import Columns
 from .scanner import ScanReport, dedup_key
@@ -97,11 +98,6 @@ sorted 0.5 GB in the benchmark (1 M events, a third of them kept) but ran out of
 it, the files are scanned (their sorted runs are on disk)."""
 
 
-def interrupted(exc: BaseException) -> bool:
-    """Whether a DuckDB error is Ctrl-C's: DuckDB turns SIGINT into `RuntimeError: Query interrupted`."""
-    return isinstance(exc, RuntimeError) and "interrupted" in str(exc).lower()
-
-
 def answer(
     connect: Callable[[], Any],
     question: Question,
@@ -140,7 +136,7 @@ def answer(
             return None
         scratch.cleanup()
         if interrupted(exc):
-            raise KeyboardInterrupt from None
+            raise the_stop() from None
         raise
     report.files_read = report.files_cached = read
     report.records = kept.records
@@ -170,7 +166,7 @@ def _fetch(cur: Any, error: type[Exception]) -> list[Any]:
         return list(cur.fetchmany(_BATCH))
     except RuntimeError as exc:
         if interrupted(exc):
-            raise KeyboardInterrupt from None
+            raise the_stop() from None
         raise
     except error as exc:  # once rows were written, the answer cannot be finished
         raise CannotRunError(
