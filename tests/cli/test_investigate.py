@@ -144,6 +144,8 @@ def test_a_mistyped_expected_region_is_refused(trail) -> None:
     code, _, err = run("unusual-regions", source, "--expected", "eu-west1")
     assert code == 2
     assert "--expected 'eu-west1': not an AWS region; did you mean eu-west-1?" in err
+    code, _, err = run("unusual-regions", source, "--expected", "US-EAST-1")
+    assert code == 2 and "did you mean us-east-1?" in err
 
 
 @pytest.mark.parametrize("command", [*CANNED, "query", "unusual-regions"])
@@ -405,3 +407,17 @@ def test_a_limit_counts_events_not_the_repeated_deliveries_of_one(tmp_path: Path
     code, out, err = run("query", str(tmp_path), "--limit", "2", "-f", "json")
     assert code == 0 and _event_ids(out) == ["event-1", "event-2"], err
     assert "1 duplicate records dropped" in err
+
+
+def test_limit_0_shows_every_row_of_a_table_as_the_cap_note_says(tmp_path: Path) -> None:
+    """The table's note says `--limit 0` shows every row: it does, in a table too."""
+    from audit_trail.cli.output import TABLE_ROWS
+    from audit_trail.investigate.sample_logs import generate
+
+    known = generate(tmp_path)
+    assert known.total_events > TABLE_ROWS
+    code, out, err = run("query", str(tmp_path))
+    assert code == 0 and f"showing {TABLE_ROWS} of {known.total_events} rows - use --limit 0 for all" in err
+    code, out, err = run("query", str(tmp_path), "--limit", "0")
+    assert code == 0 and "showing" not in err
+    assert sum(line.startswith("2026-") for line in out.splitlines()) == known.total_events

@@ -122,6 +122,31 @@ def test_free_text_wraps_between_words_and_never_inside_one(monkeypatch: pytest.
     assert not any(change in line for line in lines)  # it did wrap
 
 
+def test_a_wide_word_is_measured_on_screen_and_stays_whole(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A CJK or full-width word takes two columns a character: it is measured so, and not folded."""
+    from rich.cells import cell_len
+
+    monkeypatch.setenv("COLUMNS", "70")
+    full_width = "".join(chr(0xFF21 + i) for i in range(10))  # A to J, two columns each
+    words = ["漢字" * 15, full_width * 3]  # 60 columns each: wider than 24 characters, within 70
+    rows = [{"actor": "cjk", "user_agent": " ".join(words) + " short"}]
+    lines = _render(rows, OutputFormat.table, terminal=True).splitlines()
+    for word in words:
+        assert cell_len(word) > 24 and any(word in line for line in lines), word
+
+
+def test_one_huge_hostile_word_does_not_widen_every_row(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A 5,000-character user agent in one record is folded at the terminal's width, not drawn as a table
+    5,000 columns wide for every row; the identifiers beside it stay whole."""
+    monkeypatch.setenv("COLUMNS", "120")
+    arn = "arn:aws:iam::111122223333:user/a-user-with-a-rather-long-name"
+    rows = [{"principal_arn": arn, "user_agent": "aws-cli/2.17.32 Python/3.11.9"} for _ in range(20)]
+    rows[7]["user_agent"] = "x" * 5000
+    lines = _render(rows, OutputFormat.table, terminal=True).splitlines()
+    assert max(len(line) for line in lines) < 2 * 120 + len(arn)
+    assert sum(arn in line for line in lines) == 20
+
+
 def test_a_table_is_capped_and_says_how_many_there_were(capsys: pytest.CaptureFixture[str]) -> None:
     rows = ({"n": i} for i in range(TABLE_ROWS + 50))
     text = _render(list(rows), OutputFormat.table, title="Events", count="rows")

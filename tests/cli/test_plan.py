@@ -41,6 +41,22 @@ def test_the_tree_never_breaks_an_arn_in_a_pipe(tmp_path: Path, monkeypatch: pyt
     arns = {a.rstrip("\\") for a in re.findall(r"arn:aws[^\"\s,]*", out.read_text())}
     assert any(":kms:" in a for a in arns) and any(":log-group:" in a for a in arns)
     assert [a for a in arns if a not in result.stdout] == []
+    # The notes after the tree still wrap at the pipe's 80 columns (the tree's width is its own).
+    key = "arn:aws:kms:us-east-1:123456789012:key/11111111-2222-3333-4444-555555555555"
+    noted = runner.invoke(
+        app,
+        [
+            "plan",
+            "--cwd",
+            str(PROJECT_DIR),
+            "--set",
+            "audit-trail:profile=cis",
+            "--set",
+            f"audit-trail:kmsKeyArn={key}",
+        ],
+    )
+    note = noted.stdout[noted.stdout.index("Existing KMS key:") :].splitlines()
+    assert key in note[1] and all(len(line) <= 80 for line in note[:4])
 
 
 def test_plan_finds_the_project_from_a_subfolder_and_applies_set(tmp_path: Path) -> None:

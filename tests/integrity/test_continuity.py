@@ -197,6 +197,8 @@ def test_the_timeline_tiles_the_window_exactly() -> None:
         (0.0, "0"),
         (1051200.0, "1051200"),
         (0.5, "0.5"),
+        (-0.0, "0"),
+        (10 / 3600, "<0.01"),
     ],
 )
 def test_hours_read_as_a_person_reads_them(hours: float, text: str) -> None:

@@ -642,3 +642,15 @@ def test_without_the_pulumi_cli_each_command_names_its_own_options(args, instead
     result = CliRunner().invoke(app, args)
     assert result.exit_code == 2, result.output
     assert "needs the Pulumi CLI on PATH" in result.output and instead in result.output
+
+
+def test_a_region_variable_no_host_can_have_is_bad_input_not_a_traceback(tmp_path, monkeypatch):
+    """`AWS_REGION=$'us-east-1\\n'` made botocore raise ValueError: a traceback and exit 1, the code for
+    findings, so a script read it as doctor FAIL."""
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "")  # so that the command's copy of AWS_REGION is undone after
+    monkeypatch.delenv("AWS_DEFAULT_REGION")
+    monkeypatch.setenv("AWS_REGION", "us-east-1\n")
+    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
+    result = CliRunner().invoke(app, ["doctor", "--trail", "t"])
+    assert result.exit_code == 2, result.output
+    assert "the AWS region is not a region's name" in result.output and "us-east-1\\x0a" in result.output

@@ -16,6 +16,7 @@ from typer.main import get_command_name
 from ..aws_errors import is_aws_error
 from ..errors import AuditTrailError, ExitCode
 from ..stops import stopped_by
+from ..visible_text import visible
 from .options import EXIT_CODES_HELP
 from .output import show_error
 
@@ -87,6 +88,14 @@ class Group(TyperGroup):
                 )
                 raise typer.Exit(ExitCode.CANNOT_RUN) from None
             raise
+        except ValueError as exc:
+            if not str(exc).startswith("Invalid endpoint"):  # botocore's, for a region no host can have
+                raise
+            show_error(
+                f"{visible(str(exc))}: the AWS region is not a region's name. Check AWS_REGION and "
+                "AWS_DEFAULT_REGION (or give --region), and AWS_ENDPOINT_URL."
+            )
+            raise typer.Exit(ExitCode.BAD_INPUT) from None
         except Exception as exc:
             if not is_aws_error(exc):
                 raise

@@ -145,7 +145,7 @@ def check_regions(regions: Sequence[str] | None, flag: str = "--region") -> None
             continue
         if any(re.fullmatch(p.region_regex.strip("^$"), region) for p in partitions().values()):
             continue
-        near = closest_region(region)
+        near = closest_region(region.lower())
         hint = f"did you mean {near}? " if near else ""
         raise UserError(f"{flag} {region!r}: not an AWS region; {hint}e.g. us-east-1, eu-west-1.")
 
@@ -205,7 +205,7 @@ class Scope:
     engine: Engine = Engine.local
     athena: AthenaNames = field(default_factory=AthenaNames)
     limit: int | None = None
-    """--limit: at most this many rows of the answer (None: every row; 0 is no limit too)."""
+    """--limit: at most this many rows of the answer (None: the format's default, 0: every row)."""
     cache: bool = True
     """Use (and afterwards extend) the term index: not with --no-cache."""
 
@@ -290,8 +290,8 @@ def _scope(
                 f"{', '.join(given or ['--table'])}: only for --engine athena; drop it, or add "
                 "--engine athena."
             )
-        return Scope(source, window, chosen, limit=limit or None, cache=not no_cache)
-    return Scope(source, window, chosen, AthenaNames(stack, database, table, workgroup), limit or None)
+        return Scope(source, window, chosen, limit=limit, cache=not no_cache)
+    return Scope(source, window, chosen, AthenaNames(stack, database, table, workgroup), limit)
 
 
 def athena_target(

@@ -336,19 +336,24 @@ def _plain_table(cells: list[list[str]], cols: list[str], heading: str, out: Tex
 
 
 def _rich_table(cells: list[list[str]], cols: list[str], heading: str, out: TextIO) -> None:
+    from rich.cells import cell_len
     from rich.console import Console
     from rich.table import Table
     from rich.text import Text
 
+    console = Console(file=out, highlight=False, markup=False, emoji=False)
     table = Table(title=Text(heading) if heading else None, header_style="bold", show_lines=False)
     needed = 1  # the left border; each column adds its padding (2) and a border (1)
     for i, column in enumerate(cols):
-        widest = max([len(column), *(len(r[i]) for r in cells)])
+        # Widths on screen, not characters: a CJK or full-width character takes two columns.
+        widest = max([cell_len(column), *(cell_len(r[i]) for r in cells)])
         if column in FREE_TEXT:
             # Prose wraps between words, and no narrower than its longest word: a word may be an identifier
-            # (`groupId=sg-0a1b2c3d4e5f60789,` in a change, a version in a user agent), never folded.
-            word = max((len(w) for r in cells for w in r[i].split()), default=0)
-            least = max(min(widest, max(len(column), 24)), word)
+            # (`groupId=sg-0a1b2c3d4e5f60789,` in a change, an ARN in an error message), never folded. A
+            # word wider than the terminal is folded: no line could show it, and one hostile value must not
+            # make every row of the table thousands of columns wide.
+            word = max((cell_len(w) for r in cells for w in r[i].split()), default=0)
+            least = max(min(widest, max(cell_len(column), 24)), min(word, console.width))
             table.add_column(column, overflow="fold", min_width=least)
         else:
             least = widest
@@ -356,7 +361,6 @@ def _rich_table(cells: list[list[str]], cols: list[str], heading: str, out: Text
         needed += least + 3
     for row in cells:
         table.add_row(*(Text(v) for v in row))
-    console = Console(file=out, highlight=False, markup=False, emoji=False)
     if needed > console.width:  # wider than the terminal: let lines run long rather than cut an identifier
         console = Console(file=out, highlight=False, markup=False, emoji=False, width=needed)
     console.print(table)

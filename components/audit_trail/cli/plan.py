@@ -113,12 +113,13 @@ def render_tree(preview: Preview, console: Console) -> None:
                     node.add(f"[cyan]{key}[/] {line}", highlight=False)
             else:
                 node.add(f"[cyan]{key}[/] = {json.dumps(value)}", highlight=False)
+    from rich.console import Console
     from rich.measure import Measurement
 
-    # As wide as its longest line, in a pipe too (80 columns there): an ARN is never broken across lines
+    # As wide as its longest line, in a pipe too (80 columns there): an ARN is never broken across lines.
+    # A console of its own: the notes printed after it still wrap at the terminal's width.
     widest = Measurement.get(console, console.options.update_width(1 << 16), root).maximum
-    console.width = max(console.width, widest)
-    console.print(root)
+    Console(file=console.file, width=max(console.width, widest)).print(root)
 
 
 def register(app: typer.Typer) -> None:

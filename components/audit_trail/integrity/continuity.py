@@ -37,7 +37,10 @@ a deleted newest digest is a FAIL two hours after the hour it covered."""
 def hours_text(hours: float) -> str:
     """A number of hours as a person reads it: `3600`, `4.68`, `26556.7` (a window ending now ends within
     an hour), never `2.6e+04`."""
-    return f"{hours:.2f}".rstrip("0").rstrip(".")
+    if 0 < hours < 0.005:  # seconds of a pending hour: not nothing
+        return "<0.01"
+    text = f"{hours:.2f}".rstrip("0").rstrip(".")
+    return "0" if text == "-0" else text
 
 
 TOLERANCE = timedelta(minutes=5)
