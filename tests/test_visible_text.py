@@ -32,8 +32,17 @@ def test_the_table_covers_unicodes_format_and_separator_characters_and_the_contr
         code
         for code in range(sys.maxunicode + 1)
         if unicodedata.category(chr(code)) in ("Cf", "Zl", "Zp", "Cc")
+        or (unicodedata.category(chr(code)) == "Zs" and code != 0x20)
     }
     assert set(INVISIBLE) == expected
+
+
+def test_a_space_that_is_not_the_plain_one_is_shown_as_an_escape() -> None:
+    """A no-break, ogham or ideographic space passes for a plain space or a dash: `mal lory`."""
+    assert visible("mal\u1680lory") == "mal\\u1680lory"
+    assert visible("a\u00a0b\u3000c d") == "a\\xa0b\\u3000c d"
+    assert json.loads(inert_json(orjson.dumps("mal\u1680lory"))) == "mal\u1680lory"
+    assert b"\\u1680" in inert_json(orjson.dumps("mal\u1680lory"))
 
 
 def test_text_shows_each_as_an_escape() -> None:

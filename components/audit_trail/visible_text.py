@@ -2,9 +2,10 @@
 
 The logs are attacker-written, so every character that acts instead of showing, or shows nothing, is written
 as an escape (`\\x1b`, `\\u202e`): the C0 and C1 controls and DEL (they move the cursor, restyle or retitle a
-terminal), and Unicode's format characters and line separators (categories Cf, Zl, Zp): a bidirectional
-override reorders what follows it on the screen (the "Trojan Source" attack, CVE-2021-42574), and a
-zero-width space makes `mal\\u200blory` look like `mallory`.
+terminal), Unicode's format characters and line separators (categories Cf, Zl, Zp), and every space but
+the plain one (Zs): a bidirectional override reorders what follows it on the screen (the "Trojan Source"
+attack, CVE-2021-42574), a zero-width space makes `mal\\u200blory` look like `mallory`, and a no-break, em
+or ogham space (`mal\\u1680lory`) passes for a plain space or a dash.
 """
 
 from __future__ import annotations
@@ -47,13 +48,23 @@ def _escape(code: int) -> str:
     return f"\\u{code:04x}" if code < 0x10000 else f"\\U{code:08x}"
 
 
+# Unicode's category Zs but U+0020 (the same Unicode, and the same test).
+_SPACE_RANGES = (
+    (0x00A0, 0x00A0),
+    (0x1680, 0x1680),
+    (0x2000, 0x200A),
+    (0x202F, 0x202F),
+    (0x205F, 0x205F),
+    (0x3000, 0x3000),
+)
+
 INVISIBLE = {
     code: _escape(code)
     for code in (
         *range(0x20),
         0x7F,
         *range(0x80, 0xA0),
-        *(code for first, last in _FORMAT_RANGES for code in range(first, last + 1)),
+        *(code for first, last in (*_FORMAT_RANGES, *_SPACE_RANGES) for code in range(first, last + 1)),
     )
 }
 """What `str.translate` needs to show every such character as its escape."""
