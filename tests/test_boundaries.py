@@ -111,7 +111,7 @@ def test_imports_run_one_way(path: Path) -> None:
 def test_the_command_without_its_extra_says_what_to_install() -> None:
     code = (
         "import sys\n"
-        "for name in ('typer', 'duckdb'):\n"
+        "for name in ('typer', 'duckdb', 'jinja2'):\n"
         "    sys.modules[name] = None  # as if the `cli` extra was never installed\n"
         "from audit_trail.cli import main\n"
         "main()\n"
@@ -119,7 +119,7 @@ def test_the_command_without_its_extra_says_what_to_install() -> None:
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert done.returncode == 2
     assert done.stderr == (
-        "audit-trail: the command-line tools are not installed (missing: typer, duckdb). "
+        "audit-trail: the command-line tools are not installed (missing: typer, duckdb, jinja2). "
         "Install them with: pip install 'audit-trail[cli]'\n"
     )
     assert "Traceback" not in done.stderr

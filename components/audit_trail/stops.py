@@ -8,6 +8,9 @@ shell gives that signal (130, 143 or 129).
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
+
 _signal: int | None = None
 
 
@@ -18,11 +21,13 @@ def stopped_by(signum: int) -> SystemExit:
     return SystemExit(128 + signum)
 
 
-def interrupted(exc: BaseException) -> bool:
-    """Whether EXC is DuckDB's word for a query a signal stopped."""
-    return isinstance(exc, RuntimeError) and "interrupted" in str(exc).lower()
-
-
-def the_stop() -> BaseException:
-    """What to raise for a stopped query: the noted signal's exit, else Ctrl-C's."""
-    return SystemExit(128 + _signal) if _signal is not None else KeyboardInterrupt()
+@contextlib.contextmanager
+def as_stops() -> Iterator[None]:
+    """DuckDB's `Query interrupted` raised inside as the stop it stands for: the noted signal's exit, else
+    Ctrl-C's. Any other error passes as it is."""
+    try:
+        yield
+    except RuntimeError as exc:
+        if "interrupted" not in str(exc).lower():
+            raise
+        raise (SystemExit(128 + _signal) if _signal is not None else KeyboardInterrupt()) from None

@@ -369,3 +369,29 @@ def test_no_room_for_the_build_s_scratch_keeps_the_terms(
     assert building.build(index, list_log_files(str(tmp_path / "logs")), workers=1).files == 1
     assert index.info().row_files == 0
     index.close()
+
+
+@pytest.mark.parametrize(("signalled", "code"), [(None, None), (signal.SIGTERM, 143), (signal.SIGHUP, 129)])
+def test_a_stop_while_rows_are_encoded_ends_the_build_with_its_code(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, signalled: int | None, code: int | None
+) -> None:
+    """DuckDB failing to encode a block's rows costs only the rows (the terms are kept); a stop while it
+    encodes them ends the build, with the signal's code, as everywhere DuckDB runs."""
+    from audit_trail import stops
+    from audit_trail.cache import rows
+
+    def encode(lines: Path, target: Path) -> bytes:
+        if signalled is not None:
+            stops.stopped_by(signalled)
+        raise RuntimeError("Query interrupted") if signalled is not None else OSError("no space left")
+
+    monkeypatch.setattr(stops, "_signal", None)
+    monkeypatch.setattr(rows, "_parquet", encode)
+    block = rows.BlockRows(tmp_path)
+    block.add([b'{"row": 1}'])
+    if code is None:
+        assert block.encoded() is None
+    else:
+        with pytest.raises(SystemExit) as stopped:
+            block.encoded()
+        assert stopped.value.code == code

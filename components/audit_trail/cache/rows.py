@@ -14,8 +14,9 @@ from pathlib import Path
 from typing import Any
 
 from ..investigate.scanner import MAX_ROW_BYTES, FileScan, KeptLines, ScanPlan, ScanReport
-from ..investigate.warm import STORED_COLUMNS, StoredRow, interrupted
+from ..investigate.warm import STORED_COLUMNS, StoredRow
 from ..queries.filters import sql_str
+from ..stops import as_stops
 from .index import FileCounts
 
 
@@ -60,10 +61,9 @@ class BlockRows:
         if not self.rows:
             return b""
         try:
-            return _parquet(self.lines, self.lines.with_suffix(".parquet"))
-        except Exception as exc:  # a full disk, DuckDB out of memory: rows are an optimisation, terms hold
-            if interrupted(exc):
-                raise KeyboardInterrupt from None
+            with as_stops():  # a stop is not a failure: it ends the build
+                return _parquet(self.lines, self.lines.with_suffix(".parquet"))
+        except Exception:  # a full disk, DuckDB out of memory: rows are an optimisation, terms hold
             return None
 
 

@@ -22,7 +22,7 @@ from ..errors import CannotRunError, UserError
 from ..queries.events_view import COLUMNS
 from ..queries.filters import Filter, sql_str, window_filters
 from ..queries.questions import Question
-from ..stops import interrupted, the_stop
+from ..stops import as_stops
 from ..times import iso_time
 from ..window import Window
 from . import warm
@@ -144,11 +144,8 @@ def _execute(con: Any, sql: str, flag: str) -> Any:
     timer = threading.Timer(QUERY_SECONDS, con.interrupt)
     timer.start()
     try:
-        return con.execute(sql)
-    except RuntimeError as exc:
-        if interrupted(exc):  # Ctrl-C or SIGTERM, as DuckDB raises them
-            raise the_stop() from None
-        raise
+        with as_stops():
+            return con.execute(sql)
     except duckdb.InterruptException:
         raise CannotRunError(
             f"{flag}: stopped after {QUERY_SECONDS} s. Narrow the window (--since/--until, --region) or the "

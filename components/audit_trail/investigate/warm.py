@@ -29,7 +29,7 @@ from ..errors import CannotRunError
 from ..queries.events_view import COLUMNS
 from ..queries.filters import sql_str, where_sql
 from ..queries.questions import EVENT_COLUMNS, Question
-from ..stops import interrupted, the_stop
+from ..stops import as_stops
 from .events import EventRow
 from .listing import Columns
 from .scanner import ScanReport, dedup_key
@@ -135,9 +135,8 @@ def answer(
         if isinstance(exc, duckdb.Error):
             return None
         scratch.cleanup()
-        if interrupted(exc):
-            raise the_stop() from None
-        raise
+        with as_stops():  # the error again, as the stop it may stand for
+            raise
     report.files_read = report.files_cached = read
     report.records = kept.records
     report.bad_records = sum(kept.bad_record_files.values())
@@ -163,11 +162,8 @@ _EMPTY = "SELECT " + ", ".join(f"NULL::{k} AS {name}" for name, k in STORED_COLU
 
 def _fetch(cur: Any, error: type[Exception]) -> list[Any]:
     try:
-        return list(cur.fetchmany(_BATCH))
-    except RuntimeError as exc:
-        if interrupted(exc):
-            raise the_stop() from None
-        raise
+        with as_stops():
+            return list(cur.fetchmany(_BATCH))
     except error as exc:  # once rows were written, the answer cannot be finished
         raise CannotRunError(
             f"the answer could not be read to its end from the cache's copy of the events ({exc}): ask "
