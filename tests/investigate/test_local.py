@@ -5,7 +5,11 @@ from __future__ import annotations
 
 import json
 import os
+import signal
+import threading
+import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 from audit_trail.cli.app import app
@@ -160,3 +164,44 @@ def test_no_writable_temporary_folder_is_exit_3_naming_tmpdir(
     result = CliRunner().invoke(app, [*command, str(trail)])
     assert result.exit_code == 3, result.output
     assert "no folder to keep scratch files in" in result.stderr and "Set TMPDIR" in result.stderr
+
+
+# About ten seconds on two cores, whatever the rows: long enough that a stop waiting for its end is seen.
+LONG_SQL = "SELECT sum(hash(a.range + b.range)) FROM range(10000) a, range(100000) b"
+
+
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM], ids=["ctrl-c", "kill"])
+def test_a_stop_signal_ends_a_running_query_at_once(
+    trail: Path, monkeypatch: pytest.MonkeyPatch, signum: int
+) -> None:
+    """Python runs a signal's handler only between steps of Python code, and DuckDB does not return to it
+    while a query runs: Ctrl-C and `kill` went unanswered until the query's end (minutes, for a large
+    aggregate). The signal now interrupts the query, and the command ends with the signal's own code; the
+    second case runs after the first, so the watch still works once a stop has cut its end short."""
+    from audit_trail import stops
+    from audit_trail.cli.app import stop_cleanly_when_told
+    from audit_trail.investigate import local
+
+    execute = local._execute
+
+    def signalled_once_running(con: Any, text: str, flag: str) -> Any:
+        threading.Timer(0.5, os.kill, (os.getpid(), signum)).start()
+        return execute(con, text, flag)
+
+    monkeypatch.setattr(local, "_execute", signalled_once_running)
+    monkeypatch.setattr(stops, "_signal", None)
+    handlers = {s: signal.getsignal(s) for s in (signal.SIGTERM, signal.SIGHUP)}
+    stop_cleanly_when_told()
+    try:
+        started = time.monotonic()
+        with pytest.raises((KeyboardInterrupt, SystemExit)) as stopped:
+            answer(str(trail), None, Window(), sql=LONG_SQL)
+        took = time.monotonic() - started
+    finally:
+        for s, handler in handlers.items():
+            signal.signal(s, handler)
+    assert took < 4, f"the query ran on for {took:.1f} s after the signal"
+    if signum == signal.SIGINT:
+        assert stopped.type is KeyboardInterrupt
+    else:
+        assert isinstance(stopped.value, SystemExit) and stopped.value.code == 128 + signal.SIGTERM

@@ -14,7 +14,8 @@ import duckdb
 import orjson
 import pytest
 from audit_trail.errors import UserError
-from audit_trail.investigate.events import EventRow, flatten
+from audit_trail.investigate.events import EventRow, event_listing, flatten
+from audit_trail.investigate.listing import Columns
 from audit_trail.investigate.local import answer
 from audit_trail.investigate.scanner import ScanPlan, read_rows, scan
 from audit_trail.investigate.sources import list_log_files
@@ -22,6 +23,8 @@ from audit_trail.queries import filters as f
 from audit_trail.queries import questions as q
 from audit_trail.queries.events_view import COLUMNS
 from audit_trail.queries.prefilter import may_hold
+from audit_trail.queries.questions import EVENT_COLUMNS
+from audit_trail.times import parse_instant
 from audit_trail.window import Window
 from support.logs import real_records, report_of, stratus_records, write_generated, write_real_folder
 
@@ -462,6 +465,32 @@ def test_the_record_prefilter_searches_a_field_holding_every_match() -> None:
                 text = orjson.dumps(record if field is None else record.get(field))
                 assert may_hold(text, [flt.needles()]), (flt, record.get("eventID"))
     assert searched["userIdentity"] >= 3 and searched[None] >= 10, searched
+
+
+def test_the_list_questions_row_is_the_columns_read_one_by_one() -> None:
+    """`event_listing`, written out for speed, reads each column as the getters do: on real, attack and
+    hostile records, with times fractional, offset or unreadable, and identities of every shape."""
+    odd = [
+        _record(eventTime="2026-03-02T10:00:00.250Z", userIdentity="not an object", eventID=7),
+        _record(eventTime="2026-03-02T12:00:00+02:00", userIdentity={"type": "Root", "arn": ["x"]}),
+        _record(
+            userIdentity={
+                "type": "AssumedRole",
+                "arn": "arn:aws:sts::1:assumed-role/r/s",
+                "sessionContext": 7,
+            }
+        ),
+        _record(requestParameters={"groupId": ["sg-1"], "bucketName": "b"}, resources=[{"arn": "a"}]),
+    ]
+    generic = Columns(tuple(reversed(EVENT_COLUMNS)))  # not the list questions' own tuple: read one by one
+    for i, record in enumerate([*_agreement_records(), *odd]):
+        for moment in (parse_instant(record["eventTime"]), None):
+            row = EventRow(record, f"f{i}", moment)
+            listed = event_listing(record, row)
+            assert tuple(listed) == EVENT_COLUMNS
+            assert (
+                listed == next(iter(generic(record, row))) == next(iter(Columns(EVENT_COLUMNS)(record, row)))
+            )
 
 
 def test_sql_literals_are_quoted() -> None:

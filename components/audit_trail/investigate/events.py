@@ -14,7 +14,7 @@ from typing import Any, TypeGuard
 import orjson
 
 from ..queries.events_view import COLUMN_NAMES, RESOURCE_PATHS
-from ..times import instant_key
+from ..times import instant_key, iso_time
 from .json_path import at_path, parse_path
 
 _RESOURCE_STEPS = tuple((document, parse_path(path)) for document, path in RESOURCE_PATHS)
@@ -171,6 +171,39 @@ def flatten(record: Mapping[str, Any], source_file: str, moment: datetime | None
         "response_elements": _json_text(response),
         "raw": record,
         "source_file": source_file,
+    }
+
+
+def listed_time(record: Mapping[str, Any], row: EventRow) -> Any:
+    """A listing's `event_time` (as the SQL engines give it): the record's own text in CloudTrail's form,
+    else its instant written in ISO 8601."""
+    moment = row.moment
+    if moment is None:
+        return row["event_time"]
+    return whole_second_text(record) or iso_time(moment)
+
+
+def event_listing(record: Mapping[str, Any], row: EventRow) -> dict[str, Any]:
+    """The list questions' row (`EVENT_COLUMNS`) of a record, written out column by column as `flatten` is:
+    a broad answer builds one for every event it keeps, and reading the columns through their getters
+    (`listing.Columns` does for other columns) costs two thirds as much again. A test checks the two agree."""
+    identity = _identity(record)
+    return {
+        "event_time": listed_time(record, row),
+        "actor": actor_of(identity),
+        "identity_type": _str(identity.get("type")),
+        "principal_arn": _str(identity.get("arn")),
+        "session_issuer_arn": _issuer_arn(identity),
+        "action": _action(record),
+        "resource": main_resource(record),
+        "aws_region": _str(record.get("awsRegion")),
+        "source_ip": _str(record.get("sourceIPAddress")),
+        "user_agent": _str(record.get("userAgent")),
+        "error_code": _str(record.get("errorCode")),
+        "error_message": _str(record.get("errorMessage")),
+        "request_parameters": record.get("requestParameters"),
+        "response_elements": record.get("responseElements"),
+        "event_id": _str(record.get("eventID")),
     }
 
 

@@ -11,7 +11,7 @@ from the first log file by name, as the SQL engines' `row_number()` does.
 from __future__ import annotations
 
 import heapq
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cached_property
 from operator import itemgetter
@@ -20,8 +20,8 @@ from typing import Any
 
 import orjson
 
-from ..times import iso_time
-from .events import EventRow, Getter, getter, identity_of, whole_second_text
+from ..queries.questions import EVENT_COLUMNS
+from .events import EventRow, Getter, event_listing, getter, identity_of, listed_time
 from .scanner import RUN_SEPARATOR, ScanReport, dedup_key
 
 FAN_IN = 128
@@ -60,21 +60,26 @@ class Columns:
     def _direct(self) -> list[tuple[str, Getter | None]]:
         return [(c, None if c in _SPECIAL else getter(c)) for c in self.columns]
 
+    @cached_property
+    def _row(self) -> Callable[[dict[str, Any], EventRow], dict[str, Any]]:
+        return event_listing if self.columns == EVENT_COLUMNS else self._any_columns
+
     def __call__(self, record: dict[str, Any], row: EventRow) -> Iterable[dict[str, Any]]:
+        return (self._row(record, row),)
+
+    def _any_columns(self, record: dict[str, Any], row: EventRow) -> dict[str, Any]:
         out: dict[str, Any] = {}
         identity = identity_of(record)
         for column, read in self._direct:
             if read is not None:
                 out[column] = read(record, identity)
             elif column == "event_time":
-                moment = row.moment
-                text = whole_second_text(record) if moment is not None else None
-                out[column] = text or (iso_time(moment) if moment is not None else row[column])
+                out[column] = listed_time(record, row)
             elif column in _DOCUMENTS:
                 out[column] = record.get(_DOCUMENTS[column])
             else:
                 out[column] = row[column]
-        return (out,)
+        return out
 
 
 def _keyed(path: Path) -> Iterator[tuple[Any, bytes, bytes]]:

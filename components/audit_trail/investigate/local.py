@@ -144,7 +144,7 @@ def _execute(con: Any, sql: str, flag: str) -> Any:
     timer = threading.Timer(QUERY_SECONDS, con.interrupt)
     timer.start()
     try:
-        with as_stops():
+        with as_stops(con):
             return con.execute(sql)
     except duckdb.InterruptException:
         raise CannotRunError(
@@ -177,7 +177,8 @@ def _stream(
     try:
         while True:
             try:
-                batch = cur.fetchmany(_BATCH)
+                with as_stops(cur):
+                    batch = cur.fetchmany(_BATCH)
             except duckdb.Error as exc:
                 raise _resources_error(exc, "the answer") or CannotRunError(
                     f"the answer could not be read to its end: {exc}"
@@ -286,7 +287,8 @@ def _run(
 ) -> tuple[Any, Any]:
     con = _connect(written, scratch)
     try:
-        report.duplicates = _events_view(con)
+        with as_stops(con):  # counting the repeats reads every row
+            report.duplicates = _events_view(con)
         _sandbox(con, scratch)
         if question is not None:
             cur = _execute(con, "WITH " + question.sql(), question.name)

@@ -465,6 +465,8 @@ def _keep(
         rows: Sequence[dict[str, Any]] = ({**row.full(), "dedup_key": dedup_key(rec, row.text)},)
     else:
         rows = tuple(plan.mapper(rec, row))
+        if not rows:  # a hunt's record that fires no rule: most of them
+            return
     option = _INDENTED if plan.indented else orjson.OPT_NON_STR_KEYS
     lines = [orjson.dumps(r, option=option) for r in rows]  # all or nothing per record
     for line in lines:

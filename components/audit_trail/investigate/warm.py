@@ -118,17 +118,20 @@ def answer(
         source = f"({_source(kept.parts)}) AS events WHERE {where_sql(question.filters)}"
         # As a scan counts them: every matching row, repeats and rows without an identity too, however many
         # the answer shows (`--limit`, or a reader that stops).
-        counted = con.execute(
-            f"SELECT count(*), count(*) FILTER (no_identity), coalesce(sum(strlen(listing)), 0) FROM {source}"
-        ).fetchone()
+        with as_stops(con):
+            counted = con.execute(
+                "SELECT count(*), count(*) FILTER (no_identity), coalesce(sum(strlen(listing)), 0) "
+                f"FROM {source}"
+            ).fetchone()
         if counted[2] > SORT_BYTES:
             con.close()
             return None
-        cur = con.execute(
-            f"SELECT listing, dedup_key FROM {source} "
-            # the scan's sort key (`listing.Order`): oldest first, then the event id (none last), then copies
-            "ORDER BY micros, event_id IS NULL, coalesce(event_id, ''), dedup_key, source_file"
-        )
+        with as_stops(con):
+            cur = con.execute(
+                f"SELECT listing, dedup_key FROM {source} "
+                # the scan's sort key (`listing.Order`): oldest first, then the event id (none last), copies
+                "ORDER BY micros, event_id IS NULL, coalesce(event_id, ''), dedup_key, source_file"
+            )
     except BaseException as exc:
         if con is not None:
             con.close()
@@ -162,7 +165,7 @@ _EMPTY = "SELECT " + ", ".join(f"NULL::{k} AS {name}" for name, k in STORED_COLU
 
 def _fetch(cur: Any, error: type[Exception]) -> list[Any]:
     try:
-        with as_stops():
+        with as_stops(cur):
             return list(cur.fetchmany(_BATCH))
     except error as exc:  # once rows were written, the answer cannot be finished
         raise CannotRunError(
