@@ -87,6 +87,9 @@ def _console(*args: str) -> subprocess.CompletedProcess[str]:
         (["quer"], "Error: No such command 'quer'. Did you mean 'query'?"),
         (["query", ".", "--bogus"], "Error: No such option: --bogus"),
         (["query", ".", "-f", "xml"], "Error: Invalid value for '--format' / '-f': 'xml' is not one of"),
+        # click gives this error no context, which left it without its usage lines
+        (["query", ".", "--since"], "Error: Option '--since' requires an argument."),
+        (["hunt", ".", "--min-level"], "Error: Option '--min-level' requires an argument."),
     ],
 )
 def test_a_usage_error_is_one_plain_error_line(args: list[str], error: str) -> None:

@@ -144,6 +144,7 @@ def register(app: typer.Typer) -> None:
         source: Annotated[
             str | None,
             typer.Argument(
+                metavar="SOURCE",
                 help="A folder of CloudTrail logs (as fetched, or any export) or an s3:// prefix.",
                 show_default=False,
             ),

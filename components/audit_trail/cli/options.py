@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
+from typer._click.exceptions import UsageError  # Typer 0.28 carries its own click (pyproject pins it)
 from typer.core import TyperArgument, TyperCommand
 
 from ..errors import EXIT_CODE_MEANINGS, UserError
@@ -42,7 +43,18 @@ def _shown_type(option: Any, ctx: Any) -> str | None:
 
 
 class Command(TyperCommand):
-    """A command whose --help names value types as a user reads them."""
+    """A command whose --help names value types as a user reads them, and whose every usage error shows
+    its usage lines."""
+
+    def parse_args(self, ctx: Any, args: list[str]) -> list[str]:
+        try:
+            return super().parse_args(ctx, args)
+        except UsageError as exc:
+            # click raises an option given without its value (`--since` last) with no context, and a usage
+            # error without one is printed as its `Error:` line alone
+            if exc.ctx is None:
+                exc.ctx = ctx
+            raise
 
     def get_params(self, ctx: Any) -> list[Any]:
         params = super().get_params(ctx)
