@@ -5,7 +5,8 @@ from __future__ import annotations
 import json
 from importlib.resources import files
 
-from audit_trail.hunt.attack import action_tactics, catalogue, event_tactics, record_tactics, tactic_rows
+from audit_trail.attack_tactics import action_tactics, catalogue, event_tactics
+from audit_trail.hunt.attack import record_tactics, tactic_rows
 from support.tactics_data import CATALOGUE, TABLE, derive
 
 

@@ -232,7 +232,8 @@ def test_following_through_the_scanner_and_the_query_engine(tmp_path: Path) -> N
     stop = next(e["event_id"] for e in following.timeline if e["event_name"] == "StopLogging")
     assert via[stop]["via_role_arn"] == f"{ROLE}B" and via[stop]["via_chain"] == f"{ROLE}A > {ROLE}B"
     # The same selection, as SQL in the local engine's `events` view.
-    answer = local.answer(str(tmp_path), questions.events().with_filters(following.filter), Window())
+    question = questions.events().with_filters(following.filter).with_tactics()
+    answer = local.answer(str(tmp_path), question, Window())
     assert sorted(r["event_id"] for r in answer.rows) == sorted(e["event_id"] for e in following.timeline)
     rows = enriched(answer, following).rows
     by_name = {r["action"]: r for r in rows}
@@ -284,7 +285,8 @@ def test_follow_scope_checks_and_enriches_event_rows(tmp_path: Path) -> None:
     with pytest.raises(UserError, match="use --engine local"):
         follow_in_scope(["alice"], Scope(None, Window(), Engine.athena))
     following = follow_in_scope(["alice"], Scope(str(tmp_path), Window()))
-    answer = local.answer(str(tmp_path), questions.events().with_filters(following.filter), Window())
+    question = questions.events().with_filters(following.filter).with_tactics()
+    answer = local.answer(str(tmp_path), question, Window())
     answer = enriched(answer, following)
     assert answer.columns[-5:] == ["tactics", *VIA_COLUMNS]
     stop = next(r for r in answer.rows if r["action"] == "cloudtrail:StopLogging")

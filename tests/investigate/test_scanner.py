@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gzip
+import io
 import json
 import os
 from collections import Counter
@@ -13,6 +14,7 @@ from typing import Any
 import duckdb
 import orjson
 import pytest
+from audit_trail.cli.output import json_list
 from audit_trail.errors import UserError
 from audit_trail.investigate.events import EventRow, event_listing, flatten
 from audit_trail.investigate.listing import Columns
@@ -491,6 +493,25 @@ def test_the_list_questions_row_is_the_columns_read_one_by_one() -> None:
             assert (
                 listed == next(iter(generic(record, row))) == next(iter(Columns(EVENT_COLUMNS)(record, row)))
             )
+
+
+def test_a_json_answer_written_from_the_rows_text_is_the_rows_written(tmp_path: Path) -> None:
+    """A list's JSON answer writes the text the workers made of each row (`Answer.texts`), not the rows
+    decoded and written again: byte for byte the same JSON, tactics included, on real, attack and hostile
+    records (control characters, bidirectional marks, escapes), whole and cut by a limit."""
+    write_real_folder(tmp_path, _agreement_records())
+    for limit in (None, 7):
+        question = q.events().limited(limit).with_tactics()
+        texts, rows = io.StringIO(), io.StringIO()
+        from_texts = answer(str(tmp_path), question, Window())
+        assert from_texts.texts is not None
+        json_list(from_texts.texts, texts)
+        json_list(answer(str(tmp_path), question, Window()).rows, rows)
+        assert texts.getvalue() == rows.getvalue()
+        written = json.loads(texts.getvalue())
+        assert len(written) == limit if limit else len(written) > 100
+        assert all("tactics" in r for r in written)
+        assert any(r["tactics"] for r in written)
 
 
 def test_sql_literals_are_quoted() -> None:

@@ -5,6 +5,7 @@ Rows go to stdout in the chosen format; what the scan read and skipped goes to s
 and boto3 load only when a command runs, so `audit-trail --help` stays fast.
 """
 
+import itertools
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
@@ -118,12 +119,15 @@ def _show(
 ) -> None:
     """Rows to stdout; then, on stderr, what the scan read and every file or record it had to skip."""
     columns = table_columns if fmt is OutputFormat.table and table_columns else answer.columns
-    rows = answer.stream()
-    if "change" in columns:  # a table's short reading of what each call asked for
-        from ..investigate.events import change_summary
+    if fmt is OutputFormat.json and answer.texts is not None:  # the rows as the engine wrote them
+        json_list(itertools.islice(answer.texts, limit) if limit else answer.texts)
+    else:
+        rows = answer.stream()
+        if "change" in columns:  # a table's short reading of what each call asked for
+            from ..investigate.events import change_summary
 
-        rows = ({**r, "change": change_summary(r.get("request_parameters"))} for r in rows)
-    render(rows, fmt, columns=columns, title=title, count="rows", limit=limit)
+            rows = ({**r, "change": change_summary(r.get("request_parameters"))} for r in rows)
+        render(rows, fmt, columns=columns, title=title, count="rows", limit=limit)
     if answer.report is not None:  # None from Athena: nothing scanned here
         show_scan_report(answer.report)
     index_later(answer)
@@ -357,7 +361,6 @@ def register(app: typer.Typer) -> None:
 
         Example: audit-trail query ./logs --since 24h --actor mallory --action 'ec2:*' -f json
         """
-        from ..hunt.attack import with_tactics
         from ..queries import filters as f
         from ..queries import questions as q
 
@@ -382,11 +385,9 @@ def register(app: typer.Typer) -> None:
         elif sql is not None:
             _show(_answer(None, scope, sql=sql, row_filters=chosen), fmt, "Query", limit=scope.limit)
         else:
-            question = q.events().limited(scope.limit).with_filters(*chosen)
+            question = q.events().limited(scope.limit).with_filters(*chosen).with_tactics()
             answer = _answer(question, scope)
-            if following is None:
-                answer = with_tactics(answer)
-            else:  # the tactics and how each event was reached (via_* columns)
+            if following is not None:  # how each event was reached (via_* columns)
                 from ..hunt.follow import enriched
 
                 answer = enriched(answer, following)

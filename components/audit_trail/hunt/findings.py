@@ -25,12 +25,13 @@ from typing import Any, cast
 
 import orjson
 
+from ..attack_tactics import catalogue
 from ..investigate.events import EventRow, Getter, getter, identity_of
 from ..investigate.listing import in_order
 from ..investigate.scanner import ScanPlan, ScanReport, Tally, scan
 from ..investigate.sources import LogFile
 from ..queries.filters import Filter
-from .attack import catalogue, record_tactics
+from .attack import record_tactics
 from .evaluate import RuleMatcher
 from .levels import LEVELS, level_rank
 from .rules import HuntRule, id_clashes, load_rules

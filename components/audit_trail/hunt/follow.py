@@ -25,7 +25,7 @@ from ..queries.filters import Actor, Filter, Row, sql_list, window_filters
 from ..queries.prefilter import literal_needle
 from ..times import instant_key
 from ..window import Window
-from .attack import tactic_rows, with_tactics
+from .attack import tactic_rows
 from .sessions import (
     ISSUING_EVENTS,
     ChainNode,
@@ -207,8 +207,7 @@ def following_in(
 
 
 def enriched(answer: Answer, following: Following) -> Answer:
-    """The answer's event rows with their ATT&CK tactics and how each was reached."""
-    answer = with_tactics(answer)
+    """The answer's event rows with how each was reached."""
     via = following.via()
     rows = ({**row, **_via_columns(via.get(row.get("event_id") or "", {}))} for row in answer.stream())
     return answer.derived([*answer.columns, *VIA_COLUMNS], rows)

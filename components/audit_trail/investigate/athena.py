@@ -12,6 +12,7 @@ from typing import Any
 
 import orjson
 
+from ..attack_tactics import with_tactics
 from ..aws_errors import explain, is_aws_error
 from ..errors import CannotRunError
 from ..queries import questions as q
@@ -176,4 +177,6 @@ def answer(
     else:
         text = raw_sql(sql or "SELECT * FROM events", window, row_filters, table)
     columns, rows = query_rows(text, database=database, workgroup=workgroup, client=client, progress=progress)
+    if question is not None and question.tactics:
+        return Answer([*columns, "tactics"], with_tactics(rows))
     return Answer(columns, rows)

@@ -20,6 +20,7 @@ from typing import Any
 
 import orjson
 
+from ..attack_tactics import action_tactics
 from ..queries.questions import EVENT_COLUMNS
 from .events import EventRow, Getter, event_listing, getter, identity_of, listed_time
 from .scanner import RUN_SEPARATOR, ScanReport, dedup_key
@@ -55,6 +56,8 @@ class Columns:
     a quarter of the events, and going through the lazy row costs twice as much."""
 
     columns: tuple[str, ...]
+    tactics: bool = False
+    """Each row also carries its action's ATT&CK tactics, as a last column `tactics`."""
 
     @cached_property
     def _direct(self) -> list[tuple[str, Getter | None]]:
@@ -65,7 +68,10 @@ class Columns:
         return event_listing if self.columns == EVENT_COLUMNS else self._any_columns
 
     def __call__(self, record: dict[str, Any], row: EventRow) -> Iterable[dict[str, Any]]:
-        return (self._row(record, row),)
+        out = self._row(record, row)
+        if self.tactics:
+            out["tactics"] = action_tactics(out["action"] if "action" in out else row["action"])
+        return (out,)
 
     def _any_columns(self, record: dict[str, Any], row: EventRow) -> dict[str, Any]:
         out: dict[str, Any] = {}
@@ -116,6 +122,19 @@ def merged(
     runs: Sequence[Path], scratch: Path, limit: int | None, report: ScanReport
 ) -> Iterator[dict[str, Any]]:
     """The rows of sorted RUNS in order, each event once (repeats counted in REPORT), at most LIMIT."""
+    return map(orjson.loads, _once(runs, scratch, limit, report))
+
+
+def merged_texts(
+    runs: Sequence[Path], scratch: Path, limit: int | None, report: ScanReport
+) -> Iterator[orjson.Fragment]:
+    """`merged` as the JSON text of each row, when the runs hold indented rows (`ScanPlan.indented`, each
+    newline written as a tab): as a JSON answer writes a row, indented by two."""
+    for row in _once(runs, scratch, limit, report):
+        yield orjson.Fragment(row.rstrip(b"\n").replace(b"\t", b"\n"))
+
+
+def _once(runs: Sequence[Path], scratch: Path, limit: int | None, report: ScanReport) -> Iterator[bytes]:
     previous = None
     rows = 0
     for key, row in in_order(runs, scratch):
@@ -123,7 +142,7 @@ def merged(
             report.duplicates += 1
             continue
         previous = key[3]
-        yield orjson.loads(row)
+        yield row
         rows += 1
         if limit and rows >= limit:
             return

@@ -14,7 +14,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import orjson
 
@@ -27,7 +27,7 @@ from ..times import iso_time
 from ..window import Window
 from . import warm
 from .answer import Answer
-from .listing import Columns, Order, merged
+from .listing import Columns, Order, merged, merged_texts
 from .scanner import MAX_ROW_BYTES, Progress, ScanPlan, ScanReport, scan
 from .sources import FileIndex, FileLookup, LogFile, list_log_files
 
@@ -43,6 +43,7 @@ memory the whole process stays under 1 GiB (bench/memory.py)."""
 QUERY_SECONDS = 600
 """How long one query may run before it is stopped: a pasted query must not hang a responder's shell."""
 _BATCH = 2048
+_Row = TypeVar("_Row")
 
 
 def _duckdb(scratch: Path) -> Any:
@@ -221,7 +222,9 @@ def answer(
         question = question.with_filters(*base)
         plan = ScanPlan(question.filters)
         if question.listing is not None:
-            plan = replace(plan, mapper=Columns(question.listing), order=Order(), limit=question.limit)
+            # Indented: each row's text is what a JSON answer writes for it (`Answer.texts`)
+            mapper = Columns(question.listing, question.tactics)
+            plan = replace(plan, mapper=mapper, order=Order(), limit=question.limit, indented=True)
     else:
         plan = ScanPlan((*base, *row_filters))
     skip = lookup.cannot_match(plan.needle_groups()) if lookup is not None else frozenset()
@@ -234,12 +237,15 @@ def answer(
             scratch.cleanup()
             raise
         if kept is not None:
-            return Answer(question.listing or (), kept[0], kept[1], index=index)
+            return Answer(_listed(question), kept[0], kept[1], index=index)
+    texts = None
     try:
         report, written = scan(files, plan, Path(scratch.name), workers=workers, progress=progress, skip=skip)
         if question is not None and question.listing is not None:
-            columns = list(question.listing)
+            columns = _listed(question)
+            # two readings of one stream: a caller reads one of them, which removes the scratch folder
             rows = _cleaned(merged(written, Path(scratch.name), question.limit, report), scratch)
+            texts = _cleaned(merged_texts(written, Path(scratch.name), question.limit, report), scratch)
         else:
             cur, con = _run(written, report, Path(scratch.name), question, sql)
             columns = [d[0] for d in cur.description or ()]
@@ -248,7 +254,12 @@ def answer(
         scratch.cleanup()
         raise
     unindexed = lookup.unindexed() if lookup is not None else []
-    return Answer(columns, rows, report, unindexed=unindexed, index=index)
+    return Answer(columns, rows, report, unindexed=unindexed, index=index, texts=texts)
+
+
+def _listed(question: Question) -> list[str]:
+    """The columns of a list question's rows."""
+    return [*(question.listing or ()), *(["tactics"] if question.tactics else [])]
 
 
 def _warm(
@@ -273,9 +284,7 @@ def _warm(
     return rows, report
 
 
-def _cleaned(
-    rows: Iterator[dict[str, Any]], scratch: tempfile.TemporaryDirectory[str]
-) -> Iterator[dict[str, Any]]:
+def _cleaned(rows: Iterator[_Row], scratch: tempfile.TemporaryDirectory[str]) -> Iterator[_Row]:
     try:
         yield from rows
     finally:

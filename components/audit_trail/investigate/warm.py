@@ -25,6 +25,7 @@ from typing import Any, NamedTuple
 
 import orjson
 
+from ..attack_tactics import with_tactics
 from ..errors import CannotRunError
 from ..queries.events_view import COLUMNS
 from ..queries.filters import sql_str, where_sql
@@ -145,7 +146,8 @@ def answer(
     report.bad_records = sum(kept.bad_record_files.values())
     report.bad_record_files.update(kept.bad_record_files)
     report.rows, report.records_without_identity = int(counted[0]), int(counted[1])
-    return _rows(cur, con, scratch, report, question.limit)
+    rows = _rows(cur, con, scratch, report, question.limit)
+    return with_tactics(rows) if question.tactics else rows
 
 
 def _source(parts: Sequence[tuple[Path, tuple[int, ...] | None]]) -> str:

@@ -62,9 +62,16 @@ class Question:
     """For a list of events (the body is `SELECT <these columns> FROM matched ORDER BY event_time, event_id`):
     the columns. The local engine answers such a question by sorting and merging rows itself, without SQL."""
     limit: int | None = None
+    tactics: bool = False
+    """For a list of events: each row also carries its action's ATT&CK tactics, as a last column `tactics`,
+    which no SQL computes (the engines add them, from `attack_tactics`)."""
 
     def with_filters(self, *extra: f.Filter) -> Question:
         return replace(self, filters=(*self.filters, *extra))
+
+    def with_tactics(self) -> Question:
+        """The list question whose rows also carry their ATT&CK tactics (`tactics`)."""
+        return replace(self, tactics=True)
 
     def limited(self, rows: int | None) -> Question:
         """The question answering with at most ROWS rows (None: every row)."""
