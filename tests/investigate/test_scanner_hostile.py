@@ -4,6 +4,7 @@ rest is answered; nothing crashes, hangs or silently drops events."""
 from __future__ import annotations
 
 import gzip
+import io
 import json
 import os
 import signal
@@ -16,6 +17,7 @@ from typing import Any
 import orjson
 import pytest
 from audit_trail.cli.app import app
+from audit_trail.cli.output import json_list
 from audit_trail.errors import CannotRunError
 from audit_trail.investigate import log_bytes, scanner
 from audit_trail.investigate.local import answer
@@ -240,3 +242,30 @@ def test_a_closed_pipe_ends_quietly(generated_trail: tuple[Path, Any]) -> None:
     assert done.stdout.startswith("[")
     assert done.stderr == "", done.stderr
     assert done.returncode == 0
+
+
+def test_a_request_nested_to_inflate_its_indented_text_is_still_answered(tmp_path: Path) -> None:
+    """A list's rows are kept as their indented JSON text, which nesting inflates: 6,000 short strings 120
+    arrays deep are 40 KB of JSON but over a megabyte indented. The row's size is its own, not its text's:
+    the record is answered (not dropped as too large), and written as any other row is."""
+    deep: Any = ["ab"] * 6000
+    for _ in range(120):
+        deep = [deep]
+    assert (
+        len(orjson.dumps(deep))
+        < 50_000
+        < scanner.MAX_ROW_BYTES
+        < len(orjson.dumps(deep, option=orjson.OPT_INDENT_2))
+    )
+    write(tmp_path, "inflated.json.gz", [record(eventID="inflated", requestParameters={"p": deep}), record()])
+    question = q.events().with_tactics()
+    from_texts = answer(str(tmp_path), question, Window())
+    assert from_texts.texts is not None
+    texts, rows = io.StringIO(), io.StringIO()
+    json_list(from_texts.texts, texts)
+    decoded = answer(str(tmp_path), question, Window())
+    json_list(decoded.rows, rows)
+    assert texts.getvalue() == rows.getvalue()
+    written = {row["event_id"]: row for row in json.loads(texts.getvalue())}
+    assert written["inflated"]["request_parameters"] == {"p": deep} and len(written) == 2
+    assert not decoded.report.unreadable_records

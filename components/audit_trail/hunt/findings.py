@@ -28,7 +28,7 @@ import orjson
 from ..attack_tactics import catalogue
 from ..investigate.events import EventRow, Getter, getter, identity_of
 from ..investigate.listing import in_order
-from ..investigate.scanner import ScanPlan, ScanReport, Tally, scan
+from ..investigate.scanner import ScanPlan, ScanReport, Tally, as_written, scan
 from ..investigate.sources import LogFile
 from ..queries.filters import Filter
 from .attack import record_tactics
@@ -356,12 +356,11 @@ class HuntResult:
         # A row's newlines were written as tabs (`ScanPlan.indented`): JSON whitespace too.
         return map(orjson.loads, self._lines())
 
-    def hit_texts(self) -> Iterator[orjson.Fragment]:
+    def hit_texts(self) -> Iterator[Any]:
         """`hits()` as the JSON text the workers wrote for them: indented by two, as a JSON answer writes
         each row. Decoding a hundred thousand hits only to write them again took most of a hunt's serial part.
         """
-        for line in self._lines():
-            yield orjson.Fragment(line.rstrip(b"\n").replace(b"\t", b"\n"))
+        return map(as_written, self._lines())
 
 
 @contextmanager

@@ -5,8 +5,6 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
-import orjson
-
 from .scanner import ScanReport
 from .sources import FileIndex, LogFile
 
@@ -26,7 +24,7 @@ class Answer:
         *,
         unindexed: Sequence[LogFile] = (),
         index: FileIndex | None = None,
-        texts: Iterator[orjson.Fragment] | None = None,
+        texts: Iterator[Any] | None = None,
     ) -> None:
         self.columns = list(columns)
         self.report = report
@@ -35,9 +33,9 @@ class Answer:
         self.unindexed = unindexed
         """The files read that the index did not know: what a build after answering should index."""
         self.texts = texts
-        """The same rows as the JSON text a JSON answer writes for each (indented by two), when the engine
-        has it: read either these or the rows, once. A broad answer's hundred thousand rows are then written
-        without being decoded and written again."""
+        """The same rows as the JSON text a JSON answer writes for each (`orjson.Fragment`s, indented by
+        two), when the engine has it: read either these or the rows, once. A broad answer's hundred thousand
+        rows are then written without being decoded and written again."""
         self._source = rows
         self._rows: list[dict[str, Any]] | None = rows if isinstance(rows, list) else None
 

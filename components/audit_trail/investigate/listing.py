@@ -23,7 +23,7 @@ import orjson
 from ..attack_tactics import action_tactics
 from ..queries.questions import EVENT_COLUMNS
 from .events import EventRow, Getter, event_listing, getter, identity_of, listed_time
-from .scanner import RUN_SEPARATOR, ScanReport, dedup_key
+from .scanner import RUN_SEPARATOR, ScanReport, as_written, dedup_key
 
 FAN_IN = 128
 """Runs merged at once: more are first merged into fewer (a broad answer over many files has thousands)."""
@@ -125,13 +125,10 @@ def merged(
     return map(orjson.loads, _once(runs, scratch, limit, report))
 
 
-def merged_texts(
-    runs: Sequence[Path], scratch: Path, limit: int | None, report: ScanReport
-) -> Iterator[orjson.Fragment]:
-    """`merged` as the JSON text of each row, when the runs hold indented rows (`ScanPlan.indented`, each
-    newline written as a tab): as a JSON answer writes a row, indented by two."""
-    for row in _once(runs, scratch, limit, report):
-        yield orjson.Fragment(row.rstrip(b"\n").replace(b"\t", b"\n"))
+def merged_texts(runs: Sequence[Path], scratch: Path, limit: int | None, report: ScanReport) -> Iterator[Any]:
+    """`merged` as the JSON text of each row, when the runs hold indented rows (`ScanPlan.indented`): as a
+    JSON answer writes a row, indented by two (`scanner.as_written`)."""
+    return map(as_written, _once(runs, scratch, limit, report))
 
 
 def _once(runs: Sequence[Path], scratch: Path, limit: int | None, report: ScanReport) -> Iterator[bytes]:

@@ -467,13 +467,7 @@ def _keep(
         rows = tuple(plan.mapper(rec, row))
         if not rows:  # a hunt's record that fires no rule: most of them
             return
-    option = _INDENTED if plan.indented else orjson.OPT_NON_STR_KEYS
-    lines = [orjson.dumps(r, option=option) for r in rows]  # all or nothing per record
-    for line in lines:
-        if len(line) > MAX_ROW_BYTES:
-            raise _TooLargeRecord
-    if plan.indented:
-        lines = [line.replace(b"\n", b"\t") for line in lines]
+    lines = [_line(r, plan.indented) for r in rows]  # all or nothing per record
     if report.tally is not None:
         report.tally.add(rows)
     keys = [plan.order(row, r) for r in rows] if plan.order is not None else [None] * len(lines)
@@ -484,6 +478,29 @@ def _keep(
 
 
 _INDENTED = orjson.OPT_INDENT_2 | orjson.OPT_NON_STR_KEYS
+
+
+def _line(row: dict[str, Any], indented: bool) -> bytes:
+    """ROW as a line of JSON text: indented (`ScanPlan.indented`, newlines as tabs) when it fits; else, and
+    for a row over MAX_ROW_BYTES even so, compact. A row's size is its compact text's: nesting inflates the
+    indented text (a 100 KB request of arrays nested 200 deep is megabytes indented), and an intruder's
+    record must not be dropped from a cold answer that the cache's compact copy of it would show."""
+    if indented:
+        line = orjson.dumps(row, option=_INDENTED)
+        if len(line) <= MAX_ROW_BYTES:
+            return line.replace(b"\n", b"\t")
+    line = orjson.dumps(row, option=orjson.OPT_NON_STR_KEYS)
+    if len(line) > MAX_ROW_BYTES:
+        raise _TooLargeRecord
+    return line
+
+
+def as_written(row: bytes) -> Any:
+    """A sorted run's row of an indented plan as a JSON answer writes it: its indented text (an
+    `orjson.Fragment`), or the row decoded when it was kept compact (`_line`), to be indented as any."""
+    if b"\t" in row:  # the indented text of an object always has a newline; compact text never a tab
+        return orjson.Fragment(row.rstrip(b"\n").replace(b"\t", b"\n"))
+    return orjson.loads(row)
 
 
 class _TooLargeRecord(Exception):
