@@ -268,4 +268,4 @@ def test_a_request_nested_to_inflate_its_indented_text_is_still_answered(tmp_pat
     assert texts.getvalue() == rows.getvalue()
     written = {row["event_id"]: row for row in json.loads(texts.getvalue())}
     assert written["inflated"]["request_parameters"] == {"p": deep} and len(written) == 2
-    assert not decoded.report.unreadable_records
+    assert decoded.report is not None and not decoded.report.unreadable_records
