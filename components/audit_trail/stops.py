@@ -12,9 +12,13 @@ import contextlib
 import os
 import signal
 import threading
-from typing import Any
+import weakref
+from collections.abc import Callable
+from types import FrameType
+from typing import Any, TypeVar
 
 _signal: int | None = None
+Handler = TypeVar("Handler", bound=Callable[[int, FrameType | None], Any])
 _STOPS = frozenset(
     int(getattr(signal, name)) for name in ("SIGINT", "SIGTERM", "SIGHUP") if hasattr(signal, name)
 )
@@ -31,14 +35,13 @@ class as_stops:
     """DuckDB's `Query interrupted` raised inside as the stop it stands for: the noted signal's exit, else
     Ctrl-C's. Any other error passes as it is.
 
-    QUERY: a DuckDB connection whose query runs inside, to be interrupted as soon as a stop signal comes.
+    QUERY: a DuckDB connection whose query runs inside, to be interrupted as soon as a signal comes that
+    stops the command (Ctrl-C with Python's own handler, or a signal whose handler is a `stopping` one).
     Python runs a signal's handler only between two steps of Python code, and a long aggregate keeps DuckDB
     from returning to it (Ctrl-C and `kill` went unanswered for as long as the query ran, minutes for a large
     one); but the signal's number is written at once to the wakeup file descriptor, where a thread waits to
     interrupt the query (`interrupt()` is DuckDB's way to stop a connection's query from another thread).
-
-    A class, not a generator: the signal's own handler runs as soon as DuckDB returns, and in a generator's
-    `contextlib` wrapper it ran before the generator could let go of the wakeup descriptor."""
+    A signal whose handler does not stop (a caller's own) leaves the query running."""
 
     def __init__(self, query: Any = None) -> None:
         self._watch = _Interrupter(query) if query is not None else None
@@ -59,6 +62,20 @@ class as_stops:
         raise _stop(signum if signum is not None else _signal) from None
 
 
+_STOPPING: weakref.WeakSet[Any] = weakref.WeakSet()
+
+
+def stopping(handler: Handler) -> Handler:
+    """Mark HANDLER as a signal handler that ends the command (it raises), as Python's Ctrl-C handler does:
+    a DuckDB query running under `as_stops` is interrupted at once for its signal."""
+    _STOPPING.add(handler)
+    return handler
+
+
+def _stops_the_command(handler: Any) -> bool:
+    return handler is signal.default_int_handler or handler in _STOPPING or isinstance(handler, _Ending)
+
+
 def _stop(signum: int | None) -> BaseException:
     if signum is None or signum == signal.SIGINT:
         return KeyboardInterrupt()
@@ -66,31 +83,42 @@ def _stop(signum: int | None) -> BaseException:
 
 
 class _Interrupter:
-    """Interrupts QUERY when a stop signal's number reaches the wakeup file descriptor (main thread only)."""
+    """Interrupts QUERY when a stopping signal's number reaches the wakeup file descriptor (main thread
+    only). While it watches, each such signal's handler is wrapped to end the watch before it runs: the
+    handler runs as soon as DuckDB returns, often before `as_stops` could end it (it ran at the first line of
+    `__exit__`), which left the pipe open and the caller's wakeup descriptor replaced (an asyncio loop's,
+    say)."""
 
     def __init__(self, query: Any) -> None:
         self.query = query
         self.signum: int | None = None
         self._pipe: tuple[int, int] | None = None
         self._previous = -1
+        self._handlers: dict[int, Any] = {}
         self._thread: threading.Thread | None = None
 
     def start(self) -> None:
+        if threading.current_thread() is not threading.main_thread():
+            return  # only the main thread runs signal handlers and sets the wakeup descriptor
+        handlers = {n: signal.getsignal(n) for n in _STOPS}
+        handlers = {n: h for n, h in handlers.items() if _stops_the_command(h)}
+        if not handlers:
+            return
         read, write = os.pipe()
         os.set_blocking(write, False)  # as the wakeup descriptor must be
-        try:
-            self._previous = signal.set_wakeup_fd(write, warn_on_full_buffer=False)
-        except ValueError:  # not the main thread, which alone runs signal handlers: nothing to watch
-            os.close(read)
-            os.close(write)
-            return
+        self._previous = signal.set_wakeup_fd(write, warn_on_full_buffer=False)
         self._pipe = (read, write)
-        self._thread = threading.Thread(target=self._watch, args=(read,), name="stop-watch", daemon=True)
+        self._handlers = handlers
+        for signum, handler in handlers.items():
+            signal.signal(signum, _Ending(self, handler))
+        self._thread = threading.Thread(
+            target=self._watch, args=(read, frozenset(handlers)), name="stop-watch", daemon=True
+        )
         self._thread.start()
 
-    def _watch(self, read: int) -> None:
+    def _watch(self, read: int, signals: frozenset[int]) -> None:
         while data := os.read(read, 64):  # empty once `stop` closes the other end
-            signum = next((n for n in data if n in _STOPS), None)
+            signum = next((n for n in data if n in signals), None)
             if signum is not None:
                 self.signum = signum
                 with contextlib.suppress(Exception):  # the query may have just ended
@@ -98,16 +126,29 @@ class _Interrupter:
                 return
 
     def stop(self) -> None:
-        """Give the wakeup descriptor back; if the signal's handler ended the command first, the descriptor
-        stays on this pipe, harmless: a byte written there is read by no one."""
+        """Give back the handlers and the wakeup descriptor, and end the thread (once)."""
         if self._pipe is None:
             return
         read, write = self._pipe
         self._pipe = None
+        for signum, handler in self._handlers.items():
+            signal.signal(signum, handler)
         current = signal.set_wakeup_fd(self._previous)
-        if current != write:  # a watch begun inside, whose end the handler cut short: its descriptor stays
+        if current != write:  # a watch begun inside that has not ended: its descriptor stays
             signal.set_wakeup_fd(current)
         os.close(write)
         if self._thread is not None:
             self._thread.join()
         os.close(read)
+
+
+class _Ending:
+    """A stopping signal's HANDLER, run once WATCH has ended."""
+
+    def __init__(self, watch: _Interrupter, handler: Any) -> None:
+        self.watch = watch
+        self.handler = handler
+
+    def __call__(self, signum: int, frame: FrameType | None) -> Any:
+        self.watch.stop()
+        return self.handler(signum, frame)

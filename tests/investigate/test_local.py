@@ -205,3 +205,30 @@ def test_a_stop_signal_ends_a_running_query_at_once(
         assert stopped.type is KeyboardInterrupt
     else:
         assert isinstance(stopped.value, SystemExit) and stopped.value.code == 128 + signal.SIGTERM
+    # The watch ended before the stop went on: the handlers and the wakeup descriptor are the caller's again
+    # (an asyncio loop's, say), whichever line the signal's handler ran at.
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+    assert signal.set_wakeup_fd(-1) == -1
+
+
+def test_a_signal_whose_handler_does_not_stop_leaves_the_query_running(
+    trail: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Only a signal that ends the command interrupts DuckDB: a caller's own handler (SIGHUP to reopen a
+    log, say) is run and the query goes on to its answer."""
+    from audit_trail.investigate import local
+
+    execute = local._execute
+    seen: list[int] = []
+
+    def signalled_once_running(con: Any, text: str, flag: str) -> Any:
+        threading.Timer(0.3, os.kill, (os.getpid(), signal.SIGHUP)).start()
+        return execute(con, text, flag)
+
+    monkeypatch.setattr(local, "_execute", signalled_once_running)
+    previous = signal.signal(signal.SIGHUP, lambda signum, frame: seen.append(signum))
+    try:
+        rows = sql(trail, "SELECT sum(hash(a.range + b.range)) AS s FROM range(2000) a, range(100000) b")
+    finally:
+        signal.signal(signal.SIGHUP, previous)
+    assert seen == [signal.SIGHUP] and len(rows) == 1 and rows[0]["s"] is not None

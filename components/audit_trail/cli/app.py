@@ -15,7 +15,7 @@ from typer.main import get_command_name
 
 from ..aws_errors import is_aws_error
 from ..errors import AuditTrailError, ExitCode
-from ..stops import stopped_by
+from ..stops import stopped_by, stopping
 from ..visible_text import visible
 from .options import EXIT_CODES_HELP
 from .output import show_error
@@ -38,6 +38,7 @@ def stop_cleanly_when_told() -> None:
     worker process forked with this handler dies at once, as by default."""
     main = os.getpid()
 
+    @stopping
     def stop(signum: int, frame: object) -> None:
         if os.getpid() != main:
             signal.signal(signum, signal.SIG_DFL)

@@ -139,10 +139,16 @@ def _resources_error(exc: Exception, flag: str) -> CannotRunError | None:
     return None
 
 
+def _interrupt(con: Any) -> None:
+    with contextlib.suppress(Exception):  # the query and its connection may have ended meanwhile
+        con.interrupt()
+
+
 def _execute(con: Any, sql: str, flag: str) -> Any:
     import duckdb
 
-    timer = threading.Timer(QUERY_SECONDS, con.interrupt)
+    timer = threading.Timer(QUERY_SECONDS, _interrupt, (con,))
+    timer.daemon = True  # never what holds a stopping command's exit, if a second signal skips `cancel`
     timer.start()
     try:
         with as_stops(con):
