@@ -101,6 +101,22 @@ def test_a_usage_error_is_one_plain_error_line(args: list[str], error: str) -> N
     assert not any(c in done.stderr for c in "╭│╰") and "Traceback" not in done.stderr
 
 
+def test_ctrl_c_while_the_command_starts_is_exit_130_without_a_traceback() -> None:
+    """Ctrl-C during the second or so of imports before a command runs ended in Python's traceback."""
+    code = (
+        "import sys\n"
+        "class Interrupting:\n"
+        "    def find_spec(self, name, path=None, target=None):\n"
+        "        if name == 'audit_trail.cli.app':\n"
+        "            raise KeyboardInterrupt\n"
+        "sys.meta_path.insert(0, Interrupting())\n"
+        "from audit_trail.cli import main\n"
+        "main()\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code, "--version"], capture_output=True, text=True)
+    assert done.returncode == 130 and done.stderr == "" and done.stdout == ""
+
+
 def test_a_run_builds_only_the_command_it_names_and_keeps_every_other_path() -> None:
     """Typer builds a command's options from its signature at each start: a run builds the one it names.
     The root help, a name that is no command and a group's command still behave as with every command."""

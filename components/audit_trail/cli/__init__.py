@@ -27,13 +27,15 @@ CLI_MODULES = (
 
 
 def main() -> None:
-    missing = [name for name in CLI_MODULES if importlib.util.find_spec(name) is None]
-    if missing:
-        sys.stderr.write(
-            f"audit-trail: the command-line tools are not installed (missing: {', '.join(missing)}). "
-            "Install them with: pip install 'audit-trail[cli]'\n"
-        )
-        sys.exit(2)
-    from .app import run
-
+    try:
+        missing = [name for name in CLI_MODULES if importlib.util.find_spec(name) is None]
+        if missing:
+            sys.stderr.write(
+                f"audit-trail: the command-line tools are not installed (missing: {', '.join(missing)}). "
+                "Install them with: pip install 'audit-trail[cli]'\n"
+            )
+            sys.exit(2)
+        from .app import run
+    except KeyboardInterrupt:  # Ctrl-C while the command starts: its exit code, not a traceback
+        sys.exit(130)
     run()
