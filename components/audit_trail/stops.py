@@ -3,7 +3,8 @@
 DuckDB checks for a pending signal while it runs a query and, whatever the handler raised, raises
 `RuntimeError: Query interrupted` instead: which signal it was is lost there. The handler notes it here, so
 the code that meets DuckDB's error can raise the stop it stands for, and the command exits with the code a
-shell gives that signal (130, 143 or 129).
+shell gives that signal (130, 143 or 129). While a DuckDB query runs, a thread interrupts it as soon as such
+a signal comes (`as_stops`): Python's handler alone would wait for the query's end.
 """
 
 from __future__ import annotations
