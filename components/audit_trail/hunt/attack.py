@@ -4,13 +4,10 @@ by tactic (the tactics of each event are in `attack_tactics`)."""
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from ..attack_tactics import event_tactics
 from ..times import instant_key
-
-if TYPE_CHECKING:
-    pass
 
 # ATT&CK Enterprise tactic order: an intrusion read left to right.
 TACTIC_ORDER = (

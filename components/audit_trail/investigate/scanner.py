@@ -481,10 +481,11 @@ _INDENTED = orjson.OPT_INDENT_2 | orjson.OPT_NON_STR_KEYS
 
 
 def _line(row: dict[str, Any], indented: bool) -> bytes:
-    """ROW as a line of JSON text: indented (`ScanPlan.indented`, newlines as tabs) when it fits; else, and
-    for a row over MAX_ROW_BYTES even so, compact. A row's size is its compact text's: nesting inflates the
-    indented text (a 100 KB request of arrays nested 200 deep is megabytes indented), and an intruder's
-    record must not be dropped from a cold answer that the cache's compact copy of it would show."""
+    """ROW as a line of JSON text: indented (`ScanPlan.indented`, newlines as tabs) when that fits in
+    MAX_ROW_BYTES, else compact; a row whose compact text does not fit is refused. A row's size is its
+    compact text's: nesting inflates the indented text (a 100 KB request of arrays nested 200 deep is
+    megabytes indented), and an intruder's record must not be dropped from a cold answer that the cache's
+    compact copy of it would show."""
     if indented:
         line = orjson.dumps(row, option=_INDENTED)
         if len(line) <= MAX_ROW_BYTES:
