@@ -23,6 +23,8 @@ Handler = TypeVar("Handler", bound=Callable[[int, FrameType | None], Any])
 _STOPS = frozenset(
     int(getattr(signal, name)) for name in ("SIGINT", "SIGTERM", "SIGHUP") if hasattr(signal, name)
 )
+STOP_CODES = frozenset(128 + signum for signum in _STOPS)
+"""The exit codes of a command stopped by one of these signals."""
 
 
 def stopped_by(signum: int) -> SystemExit:

@@ -8,6 +8,7 @@ import os
 import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -167,3 +168,27 @@ def test_a_terminated_command_removes_its_scratch_folder(name: str) -> None:
     status, scratch = ended.stdout.split()
     assert os.WIFSIGNALED(int(status)) and os.WTERMSIG(int(status)) == signal.SIGTERM
     assert not Path(scratch).exists()
+
+
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM], ids=["ctrl-c", "kill"])
+def test_a_stop_ends_the_command_when_its_reader_stopped_reading(tmp_path: Path, signum: int) -> None:
+    """`audit-trail query ... | less`, and less no longer reading: a stop went into the last write of the
+    rows (the JSON writer's, then the one on the way out) and waited there for a reader that never came."""
+    write_real_folder(tmp_path)
+    code = "import sys; from audit_trail.cli import main; sys.argv[0] = 'audit-trail'; main()"
+    args = ["query", str(tmp_path), "--sql", "SELECT * FROM events, range(300)", "-f", "json", "--no-cache"]
+    done = subprocess.Popen(
+        [sys.executable, "-c", code, *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+    )
+    assert done.stdout is not None and done.stderr is not None
+    assert done.stdout.read(1) == b"["  # the rows are coming; from here on nothing reads them
+    time.sleep(1)  # the pipe fills, and the command waits in a write
+    done.send_signal(signum)
+    try:
+        assert done.wait(timeout=10) == 128 + signum
+    finally:
+        done.kill()
+    assert b"Traceback" not in done.stderr.read()

@@ -15,7 +15,7 @@ from typer.main import get_command_name
 
 from ..aws_errors import is_aws_error
 from ..errors import AuditTrailError, ExitCode
-from ..stops import stopped_by, stopping
+from ..stops import STOP_CODES, stopped_by, stopping
 from ..visible_text import visible
 from .options import EXIT_CODES_HELP
 from .output import show_error
@@ -105,6 +105,12 @@ class Group(TyperGroup):
                 "region (AWS_REGION or --region) and the network."
             )
             raise typer.Exit(ExitCode.CANNOT_RUN) from None
+
+
+def _stopped(exc: BaseException) -> bool:
+    """Whether EXC ends a command stopped by Ctrl-C, `kill` or a closed terminal (exit 130, 143, 129)."""
+    code = exc.code if isinstance(exc, SystemExit) else None
+    return isinstance(exc, KeyboardInterrupt) or code in STOP_CODES
 
 
 def _is_full_stdout(exc: OSError) -> bool:
@@ -251,6 +257,10 @@ def run() -> None:
     try:
         try:
             app()
+        except BaseException as exc:
+            if _stopped(exc):  # what stdout holds goes nowhere: a reader that stopped reading held the exit
+                _quiet_stdout()
+            raise
         finally:
             sys.stdout.flush()  # here, not on the way out, where a failure is only a warning and exit 120
     except BrokenPipeError:  # a pipe closed while stdout was flushed

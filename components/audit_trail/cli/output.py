@@ -262,8 +262,11 @@ def json_list(values: Iterable[Any], out: TextIO | None = None) -> int:
             written += 1
             if size >= _JSON_CHUNK:
                 flush()
-    finally:
+    except Exception:
         flush()
+        raise
+    # not after Ctrl-C or kill: a reader that stopped reading would hold the stopped command in this write
+    flush()
     write(b"\n]\n" if written else b"]\n")
     out.flush()  # the rows before what a command writes next to stderr
     return written
