@@ -184,6 +184,11 @@ class VerifyReport:
     delay: timedelta
     regions: list[RegionResult]
     findings: list[Finding]
+    judged: frozenset[str] = frozenset()
+    """The keys of the log files this run has a verdict on: listed in a valid digest (and so hashed), or in
+    the window's log folders and named for its hours (so flagged when no valid digest lists them, or
+    pending). A file a question over the window reads that is not among them is one nothing here proves:
+    delivered outside the window's hours, or filed outside CloudTrail's day folders."""
 
     @property
     def ok(self) -> bool:
@@ -303,6 +308,7 @@ class _Run:
         self.workers = workers
         self.findings: list[Finding] = []
         self.results: dict[tuple[str, str], RegionResult] = {}
+        self.judged: set[str] = set()
 
     def flag(self, problem: Problem, account: str, region: str, key: str, detail: str) -> None:
         self.findings.append(Finding(problem, account, region, key, detail))
@@ -560,6 +566,7 @@ class _Run:
                     )
                 else:
                     entries.setdefault(entry.key, entry)
+        self.judged.update(entries)
         with ThreadPoolExecutor(self.workers) as pool:
             outcomes = list(pool.map(self.check_log, entries.values()))
         for entry, outcome in zip(entries.values(), outcomes, strict=True):
@@ -634,9 +641,11 @@ class _Run:
                 continue
             t = log_file_time(key)
             if t is None:
+                self.judged.add(key)
                 self.flag(Problem.UNEXPECTED, account, region, key, "not a CloudTrail log file name")
                 continue
             if utc_day(t) != day:  # CloudTrail files a log file under the day it delivered it
+                self.judged.add(key)
                 self.flag(
                     Problem.UNEXPECTED,
                     account,
@@ -647,6 +656,7 @@ class _Run:
                 continue
             if not self.since <= t < self.until:
                 continue
+            self.judged.add(key)
             if t + DIGEST_PERIOD + self.delay > self.now:
                 result.pending += 1  # the digest that will list it is not due yet
                 continue
@@ -741,4 +751,5 @@ def verify_logs(
         delay,
         ordered,
         run.findings,
+        frozenset(run.judged),
     )

@@ -68,17 +68,24 @@ def _in_range(value: int, lo: int | None, hi: int | None) -> bool:
     return (lo is None or value >= lo) and (hi is None or value <= hi)
 
 
+def _digits(name: str, width: int) -> bool:
+    """NAME is a number as CloudTrail writes it in a day folder's path: WIDTH ASCII digits (`2026/03/04`). A
+    folder `3`, `03 ` or in other scripts' digits is none of CloudTrail's, and `verify` never lists it: a
+    question must not read what no check covers."""
+    return len(name) == width and name.isascii() and name.isdigit()
+
+
 def _days(store: Store, region_path: str, window: Window) -> Iterator[tuple[str, date]]:
     """Day folders under a region that the window needs, listed year -> month -> day."""
     first, last = window.day_range()
     for year in store.listdir(region_path)[0]:
         if not (
-            year.isdigit()
+            _digits(year, 4)
             and _in_range(int(year), first.year if first else None, last.year if last else None)
         ):
             continue
         for month in store.listdir(join_key(region_path, year))[0]:
-            if not month.isdigit():
+            if not _digits(month, 2):
                 continue
             ym = int(year) * 100 + int(month)
             lo = first.year * 100 + first.month if first else None
@@ -86,6 +93,8 @@ def _days(store: Store, region_path: str, window: Window) -> Iterator[tuple[str,
             if not _in_range(ym, lo, hi):
                 continue
             for day in store.listdir(join_key(region_path, year, month))[0]:
+                if not _digits(day, 2):
+                    continue
                 try:
                     d = date(int(year), int(month), int(day))
                 except ValueError:

@@ -5,7 +5,8 @@ here: the caller writes the file once everything is gathered.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+import os
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -20,7 +21,7 @@ from ..integrity.lifecycle import expiry_days
 from ..integrity.public_keys import KeyProvider
 from ..integrity.verify import RegionResult, VerifyReport, verify_logs
 from ..investigate.ask import ask
-from ..investigate.sources import list_log_files
+from ..investigate.sources import LogFile, list_log_files
 from ..investigate.spool import spooled
 from ..queries.questions import Question
 from ..store import Store
@@ -89,11 +90,11 @@ def gather(request: Request, progress: Progress | None = None) -> Evidence:
     if r.logs.startswith("s3://"):
         say(f"downloading the {len(listed)} log files once")
     with spooled(listed, r.store) as spool:  # every step reads the same bytes, each S3 object once
-        files = spool.files
         say("verifying the digest chain and the log files")
         verified = verify_logs(
             spool.store, r.keys, r.since, r.until, prefix=r.prefix, accounts=r.accounts, now=now
         )
+        files, unjudged = judged_files(spool.files, verified, spool.store)
         say(f"counting the records of {len(files)} log files")
         charts, scanned = tally(files, window, r.workers)
 
@@ -126,8 +127,34 @@ def gather(request: Request, progress: Progress | None = None) -> Evidence:
         activity=[*tables, hits],
         hunt_rules=hunt_rules,
         charts=charts,
-        scan_notes=[*([spool.note] if spool.note else []), *scanned.summary()],
+        scan_notes=[*([spool.note] if spool.note else []), *_unjudged_note(unjudged), *scanned.summary()],
     )
+
+
+def judged_files(
+    files: Sequence[LogFile], verified: VerifyReport, store: Store
+) -> tuple[list[LogFile], list[LogFile]]:
+    """FILES split into those VERIFIED has a verdict on (`VerifyReport.judged`), which the report reads, and
+    the others. A question over the window also reads the day folder after it and the hours of its first
+    day before `since`, for events delivered late; a file there that no digest of the window lists is one
+    nothing proves, and an intruder who can write to the bucket but cannot sign could plant events in it
+    that an Integrity PASS would then vouch for."""
+    judged = {os.path.normpath(store.location(key)) for key in verified.judged}
+    read: list[LogFile] = []
+    left: list[LogFile] = []
+    for f in files:
+        (read if os.path.normpath(f.location) in judged else left).append(f)
+    return read, left
+
+
+def _unjudged_note(left: Sequence[LogFile]) -> list[str]:
+    if not left:
+        return []
+    return [
+        f"{len(left)} log files in the window's folders were not read: no digest of the window lists "
+        "them, and they are named for hours outside it (or filed outside CloudTrail's day folders), so "
+        "nothing proves their events; verify the period they are named for to judge them."
+    ]
 
 
 # --- continuity ------------------------------------------------------------------------------------------

@@ -1,0 +1,93 @@
+"""A report reads only the log files its Integrity section judged.
+
+An intruder who can write to the bucket but cannot sign digests plants a root sign-in in files that the
+questions of a window read but `verify` of that window never looks at: one filed in a day folder CloudTrail
+never writes (`3` for `03`), one in the day folder after the window (read for late deliveries), one in the
+window's first day named for an hour before `--since`. Before, the report said Integrity PASS and listed the
+planted sign-ins as the root user's activity.
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import json
+import re
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from audit_trail.integrity.public_keys import saved_keys
+from audit_trail.investigate.sample_logs import ACCOUNT, generate
+from audit_trail.investigate.sources import list_log_files
+from audit_trail.report.gather import Request, gather
+from audit_trail.store import FolderStore
+from audit_trail.window import Window
+
+START = datetime(2026, 3, 2, tzinfo=UTC)
+SINCE, UNTIL = START + timedelta(hours=6), START + timedelta(days=2)
+REGION = "us-east-1"
+PLANTED = ("planted-odd-folder", "planted-next-day", "planted-before-since", "planted-other-digits")
+
+
+def _plant(root: Path, folder: str, named: datetime, event_time: datetime, event_id: str) -> None:
+    record = {
+        "eventVersion": "1.09",
+        "userIdentity": {"type": "Root", "principalId": ACCOUNT, "arn": f"arn:aws:iam::{ACCOUNT}:root"},
+        "eventTime": f"{event_time:%Y-%m-%dT%H:%M:%SZ}",
+        "eventSource": "signin.amazonaws.com",
+        "eventName": "ConsoleLogin",
+        "awsRegion": REGION,
+        "sourceIPAddress": "203.0.113.66",
+        "responseElements": {"ConsoleLogin": "Success"},
+        "eventID": event_id,
+        "eventType": "AwsConsoleSignIn",
+        "recipientAccountId": ACCOUNT,
+    }
+    where = root / f"AWSLogs/{ACCOUNT}/CloudTrail/{REGION}/{folder}"
+    where.mkdir(parents=True, exist_ok=True)
+    unique = hashlib.sha256(event_id.encode()).hexdigest()[:16]  # a name as CloudTrail's: it passes as one
+    name = f"{ACCOUNT}_CloudTrail_{REGION}_{named:%Y%m%dT%H%MZ}_{unique}.json.gz"
+    (where / name).write_bytes(gzip.compress(json.dumps({"Records": [record]}).encode()))
+
+
+@pytest.fixture(scope="module")
+def forged(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = tmp_path_factory.mktemp("forged") / "logs"
+    generate(root, events=300, days=3, regions=(REGION,))
+    inside = START + timedelta(days=1, hours=10)
+    _plant(root, "2026/03/3", inside, inside - timedelta(minutes=4), PLANTED[0])
+    _plant(root, "2026/03/\u0660\u0663", inside, inside - timedelta(minutes=4), PLANTED[3])
+    after = UNTIL + timedelta(minutes=130)  # past the last digest verify reads (until + 1 h)
+    _plant(root, f"{after:%Y/%m/%d}", after, UNTIL - timedelta(minutes=10), PLANTED[1])
+    before = START + timedelta(minutes=5)
+    _plant(root, f"{before:%Y/%m/%d}", before, SINCE + timedelta(hours=4), PLANTED[2])
+    return root
+
+
+def test_no_question_reads_a_day_folder_cloudtrail_never_writes(forged: Path) -> None:
+    listed = list_log_files(str(forged), Window(SINCE, UNTIL))
+    assert listed and all(f.day and f"/{f.day:%Y/%m/%d}/" in f.location for f in listed)
+    assert not [f for f in listed if "/2026/03/3/" in f.location or "\u0660" in f.location]
+
+
+def test_the_report_leaves_out_files_its_integrity_check_did_not_judge(forged: Path) -> None:
+    evidence = gather(
+        Request(
+            store=FolderStore(forged),
+            keys=saved_keys([str(forged / "public-keys")], "--public-keys"),
+            logs=str(forged),
+            since=SINCE,
+            until=UNTIL,
+            sources=["logs"],
+            command_line=["audit-trail", "report"],
+            tool_version="0.1.0",
+        )
+    )
+    assert evidence.verify.ok  # every file the report read is proven, and the planted ones were not read
+    shown = json.dumps([t.to_dict() for t in evidence.activity])
+    assert not [p for p in PLANTED if p in shown]
+    assert any(t.rows for t in evidence.activity)  # the sample's own events are still answered
+    # the planted files delivered outside the window, and the sample's own (which hold later events only)
+    unread = r"\d+ log files in the window's folders were not read"
+    assert [n for n in evidence.scan_notes if re.match(unread, n)]
