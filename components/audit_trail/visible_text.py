@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-import orjson
+from . import json_text
 
 # Every character of Unicode's categories Cf, Zl and Zp (Unicode 14, Python 3.11's `unicodedata`; a test
 # checks the list against it), as inclusive ranges.
@@ -140,6 +140,6 @@ def json_bytes(value: Any, option: int) -> bytes:
     """VALUE as orjson writes it with OPTION (`default=str`); a string JSON cannot hold (a local file's name
     that is not UTF-8) is written `as_unicode`, its bytes escaped."""
     try:
-        return orjson.dumps(value, option=option, default=str)
+        return json_text.dumps(value, option=option, default=str)
     except TypeError:
-        return orjson.dumps(as_unicode_everywhere(value), option=option, default=str)
+        return json_text.dumps(as_unicode_everywhere(value), option=option, default=str)

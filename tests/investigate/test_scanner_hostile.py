@@ -79,20 +79,54 @@ def test_one_malformed_record_never_stops_an_answer(tmp_path: Path) -> None:
         ],
     )
     result = answer(str(tmp_path), q.deletions(), Window())
-    assert sorted(r["event_id"] for r in result.rows) == ["arn-int", "arn-object", "ok", "strings", "typed"]
+    # nested deeper than orjson writes (255 levels): answered like any other, not dropped as unreadable
+    assert sorted(r["event_id"] for r in result.rows) == [
+        "arn-int",
+        "arn-object",
+        "deep",
+        "ok",
+        "strings",
+        "typed",
+    ]
     report = report_of(result)
-    assert report.unreadable_records == {
-        "nested too deeply (over 255 levels)": 1,
-        f"larger than {scanner.MAX_ROW_BYTES >> 20} MiB as a row": 1,
-    }
+    assert report.unreadable_records == {f"larger than {scanner.MAX_ROW_BYTES >> 20} MiB as a row": 1}
     text = "\n".join(report.summary())
-    assert "skipped 1 records that could not be read: nested too deeply" in text
+    assert "skipped 1 records that could not be read: larger than" in text
     for args in (
         ["deletions", str(tmp_path)],
         ["query", str(tmp_path), "--sql", "SELECT count(*) FROM events"],
     ):
         run = CliRunner().invoke(app, args)
         assert run.exit_code == 0, run.output
+
+
+def test_a_root_call_nested_as_deep_as_the_parser_reads_is_in_every_answer(tmp_path: Path) -> None:
+    """orjson reads 1,024 levels but writes 255: a root StopLogging whose request nests 1,000 levels was
+    dropped from root-usage as "nested too deeply", and its table's `change` column overflowed the stack."""
+    call = record(
+        eventID="deep-root",
+        eventName="StopLogging",
+        eventSource="cloudtrail.amazonaws.com",
+        userIdentity={"type": "Root", "arn": f"arn:aws:iam::{ACCOUNT}:root", "principalId": ACCOUNT},
+        requestParameters={"name": "audit", "deep": "PLACE"},
+    )
+    depth = 1000
+    text = json.dumps({"Records": [call]}).replace('"PLACE"', '{"a":' * depth + '"x"' + "}" * depth)
+    write(tmp_path, "deep.json.gz", gzip.compress(text.encode()))
+    for fmt in ("table", "json", "csv"):
+        run = CliRunner().invoke(app, ["root-usage", str(tmp_path), "-f", fmt, "--no-cache"])
+        assert run.exit_code == 0, run.output
+        assert "StopLogging" in run.stdout and "could not be read" not in run.output
+    run = CliRunner().invoke(app, ["root-usage", str(tmp_path), "-f", "json", "--no-cache"])
+    (row,) = orjson.loads(run.stdout)
+    inner = row["request_parameters"]["deep"]
+    for _ in range(depth):
+        inner = inner["a"]
+    assert (row["event_id"], inner) == ("deep-root", "x")
+    run = CliRunner().invoke(
+        app, ["query", str(tmp_path), "--sql", "SELECT event_id FROM events", "--no-cache"]
+    )
+    assert run.exit_code == 0 and "deep-root" in run.stdout, run.output
 
 
 @pytest.mark.parametrize(

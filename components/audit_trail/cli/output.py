@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Annotated, Any, TextIO
 import orjson
 import typer
 
+from .. import json_text
 from ..visible_text import inert_json, json_bytes, visible
 
 if TYPE_CHECKING:
@@ -150,7 +151,7 @@ def _text(value: Any) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, (list, tuple, dict)):
-        return orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS, default=str).decode()
+        return json_text.dumps(value, option=orjson.OPT_NON_STR_KEYS, default=str).decode()
     return str(value)
 
 
@@ -256,7 +257,9 @@ def json_list(values: Iterable[Any], out: TextIO | None = None) -> int:
     write(b"[")
     try:
         for value in values:
-            piece = inert_json(orjson.dumps(value, option=_JSON_OPTIONS, default=str).replace(b"\n", b"\n  "))
+            piece = inert_json(
+                json_text.dumps(value, option=_JSON_OPTIONS, default=str).replace(b"\n", b"\n  ")
+            )
             pending.append(piece)
             size += len(piece)
             written += 1
@@ -285,7 +288,7 @@ def json_lines(values: Iterable[Any], out: TextIO | None = None) -> int:
     write = _bytes_to(out)
     written = 0
     for value in values:
-        write(inert_json(orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS, default=str)) + b"\n")
+        write(inert_json(json_text.dumps(value, option=orjson.OPT_NON_STR_KEYS, default=str)) + b"\n")
         written += 1
     out.flush()
     return written

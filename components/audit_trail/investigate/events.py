@@ -13,6 +13,7 @@ from typing import Any, TypeGuard
 
 import orjson
 
+from .. import json_text
 from ..queries.events_view import COLUMN_NAMES, RESOURCE_PATHS
 from ..times import instant_key, iso_time
 from .json_path import at_path, parse_path
@@ -78,7 +79,7 @@ def actor_of(identity: Mapping[str, Any]) -> str | None:
 
 
 def _json_text(value: Any) -> str | None:
-    return None if value is None else orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS).decode()
+    return None if value is None else json_text.dumps(value, option=orjson.OPT_NON_STR_KEYS).decode()
 
 
 def _is_map(value: Any) -> TypeGuard[Mapping[str, Any]]:
@@ -269,9 +270,9 @@ class EventRow(Mapping[str, Any]):
     @property
     def text(self) -> bytes:
         """The record's JSON text as orjson writes it again (what the record-level prefilter searches and the
-        duplicate key hashes); JSONEncodeError for a record nested too deeply to write."""
+        duplicate key hashes), at any depth the parser reads (`json_text`)."""
         if self._text is None:
-            self._text = orjson.dumps(self.record)
+            self._text = json_text.dumps(self.record)
         return self._text
 
     @property
@@ -310,15 +311,19 @@ CHANGE_CHARS = 100
 """How much of a request a table shows in its `change` column (JSON and CSV carry the whole request)."""
 
 
-def _leaves(value: Any, path: str = "") -> Iterator[tuple[str, Any]]:
-    if isinstance(value, Mapping):
-        for key, inner in value.items():
-            yield from _leaves(inner, f"{path}.{key}" if path else str(key))
-    elif isinstance(value, list):
-        for i, inner in enumerate(value):
-            yield from _leaves(inner, f"{path}[{i}]")
-    elif value not in (None, "", [], {}):
-        yield path, value
+def _leaves(value: Any) -> Iterator[tuple[str, Any]]:
+    """(path, value) of each scalar of VALUE, in document order: a walk without recursion, as a request
+    may nest as deep as the parser reads (1,024 levels)."""
+    stack: list[tuple[str, Any]] = [("", value)]
+    while stack:
+        path, node = stack.pop()
+        if isinstance(node, Mapping):
+            inner = [(f"{path}.{key}" if path else str(key), item) for key, item in node.items()]
+            stack.extend(reversed(inner))
+        elif isinstance(node, list):
+            stack.extend(reversed([(f"{path}[{i}]", item) for i, item in enumerate(node)]))
+        elif node not in (None, "", [], {}):
+            yield path, node
 
 
 def change_summary(request_parameters: Any) -> str:
@@ -328,8 +333,12 @@ def change_summary(request_parameters: Any) -> str:
     if isinstance(request_parameters, str):
         text = request_parameters
     else:
-        text = ", ".join(
-            f"{path.replace('.items[', '[')}={value}" if path else str(value)
-            for path, value in _leaves(request_parameters)
-        )
+        parts: list[str] = []
+        size = 0
+        for path, value in _leaves(request_parameters):
+            parts.append(f"{path.replace('.items[', '[')}={value}" if path else str(value))
+            size += len(parts[-1]) + 2
+            if size > CHANGE_CHARS:  # the rest would be cut off: a request of a million leaves is not walked
+                break
+        text = ", ".join(parts)
     return text if len(text) <= CHANGE_CHARS else text[: CHANGE_CHARS - 1] + "…"

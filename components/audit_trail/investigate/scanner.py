@@ -29,6 +29,7 @@ from typing import Any, NamedTuple, Protocol
 
 import orjson
 
+from .. import json_text
 from ..errors import CannotRunError
 from ..queries.filters import Filter, TimeRange, accepts
 from ..queries.prefilter import Needles
@@ -269,7 +270,7 @@ def dedup_key(record: Mapping[str, Any], text: bytes | None = None) -> str:
     """Same eventID, identical record: one event delivered twice (CloudTrail delivers at least once). TEXT:
     the record's JSON text, when the caller has it. Identical means written alike, keys in the same order: a
     copy with its keys reordered is a different record, shown, never hidden as a repeat."""
-    digest = hashlib.blake2b(text or orjson.dumps(record), digest_size=10).hexdigest()
+    digest = hashlib.blake2b(text or json_text.dumps(record), digest_size=10).hexdigest()
     return f"{record.get('eventID')}|{digest}"
 
 
@@ -402,7 +403,7 @@ class FileScan:
             try:
                 row = EventRow(rec, shown, moment)
                 if needles is not None and not needles(
-                    row.text if needle_field is None else orjson.dumps(rec.get(needle_field))
+                    row.text if needle_field is None else json_text.dumps(rec.get(needle_field))
                 ):
                     continue  # the prefilter on the record's own text: most records of a file lack the needle
                 _keep(rec, row, filters, plan, report, out)
@@ -487,10 +488,10 @@ def _line(row: dict[str, Any], indented: bool) -> bytes:
     megabytes indented), and an intruder's record must not be dropped from a cold answer that the cache's
     compact copy of it would show."""
     if indented:
-        line = orjson.dumps(row, option=_INDENTED)
+        line = json_text.dumps(row, option=_INDENTED)
         if len(line) <= MAX_ROW_BYTES:
             return line.replace(b"\n", b"\t")
-    line = orjson.dumps(row, option=orjson.OPT_NON_STR_KEYS)
+    line = json_text.dumps(row, option=orjson.OPT_NON_STR_KEYS)
     if len(line) > MAX_ROW_BYTES:
         raise _TooLargeRecord
     return line
@@ -512,7 +513,7 @@ def _why(exc: Exception) -> str:
     if isinstance(exc, _TooLargeRecord):
         return f"larger than {MAX_ROW_BYTES >> 20} MiB as a row"
     if isinstance(exc, (orjson.JSONEncodeError, RecursionError)):
-        return "nested too deeply (over 255 levels)"
+        return "nested too deeply"
     return f"fields of an unexpected type ({type(exc).__name__})"
 
 

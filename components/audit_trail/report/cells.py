@@ -9,6 +9,7 @@ from typing import Any
 
 import orjson
 
+from .. import json_text
 from ..visible_text import visible
 
 CELL_CHARS = 300
@@ -24,7 +25,7 @@ def text(value: Any) -> str:
     elif isinstance(value, bool):
         shown = "true" if value else "false"
     elif isinstance(value, (list, tuple, dict)):
-        shown = orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS, default=str).decode()
+        shown = json_text.dumps(value, option=orjson.OPT_NON_STR_KEYS, default=str).decode()
     else:
         shown = str(value)
     return visible(shown)
