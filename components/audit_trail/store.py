@@ -119,6 +119,8 @@ def read_file(path: str | os.PathLike[str], limit: int) -> bytes:
     return data
 
 
+_OUT_OF_FOLDER = "a symlink that leads out of the folder: not read"
+
 MAX_READ_BYTES = 256 << 20
 """What `Store.get` reads of one object at most (callers that know a tighter bound pass it)."""
 
@@ -163,6 +165,14 @@ class FolderStore:
             if e.name.endswith(META_SUFFIX):
                 continue
             try:
+                if e.is_symlink() and not self._leads_inside(e.path):
+                    # A link planted in an evidence folder must not make a question read (or the cache
+                    # keep the terms of) a file of the machine: `get` refuses such a key too.
+                    if e.is_dir():
+                        self.problems.append((self.location(join_key(prefix, e.name)), _OUT_OF_FOLDER))
+                    else:
+                        files.append(Entry(e.name, 0, problem=_OUT_OF_FOLDER))
+                    continue
                 if e.is_file():  # most entries, so asked first
                     st = e.stat()
                     files.append(Entry(e.name, st.st_size, version_of(st)))
@@ -185,6 +195,10 @@ class FolderStore:
         for d in dirs:
             yield from self.walk(join_key(prefix, d))
 
+    def _leads_inside(self, path: str) -> bool:
+        root = os.path.realpath(self.root)
+        return os.path.commonpath([root, os.path.realpath(path)]) == root
+
     def _inside(self, key: str) -> Path | None:
         """The path of KEY if it is one inside the folder: a key of `..` or `.` segments, absolute, or
         leading through a symlink out of the folder (a planted previous-digest reference, say) is none."""
@@ -192,8 +206,7 @@ class FolderStore:
         if not key or key.startswith("/") or any(p in ("", ".", "..") for p in parts):
             return None
         path = self.root.joinpath(*parts)
-        root = os.path.realpath(self.root)
-        return path if os.path.commonpath([root, os.path.realpath(path)]) == root else None
+        return path if self._leads_inside(str(path)) else None
 
     def get(self, key: str, bucket: str | None = None, *, limit: int = MAX_READ_BYTES) -> Blob | None:
         """A folder holds one bucket: BUCKET is not used. None also when KEY is no regular file inside the

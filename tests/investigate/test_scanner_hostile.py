@@ -100,6 +100,22 @@ def test_one_malformed_record_never_stops_an_answer(tmp_path: Path) -> None:
         assert run.exit_code == 0, run.output
 
 
+def test_a_symlink_out_of_the_folder_is_never_read(tmp_path: Path) -> None:
+    """A link planted in an evidence folder must not make a question read a file of the machine (its
+    events, or its terms into the cache); links that stay inside the folder are read."""
+    outside = write(tmp_path / "elsewhere", "outside.json.gz", [record(eventID="from-outside")])
+    logs = tmp_path / "logs"
+    inside = write(logs, "inside.json.gz", [record(eventID="inside")])
+    (inside.parent / "link-out.json.gz").symlink_to(outside)
+    (inside.parent / "link-in.json.gz").symlink_to(inside)
+    (inside.parent / "folder-out").symlink_to(outside.parent, target_is_directory=True)
+    run = CliRunner().invoke(app, ["query", str(logs), "-f", "json"])
+    assert run.exit_code == 0, run.output
+    assert [r["event_id"] for r in json.loads(run.stdout)] == ["inside"]  # the link inside: its repeat
+    assert "link-out.json.gz: a symlink that leads out of the folder: not read" in run.stderr
+    assert "from-outside" not in run.output
+
+
 def test_a_root_call_nested_as_deep_as_the_parser_reads_is_in_every_answer(tmp_path: Path) -> None:
     """orjson reads 1,024 levels but writes 255: a root StopLogging whose request nests 1,000 levels was
     dropped from root-usage as "nested too deeply", and its table's `change` column overflowed the stack."""
@@ -174,7 +190,7 @@ def test_filesystem_oddities_are_skipped_and_named(tmp_path: Path) -> None:
     os.symlink(day / "loop.json.gz", day / "loop.json.gz")
     os.symlink(day / "nothing-here", day / "dangling.json.gz")
     os.mkfifo(day / "fifo.json.gz")
-    os.symlink(os.devnull, day / "device.json.gz")  # a link to a device: no regular file, not dangling
+    os.symlink(os.devnull, day / "device.json.gz")  # a link to a device, out of the folder: never opened
     os.symlink(day.parent / "looping", day.parent / "looping")  # a day "folder" that loops
     # And outside the layout: an export folder with the same oddities.
     export = tmp_path / "export"
@@ -192,7 +208,7 @@ def test_filesystem_oddities_are_skipped_and_named(tmp_path: Path) -> None:
         Path(b.location).name: b.reason
         for b in report_of(answer(str(tmp_path), q.events(), Window())).bad_files
     }
-    assert "not a regular file" in named["device.json.gz"]
+    assert "leads out of the folder" in named["device.json.gz"]
     assert any(
         "loop" in Path(b.location).name
         for b in report_of(answer(str(tmp_path), q.events(), Window())).bad_files
