@@ -312,6 +312,18 @@ def test_every_arn_of_a_fully_hardened_stack_is_in_the_stacks_partition(
     assert found and set(found) == {partition}
 
 
+def test_the_stacks_key_names_services_in_its_partitions_domain(preview_stack: Any) -> None:
+    """In the European Sovereign Cloud the S3 endpoint and CloudWatch Logs are under amazonaws.eu."""
+    result = preview_stack("dev", "aws:region=eusc-de-east-1", "audit-trail:profile=cis")
+    assert result.error is None, result.error
+    key = next(k for k in of_type(result, KEY) if k["name"] == "audit-trail-key")
+    statements = {s["Sid"]: s for s in json.loads(key["inputs"]["policy"])["Statement"]}
+    readers = statements["AllowAccountPrincipalsDecryptLogs"]["Condition"]["StringEquals"]
+    assert readers["kms:ViaService"] == "s3.eusc-de-east-1.amazonaws.eu"
+    logs = statements["AllowCloudWatchLogsEncryptTrailLogGroup"]["Principal"]
+    assert logs == {"Service": "logs.eusc-de-east-1.amazonaws.eu"}
+
+
 def test_names_derived_from_a_dotted_trail_name_are_valid_alias_and_topic_names(preview_stack: Any) -> None:
     result = plan(preview_stack, "trailName=security.trail_01", "profile=cis")
     assert one(result, "aws:kms/alias:Alias")["inputs"]["name"] == "alias/security-trail_01-logs"
