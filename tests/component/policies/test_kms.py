@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 import pytest
 from audit_trail.component.policies import kms
+from support.paths import PROJECT_DIR
 
 ACCOUNT = "123456789012"
 # Every partition the README lists, with its region and its domain (botocore's endpoint data, `dnsSuffix`).
@@ -154,3 +156,17 @@ def test_cloudtrail_statements_are_what_an_existing_key_must_contain() -> None:
     )
     full = kms.trail_key_policy(partition="aws", region="us-east-1", account_id=ACCOUNT, trail_arn=arn)
     assert required == full["Statement"][1:]
+
+
+def test_the_readme_describes_cloudtrails_decrypt_grant_as_the_policy_has_it() -> None:
+    """The guide's "Allow CloudTrail to decrypt a trail" has no condition, and neither does the key's
+    statement: the README must not promise one."""
+    policy = kms.trail_key_policy(
+        partition="aws", region="us-east-1", account_id=ACCOUNT, trail_arn=trail_arn("aws", "us-east-1")
+    )
+    assert "Condition" not in by_sid(policy)["AllowCloudTrailDecryptForBucketKey"]
+    readme = " ".join((PROJECT_DIR / "README.md").read_text(encoding="utf-8").split())
+    claims = re.findall(r"CloudTrail `kms:Decrypt`[^.]*", readme)
+    assert claims
+    for claim in claims:
+        assert "no condition" in claim and "conditioned on" not in claim, claim
