@@ -341,6 +341,43 @@ def test_two_trails_with_cis_alarms_in_one_account_and_region_alarm_only_on_thei
         assert (alarm["inputs"]["namespace"], alarm["inputs"]["metricName"]) in fed[trail]
 
 
+def test_user_tags_land_on_every_resource_that_takes_tags(preview_stack: Any) -> None:
+    """Every option on, so every type the component creates is there; a type takes tags when its pulumi-aws
+    arguments have `tags`."""
+    import importlib
+    import inspect
+
+    result = plan(
+        preview_stack,
+        "profile=cis",
+        "athena=true",
+        "insights=true",
+        "objectLockMode=GOVERNANCE",
+        'alarmEmails=["secops@example.com"]',
+    )
+    tags = {"environment": "dev", "managed-by": "pulumi"}
+    taggable = set()
+    for resource in result.resources:
+        if not resource["type"].startswith("aws:"):
+            continue
+        _, module_and_name, class_name = resource["type"].split(":")
+        module = importlib.import_module(f"pulumi_aws.{module_and_name.split('/')[0]}")
+        if "tags" in inspect.signature(getattr(module, f"{class_name}Args").__init__).parameters:
+            taggable.add(resource["type"])
+            assert resource["inputs"].get("tags") == tags, resource["name"]
+    assert taggable == {
+        "aws:athena/workgroup:Workgroup",
+        "aws:cloudtrail/trail:Trail",
+        "aws:cloudwatch/logGroup:LogGroup",
+        "aws:cloudwatch/metricAlarm:MetricAlarm",
+        "aws:glue/catalogDatabase:CatalogDatabase",
+        "aws:iam/role:Role",
+        "aws:kms/key:Key",
+        "aws:s3/bucket:Bucket",
+        "aws:sns/topic:Topic",
+    }
+
+
 def test_the_stacks_key_names_services_in_its_partitions_domain(preview_stack: Any) -> None:
     """In the European Sovereign Cloud the S3 endpoint and CloudWatch Logs are under amazonaws.eu."""
     result = preview_stack("dev", "aws:region=eusc-de-east-1", "audit-trail:profile=cis")

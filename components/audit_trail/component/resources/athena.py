@@ -118,6 +118,7 @@ def add_athena(ctx: Context, *, bucket_name: pulumi.Input[str]) -> AthenaNames:
         f"{name}-athena-database",
         name=names.database,
         description="CloudTrail logs of the audit trail, for Athena.",
+        tags=tags,
         opts=opts,
     )
     parameters = pulumi.Output.all(bucket_name, partition, account).apply(
