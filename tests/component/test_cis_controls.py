@@ -7,7 +7,7 @@ import re
 from typing import Any
 
 import pytest
-from audit_trail.component.cis_controls import CIS_CONTROLS, CisControl
+from audit_trail.component.cis_controls import CIS_CONTROLS, CisControl, metric_namespace
 from support.cloudwatch_filter import matches
 from support.paths import DATA
 
@@ -48,6 +48,14 @@ def test_filter_pattern_is_verbatim_from_the_quoted_text(control: CisControl) ->
         assert f"CIS AWS Foundations Benchmark v1.2.0/{V12_NUMBERS[control.cis_id]}" in requirements
     else:
         assert f"v1.4.0/{control.cis_id}" in requirements
+
+
+def test_each_trail_has_a_metric_namespace_of_its_own_that_cloudwatch_accepts() -> None:
+    """CloudWatch Logs API reference, MetricTransformation: metricNamespace at most 255 of `[^:*$]`."""
+    assert metric_namespace("account-activity-trail") == "CISBenchmark/account-activity-trail"
+    assert metric_namespace("prod") != metric_namespace("dev")
+    longest = metric_namespace("t" * 128)  # the longest trail name
+    assert len(longest) <= 255 and re.fullmatch(r"[^:*$]+", longest)
 
 
 @pytest.mark.parametrize("control", CIS_CONTROLS, ids=lambda c: c.cis_id)

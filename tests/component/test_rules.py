@@ -145,6 +145,43 @@ def test_central_bucket_key_in_another_region_cannot_also_encrypt_the_log_group(
     assert preview_stack("dev", *(f"audit-trail:{o}" for o in central)).error is None
 
 
+@pytest.mark.parametrize(
+    ("options", "turned_on_by", "alternative"),
+    [
+        (["kmsEncryption=true"], None, "Or set `kmsEncryption: false`"),
+        (["profile=pci"], "pci", "Or set `kmsEncryption: false`"),
+        (["profile=cis"], "cis", "Profile `cis` requires such a key (CIS AWS Foundations 3.5)."),
+    ],
+)
+def test_a_central_bucket_refuses_a_key_the_stack_would_create(
+    preview_stack: Any, options: list[str], turned_on_by: str | None, alternative: str
+) -> None:
+    """The created key would be in the stack's region and readable only by the stack's account; a central
+    bucket's owner needs a key in the bucket's region it may decrypt with (CloudTrail user guide, "Default KMS
+    key policy created in CloudTrail console": "Enable cross account log decryption")."""
+    (problem,) = refused(preview_stack, "centralBucketName=log-archive", *options).problems
+    assert problem.key == "kmsEncryption"
+    assert "CloudTrail needs the key in the bucket's region" in problem.message
+    assert "the account owning the bucket could never read the logs" in problem.message
+    assert "Set `kmsKeyArn` to a key in the central bucket's region" in problem.message
+    assert alternative in problem.message
+    assert (f"(profile `{turned_on_by}` turns it on)" in problem.message) is (turned_on_by is not None)
+
+
+def test_a_central_bucket_with_an_existing_key_creates_no_key_for_the_logs(preview_stack: Any) -> None:
+    key = f"arn:aws:kms:us-east-1:{ACCOUNT}:key/{KEY_ID}"
+    plan = preview_stack(
+        "dev",
+        "audit-trail:centralBucketName=log-archive",
+        "audit-trail:profile=cis",
+        f"audit-trail:kmsKeyArn={key}",
+    )
+    assert plan.error is None, plan.error
+    trail = of_type(plan, "aws:cloudtrail/trail:Trail")[0]
+    assert trail["inputs"]["kmsKeyId"] == key
+    assert [k["name"] for k in of_type(plan, "aws:kms/key:Key")] == ["audit-trail-alarms-key"]
+
+
 def test_pci_with_90_days_is_refused_quoting_10_5_1(preview_stack: Any) -> None:
     (problem,) = refused(preview_stack, "profile=pci", "retentionDays=90").problems
     assert str(problem) == (

@@ -150,13 +150,13 @@ def test_cis_alarms_exact_patterns_into_an_encrypted_topic(preview_stack: Any) -
         assert metric_filter["logGroupName"] == "cloudtrail/account-activity-trail"
         assert metric_filter["metricTransformation"] == {
             "name": control.metric_name,
-            "namespace": "CISBenchmark",
+            "namespace": "CISBenchmark/account-activity-trail",
             "value": "1",
         }
         alarm = alarms[f"audit-trail-{control.resource_suffix}-alarm"]
         assert (alarm["metricName"], alarm["namespace"], alarm["threshold"]) == (
             control.metric_name,
-            "CISBenchmark",
+            "CISBenchmark/account-activity-trail",
             1,
         )
         assert alarm["comparisonOperator"] == "GreaterThanOrEqualToThreshold"
@@ -310,6 +310,84 @@ def test_every_arn_of_a_fully_hardened_stack_is_in_the_stacks_partition(
     text = json.dumps([r["inputs"] for r in result.resources]) + json.dumps(result.outputs)
     found = [part.split(":")[0] for part in text.split("arn:")[1:] if not part.startswith("PARTITION")]
     assert found and set(found) == {partition}
+
+
+def test_two_trails_with_cis_alarms_in_one_account_and_region_alarm_only_on_their_own_events(
+    preview_program: Any,
+) -> None:
+    """A CloudWatch metric is its namespace and name in an account and region: two trails' filters must not
+    feed one metric, or each one's alarms would fire on the other trail's events."""
+    from audit_trail import AuditTrail
+
+    def program() -> None:
+        for name in ("security", "platform"):
+            AuditTrail(name, {"trail_name": f"{name}-trail", "cloud_watch_logs": True, "cis_alarms": True})
+
+    result = preview_program(program)
+    assert result.error is None, result.error
+    by_urn = {r["urn"]: r for r in result.resources}
+    fed: dict[str, set[tuple[str, str]]] = {}
+    for metric_filter in of_type(result, FILTER):
+        trail = by_urn[metric_filter["parent"]]["name"]
+        transformation = metric_filter["inputs"]["metricTransformation"]
+        fed.setdefault(trail, set()).add((transformation["namespace"], transformation["name"]))
+    assert len(fed["security"]) == len(fed["platform"]) == 15
+    assert fed["security"].isdisjoint(fed["platform"])
+    assert {ns for ns, _ in fed["security"]} == {"CISBenchmark/security-trail"}
+    for alarm in of_type(result, ALARM):
+        trail = by_urn[alarm["parent"]]["name"]
+        # Security Hub's CloudWatch.1-14 follow the filter's metric to an alarm on it: each alarm watches a
+        # metric its own trail's filter publishes.
+        assert (alarm["inputs"]["namespace"], alarm["inputs"]["metricName"]) in fed[trail]
+
+
+def test_user_tags_land_on_every_resource_that_takes_tags(preview_stack: Any) -> None:
+    """Every option on, so every type the component creates is there; a type takes tags when its pulumi-aws
+    arguments have `tags`."""
+    import importlib
+    import inspect
+
+    result = plan(
+        preview_stack,
+        "profile=cis",
+        "athena=true",
+        "insights=true",
+        "objectLockMode=GOVERNANCE",
+        'alarmEmails=["secops@example.com"]',
+    )
+    tags = {"environment": "dev", "managed-by": "pulumi"}
+    taggable = set()
+    for resource in result.resources:
+        if not resource["type"].startswith("aws:"):
+            continue
+        _, module_and_name, class_name = resource["type"].split(":")
+        module = importlib.import_module(f"pulumi_aws.{module_and_name.split('/')[0]}")
+        if "tags" in inspect.signature(getattr(module, f"{class_name}Args").__init__).parameters:
+            taggable.add(resource["type"])
+            assert resource["inputs"].get("tags") == tags, resource["name"]
+    assert taggable == {
+        "aws:athena/workgroup:Workgroup",
+        "aws:cloudtrail/trail:Trail",
+        "aws:cloudwatch/logGroup:LogGroup",
+        "aws:cloudwatch/metricAlarm:MetricAlarm",
+        "aws:glue/catalogDatabase:CatalogDatabase",
+        "aws:iam/role:Role",
+        "aws:kms/key:Key",
+        "aws:s3/bucket:Bucket",
+        "aws:sns/topic:Topic",
+    }
+
+
+def test_the_stacks_key_names_services_in_its_partitions_domain(preview_stack: Any) -> None:
+    """In the European Sovereign Cloud the S3 endpoint and CloudWatch Logs are under amazonaws.eu."""
+    result = preview_stack("dev", "aws:region=eusc-de-east-1", "audit-trail:profile=cis")
+    assert result.error is None, result.error
+    key = next(k for k in of_type(result, KEY) if k["name"] == "audit-trail-key")
+    statements = {s["Sid"]: s for s in json.loads(key["inputs"]["policy"])["Statement"]}
+    readers = statements["AllowAccountPrincipalsDecryptLogs"]["Condition"]["StringEquals"]
+    assert readers["kms:ViaService"] == "s3.eusc-de-east-1.amazonaws.eu"
+    logs = statements["AllowCloudWatchLogsEncryptTrailLogGroup"]["Principal"]
+    assert logs == {"Service": "logs.eusc-de-east-1.amazonaws.eu"}
 
 
 def test_names_derived_from_a_dotted_trail_name_are_valid_alias_and_topic_names(preview_stack: Any) -> None:

@@ -50,6 +50,17 @@ def test_existing_key_without_cloudwatch_logs_asks_for_no_log_group_statement() 
     assert "log group" not in note.text
 
 
+def test_an_existing_key_for_a_central_bucket_must_also_let_the_buckets_owner_decrypt() -> None:
+    config = {
+        "audit-trail:centralBucketName": "org-log-archive",
+        "audit-trail:kmsEncryption": "true",
+        "audit-trail:kmsKeyArn": EXISTING_KEY,
+    }
+    key = next(note for note in notes_for_config(config) if note.title == "Existing KMS key")
+    assert "The account owning org-log-archive reads the logs too" in key.text
+    assert '"Enable cross account log decryption"' in key.text
+
+
 def test_central_bucket_plan_prints_the_bucket_policy_with_the_organization_path() -> None:
     config = {
         "aws:region": "eu-central-1",

@@ -11,6 +11,21 @@ from dataclasses import dataclass
 
 METRIC_NAMESPACE = "CISBenchmark"
 
+
+def metric_namespace(trail_name: str) -> str:
+    """The CloudWatch namespace of one trail's CIS metrics, `CISBenchmark/<trail name>`.
+
+    A metric is its namespace, name and dimensions in an account and region: with one namespace for every
+    trail, two stacks with `cisAlarms` there would feed the same metrics, and each one's alarms would fire on
+    the other trail's events. The trail's name is unique per account and region, and CloudWatch accepts it in
+    a namespace (at most 255 characters, none of `:*$`; CloudWatch Logs API reference, MetricTransformation).
+    Security Hub's CloudWatch.1-14 run the CIS audit steps: from the trail's log group to its metric filters,
+    the exact pattern, the filter's metric, an alarm on that metric and the alarm's topic. The namespace is
+    the user's choice: Security Hub's remediation suggests `CISBenchmark` ("You can use the same namespace for
+    all of your CIS log metric filters"), which the prefix keeps."""
+    return f"{METRIC_NAMESPACE}/{trail_name}"
+
+
 # Alarm settings the Security Hub remediation prescribes: any matching event in a 5-minute period alarms.
 ALARM_THRESHOLD = 1
 ALARM_PERIOD_SECONDS = 300

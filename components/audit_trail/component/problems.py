@@ -10,6 +10,10 @@ from typing import Any
 from ..errors import UserError
 from .settings import NAMESPACE
 
+COMPONENT_NAME = "AuditTrail name"
+"""The key of a problem with the component's own name (the first argument of `AuditTrail`), not a config
+key."""
+
 
 def config_key(field: str) -> str:
     """Stack config key of an args field: the camelCase the schema analyser also derives (`s3_key_prefix` ->
@@ -28,13 +32,13 @@ class Problem:
     """One thing wrong with the configuration: the key, the value given, what is accepted, how to fix it."""
 
     key: str
-    """The stack config key (camelCase, without the namespace), or another namespace's whole key
-    (`aws:region`)."""
+    """The stack config key (camelCase, without the namespace), another namespace's whole key (`aws:region`),
+    or `COMPONENT_NAME`."""
     value: Any
     message: str
 
     def __str__(self) -> str:
-        key = self.key if ":" in self.key else f"{NAMESPACE}:{self.key}"
+        key = self.key if ":" in self.key or self.key == COMPONENT_NAME else f"{NAMESPACE}:{self.key}"
         return f"{key} = {show(self.value)}: {self.message}"
 
 

@@ -19,7 +19,7 @@ from ..regions import partition_of_region
 from .args import DataEvents
 from .event_sources import NETWORK_ACTIVITY_SOURCES
 from .problems import Problem
-from .profiles import violations
+from .profiles import PROFILES, violations
 from .settings import AuditTrailSettings
 
 Rule = Callable[[AuditTrailSettings, "str | None"], Iterable[Problem]]
@@ -440,6 +440,8 @@ def central_bucket_rule(s: AuditTrailSettings, region: str | None) -> Iterable[P
     name = s.central_bucket_name
     if not name:
         return
+    if s.kms_encryption and not s.kms_key_arn:
+        yield _central_bucket_key_problem(s)
     owner_options = [
         ("bucketName", s.bucket_name, "names a bucket for the stack to create"),
         ("accessLogging", s.access_logging, "configures the log bucket's access logging"),
@@ -454,6 +456,33 @@ def central_bucket_rule(s: AuditTrailSettings, region: str | None) -> Iterable[P
                 f"{what}, but `centralBucketName` sends the logs to an existing bucket the stack does not "
                 "own; its owner configures it (see `audit-trail plan`). Remove one of the two.",
             )
+
+
+def _central_bucket_key_problem(s: AuditTrailSettings) -> Problem:
+    """A key the stack creates cannot serve a central bucket: it is created in the stack's region, while
+    CloudTrail needs the key in the bucket's region (as for `kmsKeyArn` above), and its policy lets only the
+    stack's account decrypt, so the log-archive account owning the bucket could never read the logs. Such a
+    key needs a statement for that account, as AWS's "Enable cross account log decryption" (CloudTrail user
+    guide, "Default KMS key policy created in CloudTrail console", default-kms-key-policy.html), which the
+    stack cannot write without knowing the account."""
+    rules = PROFILES[s.profile]
+    why = f" (profile `{s.profile.value}` turns it on)" if rules.preset.get("kms_encryption") else ""
+    required = next((r for r in rules.requirements if r.field == "kms_encryption"), None)
+    instead = (
+        f"Profile `{s.profile.value}` requires such a key ({required.clause})."
+        if required
+        else "Or set `kmsEncryption: false` to leave the logs to the bucket's own default encryption."
+    )
+    return Problem(
+        "kmsEncryption",
+        True,
+        f"would create a KMS key{why} in the stack's account and region, but `centralBucketName` logs to a "
+        "bucket the stack does not own: CloudTrail needs the key in the bucket's region, and the key's "
+        "policy lets only the stack's account decrypt, so the account owning the bucket could never read the "
+        "logs. "
+        "Set `kmsKeyArn` to a key in the central bucket's region whose policy also lets that account decrypt "
+        f"(`audit-trail plan` prints the statements CloudTrail needs). {instead}",
+    )
 
 
 def access_logging_rule(s: AuditTrailSettings, region: str | None) -> Iterable[Problem]:

@@ -82,7 +82,9 @@ class AuditTrail(pulumi.ComponentResource):
         # Validate first: a bad setting must leave nothing registered, not even this component.
         # The region is known before any resource only from the default provider's config.
         try:
-            settings = validate(args or {}, region=None if opts and opts.provider else aws.config.region)
+            settings = validate(
+                args or {}, region=None if opts and opts.provider else aws.config.region, name=name
+            )
         except ConfigError as exc:
             raise InvalidConfiguration(exc.problems) from None
         super().__init__(TYPE, name, {}, opts)

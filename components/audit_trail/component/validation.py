@@ -16,7 +16,7 @@ from typing import Any, get_args, get_origin, get_type_hints, is_typeddict
 import yaml
 
 from ..yaml_loader import TooLarge, load_bounded
-from . import rules
+from . import names, rules
 from .args import AuditTrailArgs
 from .problems import ConfigError, Problem, config_key, show
 from .profiles import apply_profile
@@ -139,9 +139,12 @@ def _scalar_text(value: Any) -> str:
 # --- entry points ----------------------------------------------------------------------------------------
 
 
-def check(args: Mapping[str, Any], region: str | None = None) -> tuple[AuditTrailSettings, list[Problem]]:
+def check(
+    args: Mapping[str, Any], region: str | None = None, name: str | None = None
+) -> tuple[AuditTrailSettings, list[Problem]]:
     """Settings from ARGS (snake_case keys; missing or None -> default) and every problem found; REGION, the
-    stack's region when known, lets rules check ARNs against it."""
+    stack's region when known, lets rules check ARNs against it; NAME, the component's name when known, is
+    checked as the start of the physical names the provider generates."""
     problems: list[Problem] = []
     values: dict[str, Any] = {}
     for field, value in args.items():
@@ -157,14 +160,16 @@ def check(args: Mapping[str, Any], region: str | None = None) -> tuple[AuditTrai
     profile = values.get("profile", AuditTrailSettings.profile)
     settings = dataclasses.replace(AuditTrailSettings(), **apply_profile(profile, values))
     problems.extend(rules.problems(settings, region))
+    if name is not None:
+        problems.extend(names.name_problems(name, settings))
     return settings, problems
 
 
 def validate(
-    args: Mapping[str, Any], extra: Iterable[Problem] = (), region: str | None = None
+    args: Mapping[str, Any], extra: Iterable[Problem] = (), region: str | None = None, name: str | None = None
 ) -> AuditTrailSettings:
-    """Settings from ARGS, or ConfigError listing EXTRA problems and all of ARGS' problems."""
-    settings, problems = check(args, region)
+    """Settings from ARGS, or ConfigError listing EXTRA problems and all of ARGS' (and NAME's) problems."""
+    settings, problems = check(args, region, name)
     problems = [*extra, *problems]
     if problems:
         raise ConfigError(problems)

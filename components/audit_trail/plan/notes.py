@@ -70,6 +70,12 @@ def existing_key(s: AuditTrailSettings, at: Where) -> Note | None:
             "trail: without AllowCloudWatchLogsEncryptTrailLogGroup, `pulumi up` fails at the log group "
             "(CreateLogGroup is refused: CloudWatch Logs may not use the key) and creates no trail."
         )
+    if s.central_bucket_name:
+        text += (
+            f" The account owning {s.central_bucket_name} reads the logs too: the key also needs a statement "
+            'letting it decrypt, as AWS\'s "Enable cross account log decryption" (kms:Decrypt and '
+            "kms:ReEncryptFrom for that account's principals, under kms:CallerAccount)."
+        )
     text += (
         " Without the CloudTrail statements, creating the trail fails "
         "(InsufficientEncryptionPolicyException) and no log is delivered. The statements:"

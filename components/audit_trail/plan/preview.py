@@ -25,6 +25,8 @@ from pulumi.runtime.stack import run_pulumi_func
 from pulumi.runtime.sync_await import _sync_await
 
 from .. import arns, regions
+from ..component.names import AUTONAMES, RANDOM_SUFFIX
+from ..errors import UserError
 
 ACCOUNT = "123456789012"
 DEFAULT_REGION = "us-east-1"
@@ -34,7 +36,8 @@ STACK_TYPE = "pulumi:pulumi:Stack"
 @dataclass
 class Preview:
     """What a program would do: the resource graph and stack outputs (`to_json()` is the documented contract),
-    or the error that stopped it (`error`, with whatever was registered before it in `resources`)."""
+    or the error that stopped it (`error`, with whatever was registered before it in `resources`; a physical
+    name the provider would refuse to generate is one)."""
 
     stack: str
     project: str
@@ -64,6 +67,15 @@ class _Mocks(pulumi.runtime.Mocks):
     def __init__(self, region: str) -> None:
         self.region = region
         self.partition = regions.partition_of_region(region)
+        self.refused: list[AutonameError] = []
+        """Names the provider would refuse to generate. Kept, not raised: an error raised in a mock is left in
+        the futures of the resource's outputs, and asyncio prints each one's traceback at exit."""
+
+    def _autoname(self, type_: str, name: str) -> str:
+        generated, refused = _autoname(type_, name)
+        if refused is not None:
+            self.refused.append(refused)
+        return generated
 
     def call(self, args: mocks.MockCallArgs) -> Any:
         p, r = self.partition, args.args.get("region") or self.region
@@ -96,7 +108,7 @@ class _Mocks(pulumi.runtime.Mocks):
         state = dict(args.inputs)
         p, r = self.partition, state.get("region") or self.region
         if args.typ == "aws:s3/bucket:Bucket":
-            name = state.get("bucket") or _autoname(args.name)
+            name = state.get("bucket") or self._autoname(args.typ, args.name)
             state.update(
                 bucket=name,
                 arn=arns.bucket_arn(p, name),
@@ -113,7 +125,7 @@ class _Mocks(pulumi.runtime.Mocks):
             state.update(keyId=key_id, arn=f"arn:{p}:kms:{r}:{ACCOUNT}:key/{key_id}")
             return key_id, state
         if args.typ in _NAMED_ARNS:
-            name = state.get("name") or _autoname(args.name)
+            name = state.get("name") or self._autoname(args.typ, args.name)
             arn = _NAMED_ARNS[args.typ].format(p=p, r=r, a=ACCOUNT, name=name)
             state.update(name=name, arn=arn)
             return arn if args.typ == "aws:sns/topic:Topic" else name, state
@@ -134,9 +146,24 @@ _NAMED_ARNS = {
 for topics), as the provider reports it."""
 
 
-def _autoname(name: str) -> str:
-    """Pulumi's generated physical name: the lowercased logical name and a random suffix (fixed here)."""
-    return f"{name.lower()[:55]}-{hashlib.sha256(name.encode()).hexdigest()[:7]}"
+class AutonameError(UserError):
+    """A physical name the provider would refuse to generate: `pulumi up` stops at that resource."""
+
+
+def _autoname(type_: str, name: str) -> tuple[str, AutonameError | None]:
+    """The provider's generated physical name - the logical name (lowered for buckets), `-` and 7 random hex
+    characters (fixed here) - and the provider's error when that is too long for the type: never a shortened
+    name."""
+    rule = AUTONAMES.get(type_)
+    prefix = rule.prefix(name) if rule else f"{name}-"
+    generated = prefix + hashlib.sha256(name.encode()).hexdigest()[:RANDOM_SUFFIX]
+    if rule is None or rule.fits(name):
+        return generated, None
+    return generated, AutonameError(
+        f"could not make instance of '{type_}': name '{prefix}' plus {RANDOM_SUFFIX} random chars is longer "
+        f"than maximum length {rule.max_length} (what `pulumi up` would say). Give resource `{name}` a "
+        "shorter name."
+    )
 
 
 def _generic_arn(type_: str, partition: str, region: str, resource_id: str) -> str:
@@ -204,7 +231,8 @@ def run(
     Each call starts from a fresh runtime (config, root stack, monitor), so calls are independent."""
     config = dict(config or {})
     region = config.get("aws:region") or DEFAULT_REGION
-    monitor = _RecordingMonitor(_Mocks(region))
+    mock = _Mocks(region)
+    monitor = _RecordingMonitor(mock)
 
     runtime_settings.ROOT.set(None)
     runtime_settings.SETTINGS.outputs.clear()
@@ -229,5 +257,7 @@ def run(
             result.outputs = resolved or {}
         except Exception as exc:  # handed to the caller, with the graph registered so far
             result.error = exc
+    if result.error is None and mock.refused:
+        result.error = mock.refused[0]
     result.resources = _ordered(monitor.registered)
     return result

@@ -3,13 +3,25 @@
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 import pytest
 from audit_trail.component.policies import kms
+from support.paths import PROJECT_DIR
 
 ACCOUNT = "123456789012"
-PARTITIONS = [("aws", "us-east-1"), ("aws-us-gov", "us-gov-west-1"), ("aws-cn", "cn-north-1")]
+# Every partition the README lists, with its region and its domain (botocore's endpoint data, `dnsSuffix`).
+PARTITIONS = [
+    ("aws", "us-east-1", "amazonaws.com"),
+    ("aws-us-gov", "us-gov-west-1", "amazonaws.com"),
+    ("aws-cn", "cn-north-1", "amazonaws.com.cn"),
+    ("aws-eusc", "eusc-de-east-1", "amazonaws.eu"),
+    ("aws-iso", "us-iso-east-1", "c2s.ic.gov"),
+    ("aws-iso-b", "us-isob-east-1", "sc2s.sgov.gov"),
+    ("aws-iso-e", "eu-isoe-west-1", "cloud.adc-e.uk"),
+    ("aws-iso-f", "us-isof-south-1", "csp.hci.ic.gov"),
+]
 
 
 def trail_arn(partition: str, region: str) -> str:
@@ -20,8 +32,10 @@ def by_sid(policy: dict) -> dict[str, dict]:
     return {s["Sid"]: s for s in policy["Statement"]}
 
 
-@pytest.mark.parametrize(("partition", "region"), PARTITIONS)
-def test_trail_key_policy_grants_only_what_cloudtrail_and_readers_need(partition: str, region: str) -> None:
+@pytest.mark.parametrize(("partition", "region", "domain"), PARTITIONS)
+def test_trail_key_policy_grants_only_what_cloudtrail_and_readers_need(
+    partition: str, region: str, domain: str
+) -> None:
     arn = trail_arn(partition, region)
     policy = kms.trail_key_policy(partition=partition, region=region, account_id=ACCOUNT, trail_arn=arn)
     statements = by_sid(policy)
@@ -57,12 +71,12 @@ def test_trail_key_policy_grants_only_what_cloudtrail_and_readers_need(partition
     }
 
     # With an S3 Bucket Key the encryption context is the bucket ARN, not aws:cloudtrail:arn: the readers'
-    # grant must not depend on the CloudTrail context, only on reading through S3 in the key's region.
+    # grant must not depend on the CloudTrail context, only on reading through S3 in the key's region, whose
+    # endpoint is in the partition's domain (s3.eusc-de-east-1.amazonaws.eu).
     readers = statements["AllowAccountPrincipalsDecryptLogs"]
     assert readers["Action"] == ["kms:Decrypt", "kms:ReEncryptFrom"]
-    suffix = "amazonaws.com.cn" if partition == "aws-cn" else "amazonaws.com"
     assert readers["Condition"] == {
-        "StringEquals": {"kms:CallerAccount": ACCOUNT, "kms:ViaService": f"s3.{region}.{suffix}"}
+        "StringEquals": {"kms:CallerAccount": ACCOUNT, "kms:ViaService": f"s3.{region}.{domain}"}
     }
     assert "EncryptionContext" not in json.dumps(readers)
     if partition != "aws":
@@ -86,17 +100,10 @@ def test_every_grant_but_the_account_admin_is_pinned_to_this_account() -> None:
         assert ACCOUNT in json.dumps(statement["Condition"]), statement["Sid"]
 
 
-@pytest.mark.parametrize(
-    ("partition", "region", "principal"),
-    [
-        ("aws", "eu-west-1", "logs.eu-west-1.amazonaws.com"),
-        ("aws-us-gov", "us-gov-west-1", "logs.us-gov-west-1.amazonaws.com"),
-        ("aws-cn", "cn-north-1", "logs.cn-north-1.amazonaws.com.cn"),
-    ],
-)
-def test_log_group_statement_is_limited_to_the_trail_group(
-    partition: str, region: str, principal: str
-) -> None:
+@pytest.mark.parametrize(("partition", "region", "domain"), PARTITIONS)
+def test_log_group_statement_is_limited_to_the_trail_group(partition: str, region: str, domain: str) -> None:
+    """CloudWatch Logs' principal is regional and in the partition's domain (aws-cdk region-info,
+    `Default.servicePrincipal`): logs.cn-north-1.amazonaws.com.cn, logs.us-iso-east-1.c2s.ic.gov."""
     policy = kms.trail_key_policy(
         partition=partition,
         region=region,
@@ -105,7 +112,7 @@ def test_log_group_statement_is_limited_to_the_trail_group(
         log_group_name="/aws/cloudtrail/t",
     )
     statement = by_sid(policy)["AllowCloudWatchLogsEncryptTrailLogGroup"]
-    assert statement["Principal"] == {"Service": principal}
+    assert statement["Principal"] == {"Service": f"logs.{region}.{domain}"}
     group_arn = f"arn:{partition}:logs:{region}:{ACCOUNT}:log-group:/aws/cloudtrail/t"
     assert statement["Condition"] == {"ArnEquals": {"kms:EncryptionContext:aws:logs:arn": group_arn}}
     assert "kms:GenerateDataKey*" in statement["Action"]
@@ -149,3 +156,17 @@ def test_cloudtrail_statements_are_what_an_existing_key_must_contain() -> None:
     )
     full = kms.trail_key_policy(partition="aws", region="us-east-1", account_id=ACCOUNT, trail_arn=arn)
     assert required == full["Statement"][1:]
+
+
+def test_the_readme_describes_cloudtrails_decrypt_grant_as_the_policy_has_it() -> None:
+    """The guide's "Allow CloudTrail to decrypt a trail" has no condition, and neither does the key's
+    statement: the README must not promise one."""
+    policy = kms.trail_key_policy(
+        partition="aws", region="us-east-1", account_id=ACCOUNT, trail_arn=trail_arn("aws", "us-east-1")
+    )
+    assert "Condition" not in by_sid(policy)["AllowCloudTrailDecryptForBucketKey"]
+    readme = " ".join((PROJECT_DIR / "README.md").read_text(encoding="utf-8").split())
+    claims = re.findall(r"CloudTrail `kms:Decrypt`[^.]*", readme)
+    assert claims
+    for claim in claims:
+        assert "no condition" in claim and "conditioned on" not in claim, claim

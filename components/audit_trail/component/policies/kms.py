@@ -14,6 +14,7 @@ from __future__ import annotations
 from typing import Any
 
 from ...arns import account_root_arn, alarms_arn_pattern
+from ...regions import dns_suffix
 from .cloudwatch import log_group_arn
 
 Statement = dict[str, Any]
@@ -21,10 +22,6 @@ Statement = dict[str, Any]
 
 def _cloudtrail_context(partition: str, account_id: str) -> str:
     return f"arn:{partition}:cloudtrail:*:{account_id}:trail/*"
-
-
-def _dns_suffix(partition: str) -> str:
-    return "amazonaws.com.cn" if partition == "aws-cn" else "amazonaws.com"
 
 
 def account_admin_statement(*, partition: str, account_id: str) -> Statement:
@@ -91,7 +88,8 @@ def cloudtrail_statements(*, partition: str, region: str, account_id: str, trail
             "Condition": {
                 "StringEquals": {
                     "kms:CallerAccount": account_id,
-                    "kms:ViaService": f"s3.{region}.{_dns_suffix(partition)}",
+                    # The S3 endpoint's name in the key's region, whose domain is the partition's.
+                    "kms:ViaService": f"s3.{region}.{dns_suffix(partition)}",
                 },
             },
         },
@@ -99,8 +97,10 @@ def cloudtrail_statements(*, partition: str, region: str, account_id: str, trail
 
 
 def logs_service_principal(partition: str, region: str) -> str:
-    """CloudWatch Logs' regional service principal (China regions use the .com.cn domain)."""
-    return f"logs.{region}.{_dns_suffix(partition)}"
+    """CloudWatch Logs' regional service principal, in the partition's domain
+    (`logs.cn-north-1.amazonaws.com.cn`, `logs.eusc-de-east-1.amazonaws.eu`): "regional AND partitional" in
+    aws-cdk's region-info (`Default.servicePrincipal`: `logs` is `${service}.${region}.${urlSuffix}`)."""
+    return f"logs.{region}.{dns_suffix(partition)}"
 
 
 def log_group_statement(*, partition: str, region: str, account_id: str, log_group_name: str) -> Statement:

@@ -7,6 +7,7 @@ import json
 import pulumi
 from pulumi_aws import s3
 
+from ..names import ACCESS_LOG_BUCKET
 from ..policies.access_logs import access_log_bucket_policy
 from .buckets import expire_objects, lock_down, versioned
 from .context import Context
@@ -18,15 +19,16 @@ def access_logging(ctx: Context, *, trail_bucket: s3.Bucket) -> s3.Bucket:
     """The access-log bucket - public access blocked, SSE-S3 (S3 cannot deliver access logs into SSE-KMS), its
     own lifecycle, writable only by S3's logging service for the trail bucket - and logging turned on."""
     s = ctx.settings
-    bucket = s3.Bucket(f"{ctx.name}-access-logs", tags=ctx.tags, opts=ctx.opts(keep=True))
+    name = f"{ctx.name}-{ACCESS_LOG_BUCKET}"
+    bucket = s3.Bucket(name, tags=ctx.tags, opts=ctx.opts(keep=True))
     # Versioned: the access logs are evidence too (who read or overwrote a log file), and an overwritten or
     # deleted one keeps its previous version for `noncurrentVersionDays` (checkov CKV_AWS_21).
-    versioning = versioned(f"{ctx.name}-access-logs", bucket, ctx.opts(keep=True))
+    versioning = versioned(name, bucket, ctx.opts(keep=True))
     locked = [
-        *lock_down(f"{ctx.name}-access-logs", bucket, ctx.opts(keep=True)),
+        *lock_down(name, bucket, ctx.opts(keep=True)),
         versioning,
         expire_objects(
-            f"{ctx.name}-access-logs",
+            name,
             bucket,
             # S3 rejects lifecycle rules on noncurrent versions until versioning is on.
             ctx.opts(keep=True, depends_on=[versioning]),
@@ -37,7 +39,7 @@ def access_logging(ctx: Context, *, trail_bucket: s3.Bucket) -> s3.Bucket:
         ),
     ]
     policy = s3.BucketPolicy(
-        f"{ctx.name}-access-logs-policy",
+        f"{name}-policy",
         bucket=bucket.id,
         policy=pulumi.Output.all(ctx.partition, ctx.account, bucket.arn, trail_bucket.bucket).apply(
             lambda a: json.dumps(

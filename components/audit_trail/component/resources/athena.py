@@ -28,6 +28,7 @@ from ...queries.glue_table import (
     projection_parameters,
 )
 from ...regions import regions_of
+from ..names import ATHENA_RESULTS_BUCKET
 from ..policies.athena_results import results_bucket_policy
 from ..settings import AuditTrailSettings
 from .buckets import expire_objects, lock_down
@@ -94,11 +95,12 @@ def add_athena(ctx: Context, *, bucket_name: pulumi.Input[str]) -> AthenaNames:
     s3_key_prefix, organization_id = ctx.settings.s3_key_prefix, ctx.settings.organization
     partition, account = ctx.partition, ctx.account
     opts = ctx.opts()
-    results = s3.Bucket(f"{name}-athena-results", force_destroy=True, tags=tags, opts=opts)
+    results_name = f"{name}-{ATHENA_RESULTS_BUCKET}"
+    results = s3.Bucket(results_name, force_destroy=True, tags=tags, opts=opts)
     results_ready = [
-        *lock_down(f"{name}-athena-results", results, opts),
+        *lock_down(results_name, results, opts),
         expire_objects(
-            f"{name}-athena-results",
+            results_name,
             results,
             opts,
             rule_id="expire-query-results",
@@ -106,7 +108,7 @@ def add_athena(ctx: Context, *, bucket_name: pulumi.Input[str]) -> AthenaNames:
             abort_uploads_after_days=1,
         ),
         s3.BucketPolicy(
-            f"{name}-athena-results-policy",
+            f"{results_name}-policy",
             bucket=results.id,
             policy=results.arn.apply(lambda arn: json.dumps(results_bucket_policy(arn))),
             opts=opts,
@@ -116,6 +118,7 @@ def add_athena(ctx: Context, *, bucket_name: pulumi.Input[str]) -> AthenaNames:
         f"{name}-athena-database",
         name=names.database,
         description="CloudTrail logs of the audit trail, for Athena.",
+        tags=tags,
         opts=opts,
     )
     parameters = pulumi.Output.all(bucket_name, partition, account).apply(

@@ -14,7 +14,7 @@ from ..cis_controls import (
     ALARM_STATISTIC,
     ALARM_THRESHOLD,
     CIS_CONTROLS,
-    METRIC_NAMESPACE,
+    metric_namespace,
 )
 from ..policies.sns import alarm_topic_policy
 from .context import Context
@@ -25,6 +25,7 @@ def cis_alarms(
 ) -> sns.Topic:
     """The topic (with the configured email subscriptions) and the fifteen filters and alarms."""
     trail = ctx.settings.trail_name
+    namespace = metric_namespace(trail)
     topic = sns.Topic(
         f"{ctx.name}-alarms",
         name=f"{ctx.settings.base_name}-cis-alarms",
@@ -57,7 +58,7 @@ def cis_alarms(
             log_group_name=log_group.name,
             pattern=control.filter_pattern,
             metric_transformation=cloudwatch.LogMetricFilterMetricTransformationArgs(
-                name=control.metric_name, namespace=METRIC_NAMESPACE, value="1"
+                name=control.metric_name, namespace=namespace, value="1"
             ),
             opts=ctx.opts(),
         )
@@ -66,7 +67,7 @@ def cis_alarms(
             f"{ctx.name}-{control.resource_suffix}-alarm",
             name=f"{trail}-CIS-{control.cis_id}-{control.metric_name}",
             alarm_description=f"CIS {control.cis_id}{hub}: {control.title} (trail {trail})",
-            namespace=METRIC_NAMESPACE,
+            namespace=namespace,
             metric_name=control.metric_name,
             statistic=ALARM_STATISTIC,
             period=ALARM_PERIOD_SECONDS,

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 import pulumi
 from pulumi_aws import cloudwatch, iam
 
+from ..names import CLOUDWATCH_ROLE
 from ..policies.cloudwatch import delivery_role_policy, delivery_role_trust_policy, trail_log_group_arn
 from .context import Context
 
@@ -46,7 +47,7 @@ def cloudwatch_delivery(ctx: Context, *, kms_key_arn: pulumi.Input[str] | None) 
         else ctx.trail_arn.apply(lambda arn: json.dumps(delivery_role_trust_policy(trail_arn=arn)))
     )
     role = iam.Role(
-        f"{ctx.name}-cloudwatch-role",
+        f"{ctx.name}-{CLOUDWATCH_ROLE}",
         description=f"Lets CloudTrail trail {s.trail_name} deliver its events to {group_name}",
         assume_role_policy=trust,
         tags=ctx.tags,

@@ -9,6 +9,7 @@ import pulumi
 from pulumi_aws import s3
 
 from ... import arns
+from ..names import LOG_BUCKET
 from ..policies.log_bucket import log_bucket_policy
 from ..settings import AuditTrailSettings
 from .access_logging import access_logging
@@ -75,7 +76,7 @@ def _owned_bucket(
     """
     s = ctx.settings
     bucket = s3.Bucket(
-        f"{ctx.name}-logs",
+        f"{ctx.name}-{LOG_BUCKET}",
         bucket=s.bucket_name or None,
         force_destroy=s.force_destroy,
         # No `object_lock_enabled` here: it forces a new bucket. `object_lock` enables the lock in place.
