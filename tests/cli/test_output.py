@@ -60,6 +60,22 @@ def test_log_text_in_a_table_is_plain_and_visible(terminal: bool) -> None:
     assert "[/bold]" in text
 
 
+@pytest.mark.parametrize("fmt", list(OutputFormat))
+@pytest.mark.parametrize("terminal", [False, True])
+def test_a_hostile_column_name_is_shown_as_plainly_as_a_value(fmt: OutputFormat, terminal: bool) -> None:
+    """A column's name may be a `--sql` alias (`SELECT 1 AS "\x1b]0;PWNED..."`): in no format does it
+    retitle or restyle the terminal, and markup in it is shown, not obeyed."""
+    name = "\x1b]0;PWNED\x07\x1b[31mred\x9b[1m\u202e[bold]x"
+    text = _render([{name: 1, "user_agent": "aws-cli"}], fmt, terminal=terminal)
+    assert not set(text) & {"\x07", "\x9b", "\u202e"}
+    if fmt is OutputFormat.json:
+        assert json.loads(text) == [{name: 1, "user_agent": "aws-cli"}]
+        assert "\x1b" not in text
+    else:
+        assert "\x1b]0;PWNED" not in text and "\x1b[31m" not in text  # a terminal's table has its own bold
+        assert "\\x1b]0;PWNED\\x07\\x1b[31mred\\x9b[1m\\u202e[bold]x" in text
+
+
 def test_csv_neutralises_formulas_and_shows_control_characters() -> None:
     text = _render([HOSTILE, {"markup": -5, "formula": "+1", "dde": "@SUM(A1)"}], OutputFormat.csv)
     rows = list(csv.DictReader(io.StringIO(text)))
