@@ -96,7 +96,7 @@ def test_text_shows_each_as_an_escape() -> None:
     assert visible(SPOOFS["zero_width"]) == "mal\\u200blory"
     assert visible(SPOOFS["bidi"]) == "invoice\\u202efdp.exe"
     assert visible(SPOOFS["tag"]) == "x\\U000e0041y"
-    assert visible("é 漢字 🙂 ok\n", keep_newlines=True) == "é 漢字 🙂 ok\n"
+    assert visible("é 漢字 🙂 ok\n") == "é 漢字 🙂 ok\\x0a"
 
 
 @given(st.text())

@@ -110,14 +110,14 @@ INVISIBLE = {
     )
 }
 """What `str.translate` needs to show every such character as its escape."""
-_INVISIBLE_BUT_NEWLINE = {code: shown for code, shown in INVISIBLE.items() if code != 0x0A}
 
 
-def visible(text: str, *, keep_newlines: bool = False) -> str:
-    """TEXT with every control, format, line-separator, ignorable and blank character shown as an escape
-    (and the bytes of a name that is not UTF-8, `as_unicode`)."""
+def visible(text: str) -> str:
+    """TEXT with every control (line breaks too: the text is one line, whatever it quotes), format,
+    line-separator, ignorable and blank character shown as an escape (and the bytes of a name that is not
+    UTF-8, `as_unicode`)."""
     shown = text if text.isascii() else as_unicode(text)
-    return shown.translate(_INVISIBLE_BUT_NEWLINE if keep_newlines else INVISIBLE)
+    return shown.translate(INVISIBLE)
 
 
 def _json_escape(code: int) -> bytes:

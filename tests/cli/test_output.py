@@ -20,6 +20,7 @@ from audit_trail.cli.output import (
     csv_cell,
     json_list,
     render,
+    show_error,
     table_cell,
     to_json,
 )
@@ -74,6 +75,14 @@ def test_a_hostile_column_name_is_shown_as_plainly_as_a_value(fmt: OutputFormat,
     else:
         assert "\x1b]0;PWNED" not in text and "\x1b[31m" not in text  # a terminal's table has its own bold
         assert "\\x1b]0;PWNED\\x07\\x1b[31mred\\x9b[1m\\u202e[bold]x" in text
+
+
+def test_an_error_keeps_its_own_lines_and_escapes_the_line_breaks_it_quotes(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    show_error("cannot convert 'x\nPASS - all clear\u2028'", "", "LINE 1: SELECT")
+    err = capsys.readouterr().err
+    assert err == "Error: cannot convert 'x\\x0aPASS - all clear\\u2028'\n\nLINE 1: SELECT\n"
 
 
 def test_csv_neutralises_formulas_and_shows_control_characters() -> None:

@@ -99,9 +99,10 @@ def _is_terminal(stream: TextIO) -> bool:
     return bool(isatty and isatty())
 
 
-def show_error(message: str) -> None:
-    """`Error: MESSAGE` on stderr, as plain text (no markup, no wrapping: a pipe or log keeps it whole)."""
-    sys.stderr.write(f"Error: {visible(message, keep_newlines=True)}\n")
+def show_error(first: str, *more: str) -> None:
+    """`Error: FIRST` on stderr, then each of MORE on its own line, as plain text (no markup, no wrapping: a
+    pipe or log keeps it whole). A line break within one is shown as `\\x0a`: the lines are the caller's."""
+    sys.stderr.write("".join(f"{line}\n" for line in (f"Error: {visible(first)}", *map(visible, more))))
     sys.stderr.flush()
 
 
