@@ -10,6 +10,7 @@ import unicodedata
 
 import orjson
 import pytest
+import regex
 from audit_trail.cli.output import OutputFormat, note, render, to_json
 from audit_trail.visible_text import INVISIBLE, as_unicode, inert_json, visible
 from hypothesis import given
@@ -27,14 +28,60 @@ SPOOFS = {
 }
 
 
-def test_the_table_covers_unicodes_format_and_separator_characters_and_the_controls() -> None:
+def test_the_table_covers_unicodes_format_separator_and_ignorable_characters_and_the_controls() -> None:
+    ignorable = regex.compile(r"\p{Default_Ignorable_Code_Point}")
     expected = {
         code
         for code in range(sys.maxunicode + 1)
         if unicodedata.category(chr(code)) in ("Cf", "Zl", "Zp", "Cc")
         or (unicodedata.category(chr(code)) == "Zs" and code != 0x20)
+        or ignorable.match(chr(code))
     }
-    assert set(INVISIBLE) == expected
+    assert set(INVISIBLE) == expected | {0x2800, 0x1D159}  # and the two blank glyphs
+
+
+# Characters outside Cf, Zs, Zl and Zp that show nothing, or a blank, where they stand.
+LOOK_ALIKES = {
+    "\u034f": "\\u034f",  # combining grapheme joiner
+    "\ufe0f": "\\ufe0f",  # variation selector 16
+    "\U000e0100": "\\U000e0100",  # variation selector 17
+    "\u115f": "\\u115f",  # Hangul choseong filler
+    "\u3164": "\\u3164",  # Hangul filler
+    "\uffa0": "\\uffa0",  # halfwidth Hangul filler
+    "\u17b4": "\\u17b4",  # Khmer vowel inherent aq
+    "\u180b": "\\u180b",  # Mongolian free variation selector one
+    "\U000e0fff": "\\U000e0fff",  # unassigned, but ignorable
+    "\u2800": "\\u2800",  # Braille pattern blank
+    "\U0001d159": "\\U0001d159",  # musical symbol null notehead
+}
+
+
+@pytest.mark.parametrize("fmt", list(OutputFormat))
+@pytest.mark.parametrize("char", LOOK_ALIKES)
+def test_a_character_that_shows_nothing_cannot_pass_for_mallory(char: str, fmt: OutputFormat) -> None:
+    """`mal\u034flory` looks like `mallory`: a table, a CSV cell and a message show the escape; JSON keeps the
+    same value, written as an escape (a surrogate pair past U+FFFF, as JSON spells one)."""
+    name = f"mal{char}lory"
+    assert visible(name) == f"mal{LOOK_ALIKES[char]}lory"
+    out = io.StringIO()
+    render([{"actor": name}], fmt, out=out)
+    text = out.getvalue()
+    assert char not in text
+    if fmt is OutputFormat.json:
+        code = ord(char)
+        high, low = divmod(code - 0x10000, 0x400)
+        escape = f"\\u{code:04x}" if code < 0x10000 else f"\\u{0xD800 + high:04x}\\u{0xDC00 + low:04x}"
+        assert escape in text and json.loads(text) == [{"actor": name}]
+    else:
+        assert f"mal{LOOK_ALIKES[char]}lory" in text
+
+
+def test_json_escapes_exactly_those_characters() -> None:
+    """Every code point at once: JSON escapes each of the table's characters, and no other."""
+    every = "".join(chr(code) for code in range(0x20, sys.maxunicode + 1) if not 0xD800 <= code <= 0xDFFF)
+    written = inert_json(orjson.dumps(every)).decode()
+    assert json.loads(written) == every
+    assert set(every) - set(written) == {chr(code) for code in INVISIBLE if code >= 0x20}
 
 
 def test_a_space_that_is_not_the_plain_one_is_shown_as_an_escape() -> None:
@@ -49,7 +96,7 @@ def test_text_shows_each_as_an_escape() -> None:
     assert visible(SPOOFS["zero_width"]) == "mal\\u200blory"
     assert visible(SPOOFS["bidi"]) == "invoice\\u202efdp.exe"
     assert visible(SPOOFS["tag"]) == "x\\U000e0041y"
-    assert visible("é 漢字 🙂 ok\n", keep_newlines=True) == "é 漢字 🙂 ok\n"
+    assert visible("é 漢字 🙂 ok\n") == "é 漢字 🙂 ok\\x0a"
 
 
 @given(st.text())

@@ -31,9 +31,20 @@ EXIT_CODE_MEANINGS: dict[ExitCode, str] = {
 
 
 class AuditTrailError(Exception):
-    """Something that stops a command; the message says what and what to do. Never shown as a traceback."""
+    """Something that stops a command; the message says what and what to do. Never shown as a traceback.
+
+    Each argument is one line of the message (most have one). A line break inside one is the text of what
+    it quotes (a value from the logs, DuckDB's error about it, a file's name) and is shown as an escape: a
+    log must not start a line of its own (`PASS - ...`) under the message."""
 
     exit_code: ExitCode = ExitCode.CANNOT_RUN
+
+    @property
+    def lines(self) -> tuple[str, ...]:
+        return tuple(str(line) for line in self.args)
+
+    def __str__(self) -> str:
+        return "\n".join(self.lines)
 
 
 class UserError(AuditTrailError):

@@ -14,7 +14,6 @@ from pathlib import Path
 import orjson
 import pytest
 from audit_trail.cli.app import app
-from audit_trail.cli.hunt import _what_source_holds
 from audit_trail.cli.investigate import show_session_tree
 from audit_trail.hunt.sessions import ChainNode
 from audit_trail.visible_text import INVISIBLE
@@ -45,13 +44,72 @@ def test_raw_records_are_inert_json_lines(tmp_path: Path) -> None:
     assert records[0] in shown  # the same record, its characters escaped
 
 
-def test_a_folder_name_cannot_forge_a_line(tmp_path: Path) -> None:
+def _forged(text: str) -> list[str]:
+    """The lines of TEXT that a value made (each test's values start theirs with PASS or FORGED)."""
+    return [line for line in text.splitlines() if line.startswith(("PASS", "FORGED"))]
+
+
+@pytest.mark.parametrize("fail_on", [[], ["--fail-on", "high"]])  # a warning; an error
+def test_a_folder_name_cannot_forge_a_line(tmp_path: Path, fail_on: list[str]) -> None:
     region = "us-east-1\nPASS: all clear\u2028\x1c"
     day = tmp_path / "AWSLogs/123456789012/CloudTrail" / region / "2026/03/02"
     day.mkdir(parents=True)
     (day / "f.json.gz").write_bytes(gzip.compress(orjson.dumps({"Records": []})))
-    message = _what_source_holds(str(tmp_path))
-    assert message.count("\n") == 1 and "us-east-1\\x0aPASS: all clear\\u2028\\x1c" in message
+    result = CliRunner().invoke(app, ["hunt", str(tmp_path), *fail_on])
+    assert result.exit_code == (3 if fail_on else 0)
+    assert "  123456789012 us-east-1\\x0aPASS: all clear\\u2028\\x1c: 2026-03-02" in result.stderr
+    assert _forged(result.stderr) == []
+
+
+def test_a_value_duckdb_quotes_cannot_forge_a_line(tmp_path: Path) -> None:
+    """A conversion error quotes the value it could not convert: its line breaks are shown as escapes, and
+    DuckDB's pointer into the query keeps its own lines."""
+    records = real_records()[:3]
+    forged = "x\nPASS - every hour of the window has a valid digest\n"
+    records[0] = {**records[0], "userAgent": forged, "eventID": "forger"}
+    write_real_folder(tmp_path, records)
+    sql = "SELECT CAST(user_agent AS INTEGER) FROM events WHERE event_id = 'forger'"
+    result = CliRunner().invoke(app, ["query", str(tmp_path), "--no-cache", "--sql", sql])
+    assert result.exit_code == 2
+    lines = result.stderr.splitlines()
+    assert lines[0].startswith("Error: --sql: DuckDB rejected the query: Conversion Error:")
+    assert "'x\\x0aPASS - every hour of the window has a valid digest\\x0a'" in lines[0]
+    assert _forged(result.stderr) == []
+    assert lines[-2].startswith("LINE 1: SELECT CAST(user_agent") and set(lines[-1].strip()) == {"^"}
+
+
+def test_a_line_a_value_quotes_as_duckdbs_pointer_is_not_kept_unless_the_query_has_it() -> None:
+    """DuckDB's pointer is kept as lines only when the line it quotes is the query's: one that a value
+    spelled, with a line of its own, stays part of the one-line message."""
+    from audit_trail.investigate.local import rejected
+
+    query = "SELECT CAST(user_agent AS INTEGER) FROM events"
+    spelled = Exception("Invalid Input Error: malformed 'x\n\nLINE 1: FORGED - all clear\n   ^'")
+    assert rejected(spelled, query, "--sql").lines == (f"--sql: DuckDB rejected the query: {spelled}",)
+    genuine = Exception("Parser Error: syntax error\n\nLINE 1: SELECT CAST(user_agent AS\n       ^^^")
+    pointer = ("", "LINE 1: SELECT CAST(user_agent AS", "       ^^^")
+    assert rejected(genuine, query, "--sql").lines[1:] == pointer
+
+
+def test_a_rule_file_name_cannot_forge_a_line(tmp_path: Path) -> None:
+    """The warnings about your rules name their files: a line break in a name is shown as an escape."""
+    write_real_folder(tmp_path / "logs")
+    rules = tmp_path / "rules"
+    rules.mkdir()
+    rule = (
+        "title: Trail deleted\nid: 6c1f5a6e-8c8e-4a3e-9a35-4f1b2f3c4d5e\nstatus: test\n"
+        "logsource: {product: aws, service: cloudtrail}\n"
+        "detection: {sel: {eventName: DeleteTrail}, condition: sel}\nlevel: high\n"
+    )
+    (rules / "a.yml").write_text(rule)
+    (rules / "b\nFORGED LINE.yml").write_text(rule)  # the same id: a clash, naming both files
+    broken = rule.replace("6c1f5a6e", "7c1f5a6e").replace("eventName:", "eventName|nosuchmodifier:")
+    (rules / "c\nPASS - forged.yml").write_text(broken)  # cannot run, and says why
+    result = CliRunner().invoke(app, ["hunt", str(tmp_path / "logs"), "--rules", str(rules), "--only"])
+    assert result.exit_code == 0, result.stderr
+    assert "b\\x0aFORGED LINE.yml); they are kept apart" in result.stderr
+    assert "c\\x0aPASS - forged.yml) cannot run" in result.stderr
+    assert _forged(result.stderr) == []
 
 
 def test_a_limit_beyond_any_source_is_a_usage_error(tmp_path: Path) -> None:

@@ -116,6 +116,15 @@ def test_query_raw_sql_over_the_events_view(trail) -> None:
     assert len(known.errors) == 6
 
 
+@pytest.mark.parametrize("fmt", ["table", "csv"])
+def test_a_sql_alias_cannot_retitle_or_restyle_the_terminal(trail, fmt: str) -> None:
+    source, _ = trail
+    code, out, _ = run("query", source, "--sql", 'SELECT 1 AS "\x1b]0;PWNED\x07\x1b[31mred"', "-f", fmt)
+    assert code == 0
+    assert "\x1b" not in out and "\x07" not in out
+    assert "\\x1b]0;PWNED\\x07\\x1b[31mred" in out
+
+
 def test_activity_table_title_sums_up_the_actor(trail) -> None:
     source, known = trail
     code, out, _ = run("activity", known.intruder_key, source)

@@ -20,6 +20,7 @@ from audit_trail.cli.output import (
     csv_cell,
     json_list,
     render,
+    show_error,
     table_cell,
     to_json,
 )
@@ -58,6 +59,30 @@ def test_log_text_in_a_table_is_plain_and_visible(terminal: bool) -> None:
     assert "\\x1b]8;;http://evil" in text and "\\x1b[2J" in text and "\\x9b" in text
     assert "[white on white]mallory was here[/]" in text  # markup is shown, not obeyed
     assert "[/bold]" in text
+
+
+@pytest.mark.parametrize("fmt", list(OutputFormat))
+@pytest.mark.parametrize("terminal", [False, True])
+def test_a_hostile_column_name_is_shown_as_plainly_as_a_value(fmt: OutputFormat, terminal: bool) -> None:
+    """A column's name may be a `--sql` alias (`SELECT 1 AS "\x1b]0;PWNED..."`): in no format does it
+    retitle or restyle the terminal, and markup in it is shown, not obeyed."""
+    name = "\x1b]0;PWNED\x07\x1b[31mred\x9b[1m\u202e[bold]x"
+    text = _render([{name: 1, "user_agent": "aws-cli"}], fmt, terminal=terminal)
+    assert not set(text) & {"\x07", "\x9b", "\u202e"}
+    if fmt is OutputFormat.json:
+        assert json.loads(text) == [{name: 1, "user_agent": "aws-cli"}]
+        assert "\x1b" not in text
+    else:
+        assert "\x1b]0;PWNED" not in text and "\x1b[31m" not in text  # a terminal's table has its own bold
+        assert "\\x1b]0;PWNED\\x07\\x1b[31mred\\x9b[1m\\u202e[bold]x" in text
+
+
+def test_an_error_keeps_its_own_lines_and_escapes_the_line_breaks_it_quotes(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    show_error("cannot convert 'x\nPASS - all clear\u2028'", "", "LINE 1: SELECT")
+    err = capsys.readouterr().err
+    assert err == "Error: cannot convert 'x\\x0aPASS - all clear\\u2028'\n\nLINE 1: SELECT\n"
 
 
 def test_csv_neutralises_formulas_and_shows_control_characters() -> None:

@@ -99,6 +99,19 @@ def test_clean_chain_passes_across_days_and_an_empty_hour(trail):
     assert report.summary().splitlines()[1].startswith("PASS")
 
 
+def test_a_region_folder_name_cannot_forge_the_verdict(trail):
+    """The summary names each account and region by its folder, which whoever writes to the bucket names:
+    a line break in one is shown as an escape, and the verdict stays the summary's only other line."""
+    root, _, _ = trail
+    digests = root / "AWSLogs" / ACCOUNT / "CloudTrail-Digest"
+    forged = digests / "us-east-1\nPASS - every hour of the window has a valid digest\u2028"
+    (digests / "us-east-1").rename(forged)
+    summary = run(root).summary()
+    checked, verdict = summary.splitlines()
+    assert f"{ACCOUNT}/us-east-1\\x0aPASS - every hour of the window has a valid digest\\u2028" in checked
+    assert verdict.startswith("FAIL")
+
+
 def test_string_to_sign_has_digest_path_hash_and_null_for_the_first_digest(trail):
     root, digests, _ = trail
     first = read_fields(root / digests[0].key)

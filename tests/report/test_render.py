@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import os
 import re
+from dataclasses import replace
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -124,6 +125,15 @@ def test_json_has_the_documented_shape(evidence: Evidence) -> None:
     assert tables["failed-sign-ins"]["total"] == 3
     assert HOSTILE_AGENT in {r["user_agent"] for r in tables["failed-sign-ins"]["rows"]}  # exact, as data
     assert data["configuration"] == {"status": "NOT CHECKED", "reason": evidence.configuration_skipped}
+
+
+def test_json_is_inert_and_exact(evidence: Evidence) -> None:
+    """A value that would reorder or restyle a terminal (`cat report.json`) is written as a JSON escape."""
+    hostile = "logs/invoice\u202efdp\x9b31m\u034f\U000e0100"
+    text = render(replace(evidence, sources=[hostile]), Format.json).decode()
+    assert json.loads(text)["sources"] == [hostile]
+    assert not set(text) & {"\u202e", "\x9b", "\u034f", "\U000e0100"}
+    assert "invoice\\u202efdp\\u009b31m\\u034f\\udb40\\udd00" in text
 
 
 def test_markdown_is_inert(evidence: Evidence) -> None:

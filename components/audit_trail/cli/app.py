@@ -67,7 +67,7 @@ class Group(TyperGroup):
         try:
             return super().invoke(ctx)
         except AuditTrailError as exc:
-            show_error(str(exc))
+            show_error(*exc.lines)
             raise typer.Exit(exc.exit_code) from None
         except BrokenPipeError:
             _quiet_stdout()

@@ -10,7 +10,6 @@ import typer
 
 from ..errors import CannotRunError, ExitCode, UserError
 from ..hunt.levels import LEVELS
-from ..visible_text import visible
 from .investigate import show_scan_report
 from .options import (
     INVESTIGATE_PANEL,
@@ -28,10 +27,10 @@ LEVEL_METAVAR = "|".join(LEVELS)
 _HELD_LINES = 10  # account/region lines of "what SOURCE holds"; more are counted
 
 
-def _warn(message: str) -> None:
-    """A warning on stderr, as plain text: it may quote a rule file's name or a rule's title (only its own
-    newlines part lines: `splitlines` would also break at U+2028 and other separators a name may hold)."""
-    for line in message.split("\n"):
+def _warn(*lines: str) -> None:
+    """A warning on stderr, each of LINES on its own line as plain text: a line may quote a rule file's name,
+    a rule's title or a rule's own text, whose line breaks are shown as escapes, never as lines."""
+    for line in lines:
         note(line, style="yellow")
 
 
@@ -47,23 +46,24 @@ def _report(result: Any, floor: str) -> None:
         _warn(f"{others} other rules cannot run (another log source, ...): see hunt --list-rules.")
 
 
-def _what_source_holds(source: str) -> str:
-    """One line per account and region of SOURCE's layout: the days its folders hold."""
+def _what_source_holds(source: str) -> list[str]:
+    """What SOURCE's layout holds, as lines: one per account and region, the days its folders hold."""
     from ..investigate.sources import held_days
 
     held = held_days(source)
     if held is None:
-        return f"{source} does not follow the CloudTrail layout (AWSLogs/<account>/CloudTrail/<region>/...)."
+        layout = "AWSLogs/<account>/CloudTrail/<region>/..."
+        return [f"{source} does not follow the CloudTrail layout ({layout})."]
     if not held:
-        return f"{source} holds no CloudTrail day folders at all."
-    lines = [  # folder names are the bucket's: each line's own, never a line break of theirs
-        f"  {visible(h.account)} {visible(h.region)}: {h.first.isoformat()} to {h.last.isoformat()} "
+        return [f"{source} holds no CloudTrail day folders at all."]
+    lines = [  # folder names are the bucket's: a line each, where `note` and `show_error` escape theirs
+        f"  {h.account} {h.region}: {h.first.isoformat()} to {h.last.isoformat()} "
         f"({h.days} day{'' if h.days == 1 else 's'})"
         for h in held[:_HELD_LINES]
     ]
     if len(held) > _HELD_LINES:
         lines.append(f"  ... and {len(held) - _HELD_LINES} more account/region folders")
-    return f"{source} holds (UTC day folders):\n" + "\n".join(lines)
+    return [f"{source} holds (UTC day folders):", *lines]
 
 
 def _nothing_read(result: Any) -> str | None:
@@ -119,10 +119,11 @@ def _exit(result: Any, threshold: str | None, source: str) -> None:
 
     silent = _nothing_read(result)
     if silent:
-        message = f"Nothing to hunt in: {silent}. {_what_source_holds(source)}"
+        first, *held = _what_source_holds(source)
+        lines = (f"Nothing to hunt in: {silent}. {first}", *held)
         if threshold:
-            raise CannotRunError(f"{message}\nA hunt that read nothing is not a clean result (--fail-on).")
-        _warn(message)
+            raise CannotRunError(*lines, "A hunt that read nothing is not a clean result (--fail-on).")
+        _warn(*lines)
         return
     if not threshold:
         return

@@ -100,9 +100,10 @@ def _is_terminal(stream: TextIO) -> bool:
     return bool(isatty and isatty())
 
 
-def show_error(message: str) -> None:
-    """`Error: MESSAGE` on stderr, as plain text (no markup, no wrapping: a pipe or log keeps it whole)."""
-    sys.stderr.write(f"Error: {visible(message, keep_newlines=True)}\n")
+def show_error(first: str, *more: str) -> None:
+    """`Error: FIRST` on stderr, then each of MORE on its own line, as plain text (no markup, no wrapping: a
+    pipe or log keeps it whole). A line break within one is shown as `\\x0a`: the lines are the caller's."""
+    sys.stderr.write("".join(f"{line}\n" for line in (f"Error: {visible(first)}", *map(visible, more))))
     sys.stderr.flush()
 
 
@@ -334,10 +335,11 @@ def _table(
 
 def _plain_table(cells: list[list[str]], cols: list[str], heading: str, out: TextIO) -> None:
     """Aligned columns at full width, nothing wrapped or cut: what a pipe, a file or `grep` wants."""
-    widths = [max([len(c), *(len(r[i]) for r in cells)]) for i, c in enumerate(cols)]
+    names = [visible(c) for c in cols]  # a column's name may be a --sql alias: as hostile as a value
+    widths = [max([len(c), *(len(r[i]) for r in cells)]) for i, c in enumerate(names)]
     if heading:
         out.write(heading + "\n")
-    for line in [cols, *cells]:
+    for line in [names, *cells]:
         out.write("  ".join(v.ljust(w) for v, w in zip(line, widths, strict=True)).rstrip() + "\n")
 
 
@@ -351,19 +353,20 @@ def _rich_table(cells: list[list[str]], cols: list[str], heading: str, out: Text
     table = Table(title=Text(heading) if heading else None, header_style="bold", show_lines=False)
     needed = 1  # the left border; each column adds its padding (2) and a border (1)
     for i, column in enumerate(cols):
+        name = visible(column)  # a column's name may be a --sql alias: as hostile as a value
         # Widths on screen, not characters: a CJK or full-width character takes two columns.
-        widest = max([cell_len(column), *(cell_len(r[i]) for r in cells)])
+        widest = max([cell_len(name), *(cell_len(r[i]) for r in cells)])
         if column in FREE_TEXT:
             # Prose wraps between words, and no narrower than its longest word: a word may be an identifier
             # (`groupId=sg-0a1b2c3d4e5f60789,` in a change, an ARN in an error message), never folded. A
             # word wider than the terminal is folded: no line could show it, and one hostile value must not
             # make every row of the table thousands of columns wide.
             word = max((cell_len(w) for r in cells for w in r[i].split()), default=0)
-            least = max(min(widest, max(cell_len(column), 24)), min(word, console.width))
-            table.add_column(column, overflow="fold", min_width=least)
+            least = max(min(widest, max(cell_len(name), 24)), min(word, console.width))
+            table.add_column(Text(name), overflow="fold", min_width=least)
         else:
             least = widest
-            table.add_column(column, no_wrap=True, min_width=least)
+            table.add_column(Text(name), no_wrap=True, min_width=least)
         needed += least + 3
     for row in cells:
         table.add_row(*(Text(v) for v in row))

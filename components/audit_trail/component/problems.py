@@ -48,5 +48,5 @@ class ConfigError(UserError):
     def __init__(self, problems: list[Problem]) -> None:
         self.problems = problems
         count = f"{len(problems)} problem{'s' if len(problems) != 1 else ''}"
-        lines = "\n".join(f"  - {p}" for p in problems)
-        super().__init__(f"invalid {NAMESPACE} configuration ({count}; nothing was created):\n{lines}")
+        head = f"invalid {NAMESPACE} configuration ({count}; nothing was created):"
+        super().__init__(head, *(f"  - {p}" for p in problems))  # a line each

@@ -37,6 +37,7 @@ from ..cloudtrail_layout import (
 from ..errors import CannotRunError, UserError
 from ..store import Store, TooLarge
 from ..times import iso, utc_day
+from ..visible_text import visible
 from .continuity import (
     DELIVERY_DELAY,
     DIGEST_PERIOD,
@@ -202,9 +203,10 @@ class VerifyReport:
         logs = sum(r.log_files for r in self.regions)
         covered = sum(r.hours(Coverage.COVERED) for r in self.regions)
         total = sum(_hours(sum((p.length for p in r.timeline), timedelta())) for r in self.regions)
-        where = ", ".join(f"{r.account}/{r.region}" for r in self.regions) or "no account/region"
+        # The names are the bucket's folders: shown as escapes, a line break in one cannot start a verdict
+        where = ", ".join(visible(f"{r.account}/{r.region}") for r in self.regions) or "no account/region"
         checked = (
-            f"{self.source}, {where}, {window}: {digests} digest files"
+            f"{visible(self.source)}, {where}, {window}: {digests} digest files"
             + (f" ({backfill} backfill)" if backfill else "")
             + f" and {logs} log files checked, {hours_text(covered)} of {hours_text(total)} region-hours "
             "covered by a valid digest (SHA256withRSA signatures with each region's CloudTrail keys, digest "

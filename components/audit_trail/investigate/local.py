@@ -8,6 +8,7 @@ Results stream from DuckDB in batches, so an answer of any size is written in bo
 from __future__ import annotations
 
 import contextlib
+import re
 import tempfile
 import threading
 from collections.abc import Iterator, Sequence
@@ -94,6 +95,25 @@ def _sandbox(con: Any, scratch: Path) -> None:
     con.execute("SET lock_configuration = true")
 
 
+_POINTER = re.compile(r"\n\nLINE (\d+): (.*)\n( *\^+)\Z")
+"""The end of DuckDB's error about a place in the query: the query's line there, and a caret under it."""
+
+
+def rejected(exc: Exception, sql: str, flag: str) -> UserError:
+    """DuckDB's error about SQL: its message as one line (a conversion error quotes the value it could not
+    convert, a value of the logs, line breaks and all), then DuckDB's pointer into the query on lines of
+    its own, only when the line it quotes is one of SQL's: a value can spell a pointer, not the query."""
+    text = str(exc).strip()
+    pointer = _POINTER.search(text)
+    if pointer:
+        number, quoted = int(pointer[1]), pointer[2]
+        lines = sql.split("\n")  # DuckDB counts lines at each line feed
+        if 0 < number <= len(lines) and quoted.removeprefix("...").removesuffix("...") in lines[number - 1]:
+            message = f"{flag}: DuckDB rejected the query: {text[: pointer.start()]}"
+            return UserError(message, "", f"LINE {number}: {quoted}", pointer[3])
+    return UserError(f"{flag}: DuckDB rejected the query: {text}")
+
+
 def check_select(sql: str, flag: str = "--sql") -> None:
     """SQL must be one read-only SELECT (WITH ... SELECT, FROM ..., VALUES): UserError otherwise."""
     import duckdb
@@ -101,7 +121,7 @@ def check_select(sql: str, flag: str = "--sql") -> None:
     try:
         statements = duckdb.extract_statements(sql)
     except duckdb.Error as exc:
-        raise UserError(f"{flag}: DuckDB rejected the query: {exc}".strip()) from None
+        raise rejected(exc, sql, flag) from None
     kinds = [s.type.name for s in statements]
     if kinds != ["SELECT"]:
         what = "no statement" if not kinds else ", ".join(k for k in kinds)
@@ -159,9 +179,7 @@ def _execute(con: Any, sql: str, flag: str) -> Any:
             "query."
         ) from None
     except duckdb.Error as exc:
-        raise _resources_error(exc, flag) or UserError(
-            f"{flag}: DuckDB rejected the query: {exc}".strip()
-        ) from None
+        raise _resources_error(exc, flag) or rejected(exc, sql, flag) from None
     finally:
         timer.cancel()
 

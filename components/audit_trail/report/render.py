@@ -16,7 +16,7 @@ import orjson
 
 from ..errors import UserError
 from ..integrity.continuity import Coverage
-from ..visible_text import as_unicode, json_bytes
+from ..visible_text import as_unicode, inert_json, json_bytes
 from . import cells, charts
 from .evidence import Evidence
 
@@ -66,7 +66,8 @@ def write_atomically(path: Path, data: bytes) -> None:
 
 
 def to_json(evidence: Evidence) -> bytes:
-    return json_bytes(evidence.to_dict(), orjson.OPT_INDENT_2 | orjson.OPT_NON_STR_KEYS)
+    """The evidence as JSON, inert as every JSON the tools write (`cat` on a terminal shows it as it is)."""
+    return inert_json(json_bytes(evidence.to_dict(), orjson.OPT_INDENT_2 | orjson.OPT_NON_STR_KEYS))
 
 
 _MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+!|~>-])")
