@@ -17,12 +17,14 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from audit_trail.cli.app import app
 from audit_trail.integrity.public_keys import saved_keys
 from audit_trail.investigate.sample_logs import ACCOUNT, generate
 from audit_trail.investigate.sources import list_log_files
 from audit_trail.report.gather import Request, gather
 from audit_trail.store import FolderStore
 from audit_trail.window import Window
+from typer.testing import CliRunner
 
 START = datetime(2026, 3, 2, tzinfo=UTC)
 SINCE, UNTIL = START + timedelta(hours=6), START + timedelta(days=2)
@@ -91,3 +93,29 @@ def test_the_report_leaves_out_files_its_integrity_check_did_not_judge(forged: P
     # the planted files delivered outside the window, and the sample's own (which hold later events only)
     unread = r"\d+ log files in the window's folders were not read"
     assert [n for n in evidence.scan_notes if re.match(unread, n)]
+
+
+def test_verify_says_how_many_files_a_question_would_read_that_it_did_not_judge(forged: Path) -> None:
+    args = ["verify", "--folder", str(forged), "--public-keys", str(forged / "public-keys")]
+    run = CliRunner().invoke(app, [*args, "--since", SINCE.isoformat(), "--until", UNTIL.isoformat()])
+    assert run.exit_code == 0, run.output  # what it judged is intact: the PASS is its own
+    said = re.search(r"(\d+) log files that a question over this window also reads", run.stderr)
+    assert said is not None, run.stderr
+    # the two planted files delivered outside the window's hours among them, as many as the report leaves out
+    assert int(said[1]) >= 2 and int(said[1]) == _left_out(forged)
+
+
+def _left_out(forged: Path) -> int:
+    notes = gather(
+        Request(
+            store=FolderStore(forged),
+            keys=saved_keys([str(forged / "public-keys")], "--public-keys"),
+            logs=str(forged),
+            since=SINCE,
+            until=UNTIL,
+            sources=["logs"],
+            command_line=["audit-trail", "report"],
+            tool_version="0.1.0",
+        )
+    ).scan_notes
+    return next(int(n.split()[0]) for n in notes if "were not read" in n)

@@ -14,10 +14,12 @@ from ..errors import ExitCode, UserError
 from ..store import FolderStore
 from ..times import ACCEPTED_FORMS, parse_time
 from .options import check_accounts, check_regions, command
-from .output import FormatOption, LimitOption, OutputFormat, json_document, render
+from .output import FormatOption, LimitOption, OutputFormat, json_document, note, render
 
 if TYPE_CHECKING:
     from ..integrity.public_keys import KeyProvider
+    from ..integrity.sources import Source
+    from ..integrity.verify import VerifyReport
 
 # The integrity libraries load cryptography and botocore: each command imports them when it runs, so the
 # other commands' start-up does not pay for them.
@@ -110,8 +112,35 @@ def verify(
         if findings:
             render(findings, fmt, columns=finding_columns, title="Findings", count="findings", limit=limit)
         typer.echo(report.summary())
+    _say_what_questions_also_read(source, report, account, region)
     if not report.ok:
         raise typer.Exit(ExitCode.FINDINGS)
+
+
+def _say_what_questions_also_read(
+    source: Source, report: VerifyReport, account: list[str] | None, region: list[str] | None
+) -> None:
+    """A line on stderr when a question over the window would read files this run has no verdict on (the
+    day after the window, and its first day's earlier hours, hold late deliveries): the PASS is not theirs."""
+    from ..integrity.verify import not_judged
+    from ..investigate.sources import list_log_files
+    from ..window import Window
+
+    window = Window(
+        report.since,
+        report.until,
+        regions=frozenset(region) if region else None,
+        accounts=frozenset(account) if account else source.accounts,
+    )
+    where = source.store.location(source.prefix.strip("/"))
+    files = list_log_files(where, window, client=getattr(source.store, "client", None))
+    left = not_judged(report, source.store, (f.location for f in files))
+    if left:
+        note(
+            f"{len(left)} log files that a question over this window also reads (the day folder after it, "
+            "or its first day's earlier hours, for late deliveries) are not judged here, and `report` "
+            "leaves them out: verify a window a day longer, from midnight UTC, to judge them."
+        )
 
 
 def doctor(

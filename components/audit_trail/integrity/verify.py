@@ -15,8 +15,9 @@ from __future__ import annotations
 
 import bisect
 import functools
+import os
 from collections import defaultdict
-from collections.abc import Callable, Collection, Iterator, Mapping
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, date, datetime, timedelta
@@ -248,6 +249,15 @@ class VerifyReport:
             "findings": [f.row() for f in self.findings],
             "summary": self.summary(),
         }
+
+
+def not_judged(report: VerifyReport, store: Store, locations: Iterable[str]) -> list[str]:
+    """Those of LOCATIONS (the files a question over REPORT's window reads, from STORE) REPORT has no verdict
+    on (`VerifyReport.judged`): a question over a window also reads the day folder after it and the hours
+    of its first day before `since`, for events delivered late, and a file there that no digest of the
+    window lists is proven by nothing here."""
+    judged = {os.path.normpath(store.location(key)) for key in report.judged}
+    return [location for location in locations if os.path.normpath(location) not in judged]
 
 
 def _days(first: date, last: date) -> Iterator[date]:

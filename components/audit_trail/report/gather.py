@@ -5,7 +5,6 @@ here: the caller writes the file once everything is gathered.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -19,7 +18,7 @@ from ..integrity.continuity import Coverage, Period
 from ..integrity.doctor import Expectations, Status, run_doctor
 from ..integrity.lifecycle import expiry_days
 from ..integrity.public_keys import KeyProvider
-from ..integrity.verify import RegionResult, VerifyReport, verify_logs
+from ..integrity.verify import RegionResult, VerifyReport, not_judged, verify_logs
 from ..investigate.ask import ask
 from ..investigate.sources import LogFile, list_log_files
 from ..investigate.spool import spooled
@@ -134,17 +133,11 @@ def gather(request: Request, progress: Progress | None = None) -> Evidence:
 def judged_files(
     files: Sequence[LogFile], verified: VerifyReport, store: Store
 ) -> tuple[list[LogFile], list[LogFile]]:
-    """FILES split into those VERIFIED has a verdict on (`VerifyReport.judged`), which the report reads, and
-    the others. A question over the window also reads the day folder after it and the hours of its first
-    day before `since`, for events delivered late; a file there that no digest of the window lists is one
-    nothing proves, and an intruder who can write to the bucket but cannot sign could plant events in it
-    that an Integrity PASS would then vouch for."""
-    judged = {os.path.normpath(store.location(key)) for key in verified.judged}
-    read: list[LogFile] = []
-    left: list[LogFile] = []
-    for f in files:
-        (read if os.path.normpath(f.location) in judged else left).append(f)
-    return read, left
+    """FILES split into those VERIFIED has a verdict on, which the report reads, and the others
+    (`verify.not_judged`): an intruder who can write to the bucket but cannot sign could plant events in
+    one of those that an Integrity PASS would then vouch for."""
+    left = set(not_judged(verified, store, (f.location for f in files)))
+    return [f for f in files if f.location not in left], [f for f in files if f.location in left]
 
 
 def _unjudged_note(left: Sequence[LogFile]) -> list[str]:
