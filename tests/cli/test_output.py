@@ -186,6 +186,31 @@ def test_a_table_is_capped_and_says_how_many_there_were(capsys: pytest.CaptureFi
     ) == (1 + TABLE_ROWS + 5)
 
 
+def test_a_table_of_rows_without_end_reads_only_as_many_as_it_counts(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """A table counts the rows past those it shows; with COUNTED (a --sql answer: `range(10^12)` never
+    ends) it stops there and says "more than", instead of reading rows until the time limit."""
+    read = 0
+
+    def endless() -> Iterator[dict[str, int]]:
+        nonlocal read
+        while True:
+            read += 1
+            yield {"n": read}
+
+    rows: Any = endless()
+    text = _render(rows, OutputFormat.table, title="Query", count="rows", counted=1000)
+    assert read == 1001  # the last one only tells there are more
+    assert text.splitlines()[0] == "Query — more than 1000 rows"
+    assert len(text.splitlines()) == 2 + TABLE_ROWS
+    assert f"showing {TABLE_ROWS} of more than 1000 rows" in capsys.readouterr().err
+    # Rows that end within the bound are counted exactly, as without it.
+    text = _render([{"n": i} for i in range(1000)], OutputFormat.table, count="rows", counted=1000)
+    assert text.splitlines()[0] == "1000 rows"
+    assert f"showing {TABLE_ROWS} of 1000 rows" in capsys.readouterr().err
+
+
 def test_json_and_csv_stream_an_iterator() -> None:
     def rows():
         for i in range(3):

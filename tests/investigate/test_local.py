@@ -6,6 +6,8 @@ from __future__ import annotations
 import json
 import os
 import signal
+import subprocess
+import sys
 import threading
 import time
 from pathlib import Path
@@ -232,3 +234,44 @@ def test_a_signal_whose_handler_does_not_stop_leaves_the_query_running(
     finally:
         signal.signal(signal.SIGHUP, previous)
     assert seen == [signal.SIGHUP] and len(rows) == 1 and rows[0]["s"] is not None
+
+
+_ENDLESS = "SELECT * FROM range(1000000000000) t(x)"
+"""Rows at once, and without end: the query starts at once, the cost is in reading its rows."""
+
+
+def _cli(
+    args: list[str], *, query_seconds: float | None = None
+) -> tuple[subprocess.CompletedProcess[str], float]:
+    """`audit-trail ARGS` in its own process (QUERY_SECONDS set when given), and how long it took; a command
+    that does not end within a minute fails the test."""
+    setting = f"local.QUERY_SECONDS = {query_seconds}" if query_seconds is not None else ""
+    code = (
+        f"import sys; from audit_trail.investigate import local; {setting}\n"
+        "from audit_trail.cli import main; sys.argv[0] = 'audit-trail'; main()"
+    )
+    started = time.monotonic()
+    done = subprocess.run(
+        [sys.executable, "-c", code, *args], capture_output=True, text=True, timeout=60, check=False
+    )
+    return done, time.monotonic() - started
+
+
+def test_the_time_limit_covers_reading_the_rows(trail: Path) -> None:
+    """The limit was on running the query only: rows that never end were read until killed (12 minutes,
+    CPU busy). It is the whole answer's now, each batch of rows included: exit 3, and a message."""
+    done, took = _cli(["query", str(trail), "--sql", _ENDLESS, "-f", "csv", "--no-cache"], query_seconds=1)
+    assert done.returncode == 3, done.stderr
+    assert "--sql: stopped after 1 s, the time one answer may take" in done.stderr
+    assert "Traceback" not in done.stderr
+    assert done.stdout.startswith("x\n0\n1\n")  # rows came out until then
+    assert took < 20
+
+
+def test_a_table_of_a_query_without_end_shows_its_first_rows(trail: Path) -> None:
+    """A table read every row to count them: with rows that never end it printed nothing, ever."""
+    done, took = _cli(["query", str(trail), "--sql", _ENDLESS, "--no-cache"])
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines()[:3] == ["Query — more than 100000 rows", "x", "0"]
+    assert "showing 200 of more than 100000 rows" in done.stderr
+    assert took < 30

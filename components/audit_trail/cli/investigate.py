@@ -45,6 +45,11 @@ if TYPE_CHECKING:
     from ..investigate.answer import Answer
 
 
+SQL_TABLE_COUNTED = 100_000
+"""The most rows a table of a --sql answer reads, to say how many there are: a question's rows are at most the
+window's records, but a query's need not end (`SELECT * FROM range(10^12)`)."""
+
+
 def _answer(question: Any, scope: Scope, **kw: Any) -> "Answer":
     from ..investigate.ask import ask
 
@@ -116,8 +121,10 @@ def _show(
     table_columns: Sequence[str] | None = None,
     *,
     limit: int | None = None,
+    counted: int | None = None,
 ) -> None:
-    """Rows to stdout; then, on stderr, what the scan read and every file or record it had to skip."""
+    """Rows to stdout; then, on stderr, what the scan read and every file or record it had to skip. COUNTED:
+    the most rows a table reads to count them (`render`)."""
     columns = table_columns if fmt is OutputFormat.table and table_columns else answer.columns
     if fmt is OutputFormat.json and answer.texts is not None:  # the rows as the engine wrote them
         json_list(itertools.islice(answer.texts, limit) if limit else answer.texts)
@@ -127,7 +134,7 @@ def _show(
             from ..investigate.events import change_summary
 
             rows = ({**r, "change": change_summary(r.get("request_parameters"))} for r in rows)
-        render(rows, fmt, columns=columns, title=title, count="rows", limit=limit)
+        render(rows, fmt, columns=columns, title=title, count="rows", limit=limit, counted=counted)
     if answer.report is not None:  # None from Athena: nothing scanned here
         show_scan_report(answer.report)
     index_later(answer)
@@ -383,7 +390,8 @@ def register(app: typer.Typer) -> None:
         if raw:
             _show_records(q.records().limited(scope.limit).with_filters(*chosen), scope, fmt, sql)
         elif sql is not None:
-            _show(_answer(None, scope, sql=sql, row_filters=chosen), fmt, "Query", limit=scope.limit)
+            answer = _answer(None, scope, sql=sql, row_filters=chosen)
+            _show(answer, fmt, "Query", limit=scope.limit, counted=SQL_TABLE_COUNTED)
         else:
             question = q.events().limited(scope.limit).with_filters(*chosen).with_tactics()
             answer = _answer(question, scope)

@@ -174,15 +174,19 @@ def csv_cell(value: Any) -> Any:
 
 
 class Shown:
-    """How many rows a render wrote, of how many it was given."""
+    """How many rows a render wrote, of how many it was given (MORE: of more than TOTAL, not all read)."""
 
-    def __init__(self, written: int, total: int) -> None:
+    def __init__(self, written: int, total: int, more: bool = False) -> None:
         self.written = written
         self.total = total
+        self.more = more
 
     @property
     def capped(self) -> bool:
-        return self.written < self.total
+        return self.written < self.total or self.more
+
+    def of_total(self) -> str:
+        return f"more than {self.total}" if self.more else str(self.total)
 
 
 def render(
@@ -193,13 +197,15 @@ def render(
     title: str | None = None,
     count: str | None = None,
     limit: int | None = None,
+    counted: int | None = None,
     out: TextIO | None = None,
 ) -> Shown:
     """Write ROWS in the chosen format; columns default to the keys of the first row, in order.
 
     COUNT names what a row is ("rows", "hits"): a table's title then ends with how many there were. LIMIT
-    caps the
-    rows written (0: none); a table is capped at TABLE_ROWS by default and says so on stderr.
+    caps the rows written (0: none); a table is capped at TABLE_ROWS by default and says so on stderr. A
+    table reads the rows past those it shows only to count them: COUNTED bounds the rows it reads in all
+    (None: every row), for rows that need not end; past it the table says "more than".
     """
     out = out or sys.stdout
     cap = (TABLE_ROWS if fmt is OutputFormat.table else None) if limit is None else (limit or None)
@@ -208,10 +214,11 @@ def render(
     cols = list(columns) if columns is not None else (list(first.keys()) if first is not None else [])
     every = iterator if first is None else itertools.chain([first], iterator)
     if fmt is OutputFormat.table:
-        shown = _table(every, cols, title, count, cap, out)
+        shown = _table(every, cols, title, count, cap, counted, out)
         if shown.capped:
             note(
-                f"showing {shown.written} of {shown.total} rows - use --limit 0 for all, or -f json / -f csv",
+                f"showing {shown.written} of {shown.of_total()} rows - use --limit 0 for all, or -f json / "
+                "-f csv",
                 style="yellow",
             )
         return shown
@@ -319,18 +326,21 @@ def _table(
     title: str | None,
     count: str | None,
     cap: int | None,
+    counted: int | None,
     out: TextIO,
 ) -> Shown:
     kept = [[table_cell(row.get(c)) for c in cols] for row in itertools.islice(rows, cap)]
-    total = len(kept) + sum(1 for _ in rows)  # the rest is only counted
+    rest = rows if counted is None else itertools.islice(rows, max(counted - len(kept), 0))
+    total = len(kept) + sum(1 for _ in rest)  # the rest is only counted
+    shown = Shown(len(kept), total, more=counted is not None and next(rows, None) is not None)
     heading = visible(title) if title else ""
     if count is not None:
-        heading = f"{heading} — {total} {count}" if heading else f"{total} {count}"
+        heading = f"{heading} — {shown.of_total()} {count}" if heading else f"{shown.of_total()} {count}"
     if _is_terminal(out):
         _rich_table(kept, cols, heading, out)
     else:
         _plain_table(kept, cols, heading, out)
-    return Shown(len(kept), total)
+    return shown
 
 
 def _plain_table(cells: list[list[str]], cols: list[str], heading: str, out: TextIO) -> None:

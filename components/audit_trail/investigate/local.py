@@ -42,7 +42,8 @@ MEMORY_LIMIT = "600MB"
 event rows on two threads needs about this much even when spilling (512MB failed); with the scanner's own
 memory the whole process stays under 1 GiB (bench/memory.py)."""
 QUERY_SECONDS = 600
-"""How long one query may run before it is stopped: a pasted query must not hang a responder's shell."""
+"""How long one answer may take, its query run and its rows read, before it is stopped: a pasted query must
+not hang a responder's shell."""
 _BATCH = 2048
 _Row = TypeVar("_Row")
 
@@ -164,38 +165,64 @@ def _interrupt(con: Any) -> None:
         con.interrupt()
 
 
-def _execute(con: Any, sql: str, flag: str) -> Any:
+class _Deadline:
+    """QUERY_SECONDS for one answer, from the start of its query to its last row: then DuckDB is interrupted,
+    whether it is running the query or making the next batch of rows. The rows are the costly part of a
+    query that never ends (`SELECT * FROM range(10^12)` starts at once), and a consumer between two batches
+    (a pipe, a table counting the rest) is inside the answer's time too: the next batch is refused."""
+
+    def __init__(self, con: Any, flag: str) -> None:
+        self.flag = flag
+        self._timer = threading.Timer(QUERY_SECONDS, _interrupt, (con,))
+        # never what holds a stopping command's exit, if a second signal skips `cancel`
+        self._timer.daemon = True
+        self._timer.start()
+
+    def passed(self) -> CannotRunError:
+        return CannotRunError(
+            f"{self.flag}: stopped after {QUERY_SECONDS} s, the time one answer may take (running the query "
+            "and reading its rows); rows already written are not the whole answer. Narrow the window "
+            "(--since/--until, --region) or the query, or give --limit."
+        )
+
+    def cancel(self) -> None:
+        self._timer.cancel()
+
+
+def _execute(con: Any, sql: str, flag: str) -> tuple[Any, _Deadline]:
+    """SQL run on CON: its cursor, and the deadline its rows are read within (the caller cancels it)."""
     import duckdb
 
-    timer = threading.Timer(QUERY_SECONDS, _interrupt, (con,))
-    timer.daemon = True  # never what holds a stopping command's exit, if a second signal skips `cancel`
-    timer.start()
+    deadline = _Deadline(con, flag)
     try:
-        with as_stops(con):
-            return con.execute(sql)
-    except duckdb.InterruptException:
-        raise CannotRunError(
-            f"{flag}: stopped after {QUERY_SECONDS} s. Narrow the window (--since/--until, --region) or the "
-            "query."
-        ) from None
-    except duckdb.Error as exc:
-        raise _resources_error(exc, flag) or rejected(exc, sql, flag) from None
-    finally:
-        timer.cancel()
+        try:
+            with as_stops(con):
+                return con.execute(sql), deadline
+        except duckdb.InterruptException:
+            raise deadline.passed() from None
+        except duckdb.Error as exc:
+            raise _resources_error(exc, flag) or rejected(exc, sql, flag) from None
+    except BaseException:
+        deadline.cancel()
+        raise
 
 
 def run_sql(con: Any, sql: str, *, flag: str = "--sql") -> tuple[list[str], list[dict[str, Any]]]:
     """Run SQL on CON and return every row (for small answers and tests; `answer` streams)."""
-    cur = _execute(con, sql, flag)
-    columns = [d[0] for d in cur.description or ()]
-    kinds = [str(d[1]) for d in cur.description or ()]
-    return columns, [_convert(columns, kinds, r) for r in cur.fetchall()]
+    cur, deadline = _execute(con, sql, flag)
+    try:
+        columns = [d[0] for d in cur.description or ()]
+        kinds = [str(d[1]) for d in cur.description or ()]
+        return columns, [_convert(columns, kinds, r) for r in cur.fetchall()]
+    finally:
+        deadline.cancel()
 
 
 def _stream(
-    cur: Any, columns: list[str], con: Any, scratch: tempfile.TemporaryDirectory[str]
+    cur: Any, columns: list[str], con: Any, deadline: _Deadline, scratch: tempfile.TemporaryDirectory[str]
 ) -> Iterator[dict[str, Any]]:
-    """The rows of an executed query in batches; the connection and scratch folder go when the rows do."""
+    """The rows of an executed query in batches, within its DEADLINE; the connection and scratch folder go
+    when the rows do."""
     import duckdb
 
     kinds = [str(d[1]) for d in cur.description or ()]
@@ -204,6 +231,8 @@ def _stream(
             try:
                 with as_stops(cur):
                     batch = cur.fetchmany(_BATCH)
+            except duckdb.InterruptException:
+                raise deadline.passed() from None
             except duckdb.Error as exc:
                 raise _resources_error(exc, "the answer") or CannotRunError(
                     f"the answer could not be read to its end: {exc}"
@@ -213,6 +242,7 @@ def _stream(
             for row in batch:
                 yield _convert(columns, kinds, row)
     finally:
+        deadline.cancel()
         con.close()
         scratch.cleanup()
 
@@ -271,9 +301,9 @@ def answer(
             rows = _cleaned(merged(written, Path(scratch.name), question.limit, report), scratch)
             texts = _cleaned(merged_texts(written, Path(scratch.name), question.limit, report), scratch)
         else:
-            cur, con = _run(written, report, Path(scratch.name), question, sql)
+            cur, deadline, con = _run(written, report, Path(scratch.name), question, sql)
             columns = [d[0] for d in cur.description or ()]
-            rows = _stream(cur, columns, con, scratch)
+            rows = _stream(cur, columns, con, deadline, scratch)
     except BaseException:
         scratch.cleanup()
         raise
@@ -317,17 +347,17 @@ def _cleaned(rows: Iterator[_Row], scratch: tempfile.TemporaryDirectory[str]) ->
 
 def _run(
     written: Sequence[Path], report: ScanReport, scratch: Path, question: Question | None, sql: str | None
-) -> tuple[Any, Any]:
+) -> tuple[Any, _Deadline, Any]:
     con = _connect(written, scratch)
     try:
         with as_stops(con):  # counting the repeats reads every row
             report.duplicates = _events_view(con)
         _sandbox(con, scratch)
         if question is not None:
-            cur = _execute(con, "WITH " + question.sql(), question.name)
+            cur, deadline = _execute(con, "WITH " + question.sql(), question.name)
         else:
-            cur = _execute(con, sql or "", "--sql")
+            cur, deadline = _execute(con, sql or "", "--sql")
     except BaseException:
         con.close()
         raise
-    return cur, con
+    return cur, deadline, con
