@@ -59,3 +59,16 @@ class CannotRunError(AuditTrailError):
     a worker died, scratch space ran out. The message names the resource and what to do."""
 
     exit_code = ExitCode.CANNOT_RUN
+
+
+_TRACEBACK = "Traceback (most recent call last):"
+
+
+def without_traceback(message: str) -> str:
+    """MESSAGE without the Python traceback a library quoted in it, whole: DuckDB does, when a module it needs
+    to convert a value fails to import. What comes before it is kept, then the exception's own line."""
+    head, found, trace = message.partition(_TRACEBACK)
+    if not found:
+        return message
+    last = next((line.strip() for line in reversed(trace.splitlines()) if line.strip()), "")
+    return f"{head.rstrip()} {last}".strip()

@@ -10,6 +10,7 @@ import subprocess
 import sys
 import threading
 import time
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -241,18 +242,19 @@ _ENDLESS = "SELECT * FROM range(1000000000000) t(x)"
 
 
 def _cli(
-    args: list[str], *, query_seconds: float | None = None
+    args: list[str], *, first: str = "", env: dict[str, str] | None = None
 ) -> tuple[subprocess.CompletedProcess[str], float]:
-    """`audit-trail ARGS` in its own process (QUERY_SECONDS set when given), and how long it took; a command
+    """`audit-trail ARGS` in its own process, after the Python code FIRST, and how long it took; a command
     that does not end within a minute fails the test."""
-    setting = f"local.QUERY_SECONDS = {query_seconds}" if query_seconds is not None else ""
-    code = (
-        f"import sys; from audit_trail.investigate import local; {setting}\n"
-        "from audit_trail.cli import main; sys.argv[0] = 'audit-trail'; main()"
-    )
+    code = f"import sys\n{first}\nfrom audit_trail.cli import main; sys.argv[0] = 'audit-trail'; main()"
     started = time.monotonic()
     done = subprocess.run(
-        [sys.executable, "-c", code, *args], capture_output=True, text=True, timeout=60, check=False
+        [sys.executable, "-c", code, *args],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+        env={**os.environ, **(env or {})},
     )
     return done, time.monotonic() - started
 
@@ -260,7 +262,8 @@ def _cli(
 def test_the_time_limit_covers_reading_the_rows(trail: Path) -> None:
     """The limit was on running the query only: rows that never end were read until killed (12 minutes,
     CPU busy). It is the whole answer's now, each batch of rows included: exit 3, and a message."""
-    done, took = _cli(["query", str(trail), "--sql", _ENDLESS, "-f", "csv", "--no-cache"], query_seconds=1)
+    one_second = "from audit_trail.investigate import local; local.QUERY_SECONDS = 1"
+    done, took = _cli(["query", str(trail), "--sql", _ENDLESS, "-f", "csv", "--no-cache"], first=one_second)
     assert done.returncode == 3, done.stderr
     assert "--sql: stopped after 1 s, the time one answer may take" in done.stderr
     assert "Traceback" not in done.stderr
@@ -275,3 +278,38 @@ def test_a_table_of_a_query_without_end_shows_its_first_rows(trail: Path) -> Non
     assert done.stdout.splitlines()[:3] == ["Query — more than 100000 rows", "x", "0"]
     assert "showing 200 of more than 100000 rows" in done.stderr
     assert took < 30
+
+
+def test_timestamps_with_a_zone_come_out_in_utc_whatever_the_machine_zone(trail: Path) -> None:
+    """Any TIMESTAMPTZ (now(), a cast) was exit 3 with a Python traceback in the message (DuckDB converts it
+    with pytz, which was not installed). And `event_time` is UTC without a zone: cast to TIMESTAMPTZ, or
+    compared with now(), it was taken as the machine's local time, hours off."""
+    sql = (
+        "SELECT TIMESTAMP '2026-03-02 10:00:00'::TIMESTAMPTZ AS cast, [TIMESTAMPTZ '2026-03-02 10:00:00+02'] "
+        "AS nested, now() AS now, count(*) FILTER (event_time < now()) = count(*) AS past FROM events"
+    )
+    done, _ = _cli(
+        ["query", str(trail), "--sql", sql, "-f", "json", "--no-cache"], env={"TZ": "America/New_York"}
+    )
+    assert done.returncode == 0, done.stderr
+    (row,) = json.loads(done.stdout)
+    assert row["cast"] == "2026-03-02T10:00:00Z"
+    assert row["nested"] == ["2026-03-02T08:00:00+00:00"]
+    assert abs(datetime.fromisoformat(row["now"]) - datetime.now(UTC)) < timedelta(minutes=5)
+    assert row["past"] is True
+
+
+def test_a_python_error_inside_duckdb_is_one_line_without_its_traceback(trail: Path, tmp_path: Path) -> None:
+    """DuckDB quotes the whole Python traceback of a module it fails to import: the message keeps what
+    DuckDB says and the exception's own line."""
+    broken = tmp_path / "pytz" / "__init__.py"
+    broken.parent.mkdir()
+    broken.write_text("raise ImportError('this pytz is broken')\n")
+    first = f"sys.path.insert(0, {str(tmp_path)!r})"
+    done, _ = _cli(["query", str(trail), "--sql", "SELECT now() AS t", "--no-cache"], first=first)
+    assert done.returncode == 3, done.stderr
+    assert "Traceback" not in done.stderr and 'File "' not in done.stderr
+    assert done.stderr.splitlines()[0] == (
+        "Error: the answer could not be read to its end: Invalid Input Error: Required module 'pytz' failed "
+        "to import, due to the following Python exception: ImportError: this pytz is broken"
+    )

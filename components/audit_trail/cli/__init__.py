@@ -14,6 +14,7 @@ CLI_MODULES = (
     "typer",
     "rich",
     "duckdb",
+    "pytz",
     "boto3",
     "orjson",
     "isal",

@@ -19,7 +19,7 @@ from typing import Any, TypeVar
 
 import orjson
 
-from ..errors import CannotRunError, UserError
+from ..errors import CannotRunError, UserError, without_traceback
 from ..queries.events_view import COLUMNS
 from ..queries.filters import Filter, sql_str, window_filters
 from ..queries.questions import Question
@@ -56,6 +56,10 @@ def _duckdb(scratch: Path) -> Any:
     con.execute(f"SET memory_limit = '{MEMORY_LIMIT}'")
     con.execute(f"SET temp_directory = {sql_str(str(scratch / 'spill'))}")
     con.execute("SET threads = 2")
+    # Instants in UTC, as everywhere in the toolkit, whatever the machine's zone: `event_time` (UTC, without a
+    # zone) compared with now() or cast to TIMESTAMPTZ is not taken as local time, and a TIMESTAMPTZ comes to
+    # Python in UTC, which has no summer time for pytz to get wrong past 2038.
+    con.execute("SET TimeZone = 'UTC'")
     con.execute("SET preserve_insertion_order = false")  # lets more operators stream; ORDER BY still orders
     for macro in _MACROS:
         con.execute(macro)
@@ -104,7 +108,7 @@ def rejected(exc: Exception, sql: str, flag: str) -> UserError:
     """DuckDB's error about SQL: its message as one line (a conversion error quotes the value it could not
     convert, a value of the logs, line breaks and all), then DuckDB's pointer into the query on lines of
     its own, only when the line it quotes is one of SQL's: a value can spell a pointer, not the query."""
-    text = str(exc).strip()
+    text = without_traceback(str(exc)).strip()
     pointer = _POINTER.search(text)
     if pointer:
         number, quoted = int(pointer[1]), pointer[2]
@@ -235,7 +239,7 @@ def _stream(
                 raise deadline.passed() from None
             except duckdb.Error as exc:
                 raise _resources_error(exc, "the answer") or CannotRunError(
-                    f"the answer could not be read to its end: {exc}"
+                    f"the answer could not be read to its end: {without_traceback(str(exc))}"
                 ) from None
             if not batch:
                 break

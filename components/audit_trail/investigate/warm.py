@@ -26,7 +26,7 @@ from typing import Any, NamedTuple
 import orjson
 
 from ..attack_tactics import with_tactics
-from ..errors import CannotRunError
+from ..errors import CannotRunError, without_traceback
 from ..queries.events_view import COLUMNS
 from ..queries.filters import sql_str, where_sql
 from ..queries.questions import EVENT_COLUMNS, Question
@@ -171,7 +171,8 @@ def _fetch(cur: Any, error: type[Exception]) -> list[Any]:
             return list(cur.fetchmany(_BATCH))
     except error as exc:  # once rows were written, the answer cannot be finished
         raise CannotRunError(
-            f"the answer could not be read to its end from the cache's copy of the events ({exc}): ask "
+            "the answer could not be read to its end from the cache's copy of the events "
+            f"({without_traceback(str(exc))}): ask "
             "again with --no-cache, or free memory or scratch space (TMPDIR)."
         ) from None
 
