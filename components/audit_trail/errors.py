@@ -25,7 +25,8 @@ EXIT_CODE_MEANINGS: dict[ExitCode, str] = {
     "--fail-on, a report section FAIL with --fail-on-findings",
     ExitCode.BAD_INPUT: "bad input: a flag, a config key, a file or a rule given by the user",
     ExitCode.CANNOT_RUN: "could not run: AWS or network error, missing credentials, bucket, workgroup or "
-    "table, a source with no log files where the command needs them, a dead worker, scratch space full",
+    "table, a source with no log files where the command needs them, a dead worker, scratch space full, "
+    "memory exhausted",
 }
 """The exit-code table, as the README and every command's --help show it."""
 

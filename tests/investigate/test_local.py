@@ -313,3 +313,45 @@ def test_a_python_error_inside_duckdb_is_one_line_without_its_traceback(trail: P
         "Error: the answer could not be read to its end: Invalid Input Error: Required module 'pytz' failed "
         "to import, due to the following Python exception: ImportError: this pytz is broken"
     )
+
+
+_PEAK = (
+    "import atexit, resource\n"
+    "peak = lambda: resource.getrusage(resource.RUSAGE_SELF).ru_maxrss\n"
+    "atexit.register(lambda: print('peak', peak(), file=sys.stderr))"
+)
+"""Code that writes the process's peak RSS (KiB) last on stderr, as it exits."""
+
+
+def test_wide_rows_are_read_in_bounded_memory(trail: Path) -> None:
+    """Rows came from DuckDB 2,048 at a time whatever their size: 2,200 records each with a 400 KB request
+    made a batch of 2 GB. A batch now holds about 4 MiB of rows, by the widest row seen so far. Here 323 rows
+    of 1.4 MB: the process peaks near 400 MiB (DuckDB holds its own copy), and near 780 in one batch."""
+    code = f"import sys\n{_PEAK}\nfrom audit_trail.cli import main; sys.argv[0] = 'audit-trail'; main()"
+    sql = "SELECT repeat(event_id, 40000) AS wide FROM events"
+    done = subprocess.run(
+        [sys.executable, "-c", code, "query", str(trail), "--sql", sql, "-f", "json", "--no-cache"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    peak_kib = int(done.stderr.rsplit("peak ", 1)[1])
+    assert peak_kib < 600 * 1024, f"{peak_kib // 1024} MiB"
+
+
+def test_running_out_of_memory_is_exit_3_with_a_message(trail: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A MemoryError (here in converting a row; under `ulimit -v`, in fetching a batch) was a traceback and
+    exit 1, the code of findings."""
+    from audit_trail.investigate import local
+
+    def no_memory(*args: object) -> None:
+        raise MemoryError
+
+    monkeypatch.setattr(local, "_convert", no_memory)
+    result = CliRunner().invoke(app, ["query", str(trail), "--sql", "SELECT 1 AS x", "-f", "csv"])
+    assert result.exit_code == 3, result.output
+    assert result.stderr.startswith("Error: out of memory: free some, or raise this process's limit")
+    assert "Traceback" not in result.stderr

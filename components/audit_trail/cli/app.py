@@ -72,6 +72,12 @@ class Group(TyperGroup):
         except BrokenPipeError:
             _quiet_stdout()
             raise typer.Exit(ExitCode.OK) from None
+        except MemoryError:  # a crash would exit 1, which says "findings"
+            show_error(
+                "out of memory: free some, or raise this process's limit (ulimit -v), or ask for less: a "
+                "narrower window (--since/--until, --region) or query, or --limit."
+            )
+            raise typer.Exit(ExitCode.CANNOT_RUN) from None
         except OSError as exc:
             if _is_full_stdout(exc):
                 _say_stdout_full()

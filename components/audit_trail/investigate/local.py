@@ -2,7 +2,8 @@
 
 DuckDB runs in a sandbox, because `--sql` may come from a pasted runbook: once the view is built it may read
 only the scan's own scratch folder, load no extension, change no setting, and only one read-only SELECT runs.
-Results stream from DuckDB in batches, so an answer of any size is written in bounded memory.
+Results stream from DuckDB in batches of a bounded size, so an answer of any length, and of rows of any
+width, is written in bounded memory.
 """
 
 from __future__ import annotations
@@ -45,6 +46,15 @@ QUERY_SECONDS = 600
 """How long one answer may take, its query run and its rows read, before it is stopped: a pasted query must
 not hang a responder's shell."""
 _BATCH = 2048
+"""Rows at most in one batch read from DuckDB (its own vectors' size)."""
+_BATCH_BYTES = 4 << 20
+"""The text a batch may hold: a row of a query may be of any size (a record with a 400 KB request,
+`repeat('x', 1000000)`), and 2,048 such rows made a batch of gigabytes. 2,048 rows of the `events` view
+take about this much: a batch of 16 MiB of wide rows added 90 MB to the process's peak."""
+_PART = 64
+"""Rows at most fetched at once within a batch (fewer as the widest row seen so far allows): a batch ends once
+it holds _BATCH_BYTES, so it may exceed it by one part, 64 rows. The watch of a stop (`as_stops`) costs a
+thread, so it is set once a batch, not once a part."""
 _Row = TypeVar("_Row")
 
 
@@ -148,6 +158,44 @@ def _convert(columns: list[str], kinds: list[str], row: tuple[Any, ...]) -> dict
     return out
 
 
+def _size(value: Any) -> int:
+    """About how many bytes VALUE (a row, or a value in one) holds: its text, nested values summed. Types as
+    DuckDB gives them, compared exactly: this runs for every row."""
+    kind = type(value)
+    if kind is str or kind is bytes:
+        return len(value)
+    if kind is tuple or kind is list:
+        return sum(map(_size, value)) + 8 * len(value)
+    if kind is dict:
+        return sum(_size(k) + _size(v) for k, v in value.items())
+    return 8
+
+
+class _Batches:
+    """The rows of an executed query in batches of at most _BATCH rows and about _BATCH_BYTES."""
+
+    def __init__(self, cur: Any) -> None:
+        self.cur = cur
+        self.part = 1  # nothing is known yet of how large a row is
+        self.largest = 8
+
+    def next(self) -> list[Any]:
+        """The next batch; empty at the end."""
+        batch: list[Any] = []
+        held = 0
+        with as_stops(self.cur):
+            while len(batch) < _BATCH and held < _BATCH_BYTES:
+                rows = self.cur.fetchmany(min(self.part, _BATCH - len(batch)))
+                if not rows:
+                    break
+                sizes = list(map(_size, rows))
+                held += sum(sizes)
+                self.largest = max(self.largest, *sizes)
+                self.part = max(1, min(_PART, _BATCH_BYTES // self.largest))
+                batch += rows
+        return batch
+
+
 def _resources_error(exc: Exception, flag: str) -> CannotRunError | None:
     """DuckDB running out of scratch disk or memory: the machine's limit, not the query's fault."""
     text = str(exc)
@@ -230,11 +278,11 @@ def _stream(
     import duckdb
 
     kinds = [str(d[1]) for d in cur.description or ()]
+    batches = _Batches(cur)
     try:
         while True:
             try:
-                with as_stops(cur):
-                    batch = cur.fetchmany(_BATCH)
+                batch = batches.next()
             except duckdb.InterruptException:
                 raise deadline.passed() from None
             except duckdb.Error as exc:
