@@ -20,10 +20,11 @@ from typing import Any, TypeVar
 
 _signal: int | None = None
 Handler = TypeVar("Handler", bound=Callable[[int, FrameType | None], Any])
-_STOPS = frozenset(
+STOP_SIGNALS = frozenset(
     int(getattr(signal, name)) for name in ("SIGINT", "SIGTERM", "SIGHUP") if hasattr(signal, name)
 )
-STOP_CODES = frozenset(128 + signum for signum in _STOPS)
+"""The signals that stop the command: Ctrl-C, and those it ends as Ctrl-C does."""
+STOP_CODES = frozenset(128 + signum for signum in STOP_SIGNALS)
 """The exit codes of a command stopped by one of these signals."""
 
 
@@ -97,13 +98,13 @@ class _Interrupter:
         self.signum: int | None = None
         self._pipe: tuple[int, int] | None = None
         self._previous = -1
-        self._handlers: dict[int, Any] = {}
+        self.handlers: dict[int, Any] = {}
         self._thread: threading.Thread | None = None
 
     def start(self) -> None:
         if threading.current_thread() is not threading.main_thread():
             return  # only the main thread runs signal handlers and sets the wakeup descriptor
-        handlers = {n: signal.getsignal(n) for n in _STOPS}
+        handlers = {n: signal.getsignal(n) for n in STOP_SIGNALS}
         handlers = {n: h for n, h in handlers.items() if _stops_the_command(h)}
         if not handlers:
             return
@@ -111,7 +112,7 @@ class _Interrupter:
         os.set_blocking(write, False)  # as the wakeup descriptor must be
         self._previous = signal.set_wakeup_fd(write, warn_on_full_buffer=False)
         self._pipe = (read, write)
-        self._handlers = handlers
+        self.handlers = handlers
         for signum, handler in handlers.items():
             signal.signal(signum, _Ending(self, handler))
         self._thread = threading.Thread(
@@ -134,7 +135,7 @@ class _Interrupter:
             return
         read, write = self._pipe
         self._pipe = None
-        for signum, handler in self._handlers.items():
+        for signum, handler in self.handlers.items():
             signal.signal(signum, handler)
         current = signal.set_wakeup_fd(self._previous)
         if current != write:  # a watch begun inside that has not ended: its descriptor stays
@@ -145,13 +146,42 @@ class _Interrupter:
         os.close(read)
 
 
+_ending: int | None = None
+"""While a stopping signal's handler ends a watch (`_Ending`): the signal the stop is for once the watch has
+ended, 0 until then."""
+
+
+def comes_first(signum: int) -> bool:
+    """Whether the handler of SIGNUM, running now, may begin the stop: not while another stopping signal's
+    handler is ending a query's watch before it begins the stop itself. Python runs a handler between any
+    two steps of Python code, a running handler's too: a stop signal that came meanwhile had its handler run
+    inside the first one's, which began the stop with the later signal's exit code."""
+    return _ending is None or _ending == signum
+
+
 class _Ending:
-    """A stopping signal's HANDLER, run once WATCH has ended."""
+    """A stopping signal's HANDLER, run once WATCH has ended; or the handler of the stopping signal that came
+    first, when the watch saw another come before this one. Python runs the handlers of the signals that
+    are pending by their numbers, not in the order they came, and a query keeps them pending for a while
+    after DuckDB is interrupted: `kill` followed by Ctrl-C a few milliseconds later ran Ctrl-C's handler
+    first, and the command ended with Ctrl-C's code. The wakeup descriptor gets the signals in order."""
 
     def __init__(self, watch: _Interrupter, handler: Any) -> None:
         self.watch = watch
         self.handler = handler
 
     def __call__(self, signum: int, frame: FrameType | None) -> Any:
-        self.watch.stop()
-        return self.handler(signum, frame)
+        global _ending
+        if _ending is not None:  # came while another signal's handler ends the watch
+            return self.handler(signum, frame)
+        _ending = 0
+        try:
+            self.watch.stop()
+            first = self.watch.signum
+            handler = self.handler
+            if first is not None and first != signum and first in self.watch.handlers:
+                signum, handler = first, self.watch.handlers[first]
+            _ending = signum
+            return handler(signum, frame)
+        finally:
+            _ending = None

@@ -192,3 +192,139 @@ def test_a_stop_ends_the_command_when_its_reader_stopped_reading(tmp_path: Path,
     finally:
         done.kill()
     assert b"Traceback" not in done.stderr.read()
+
+
+STOPPED_TWICE = """
+import multiprocessing, os, signal, sys, tempfile, time
+from audit_trail.cli import app
+
+app.AGAIN_IGNORED_SECONDS = float(sys.argv[2])
+app.stop_cleanly_when_told()
+worker = multiprocessing.get_context("fork").Process(target=time.sleep, args=(30,), daemon=True)
+worker.start()
+print(worker.pid, flush=True)
+first, again = (getattr(signal, name) for name in sys.argv[1].split(","))
+try:
+    with tempfile.TemporaryDirectory(prefix="audit-trail-") as scratch:
+        print(scratch, flush=True)
+        try:
+            os.kill(os.getpid(), first)
+            time.sleep(5)
+        finally:  # the cleanup, which the second signal comes into
+            time.sleep(0.3)
+            os.kill(os.getpid(), again)
+            time.sleep(0.1)
+            print("cleaned up", flush=True)
+except KeyboardInterrupt:  # as Typer ends the command
+    sys.exit(130)
+"""
+
+
+@pytest.mark.parametrize("signals", ["SIGINT,SIGINT", "SIGINT,SIGTERM", "SIGTERM,SIGINT", "SIGHUP,SIGTERM"])
+def test_a_stop_signal_during_a_stop_s_cleanup_is_ignored(signals: str) -> None:
+    """Ctrl-C pressed twice, or `kill` just after Ctrl-C: the second signal raised inside the first one's
+    cleanup, which it cut short, and the command ended with the second signal's code."""
+    ended = subprocess.run(
+        [sys.executable, "-c", STOPPED_TWICE, signals, "5"],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+    )
+    first = getattr(signal, signals.split(",")[0])
+    assert ended.returncode == 128 + first and ended.stderr == ""
+    _, scratch, *rest = ended.stdout.splitlines()
+    assert rest == ["cleaned up"] and not Path(scratch).exists()
+
+
+def _ended(pid: int) -> bool:
+    """Whether process PID has ended (gone, or a zombie nobody has reaped yet)."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] == "Z"
+    except FileNotFoundError:
+        return True
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads the worker's state in /proc")
+def test_a_stop_signal_long_after_the_first_ends_a_stop_that_hangs() -> None:
+    """The way out of a cleanup that hangs: once the first stop has gone on for a while, another stop signal
+    kills the command at once, as it did before, and its worker processes with it (they would wait for
+    work forever)."""
+    ended = subprocess.run(
+        [sys.executable, "-c", STOPPED_TWICE, "SIGTERM,SIGINT", "0.1"],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+    )
+    worker, scratch = ended.stdout.splitlines()
+    Path(scratch).rmdir()
+    assert ended.returncode == -signal.SIGINT
+    deadline = time.monotonic() + 5
+    while not _ended(int(worker)) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert _ended(int(worker))
+
+
+@pytest.mark.parametrize(
+    ("first", "again"),
+    [(signal.SIGINT, signal.SIGINT), (signal.SIGINT, signal.SIGTERM), (signal.SIGTERM, signal.SIGINT)],
+    ids=["ctrl-c twice", "ctrl-c then kill", "kill then ctrl-c"],
+)
+def test_stop_signals_sent_again_and_again_end_the_command_as_the_first_does(
+    tmp_path: Path, first: int, again: int
+) -> None:
+    """Ctrl-C hammered during an incident while a long DuckDB query runs: a stop signal after the first
+    landed somewhere in its clean stop (DuckDB's interrupt, the scratch folder's removal, the interpreter's
+    exit) and killed the process by the signal, left the scratch folder, took the later signal's exit code
+    or had DuckDB's binding print leaked-object lines."""
+    write_real_folder(tmp_path / "logs")
+    scratch = tmp_path / "tmp"
+    scratch.mkdir()
+    console = "import sys; from audit_trail.cli import main; sys.argv[0] = 'audit-trail'; main()"
+    slow = "SELECT sum(hash(a.range + b.range)) FROM range(100000) a, range(1000000) b"
+    done = subprocess.Popen(
+        [sys.executable, "-c", console, "query", str(tmp_path / "logs"), "--sql", slow, "--no-cache"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env={**os.environ, "TMPDIR": str(scratch)},
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+    )
+    try:
+        deadline = time.monotonic() + 20
+        while not any(scratch.glob("audit-trail-*")) and time.monotonic() < deadline:
+            time.sleep(0.02)
+        time.sleep(0.5)  # the scan is done and the query runs
+        done.send_signal(first)
+        stopped = time.monotonic()
+        if again == first:
+            time.sleep(0.005)
+        else:
+            # Another signal comes once the first is surely being handled: sent sooner, it may reach a busy
+            # machine's handlers first, and then it is the first.
+            while any(scratch.iterdir()) and done.poll() is None and time.monotonic() < stopped + 5:
+                time.sleep(0.001)
+        while done.poll() is None and time.monotonic() < stopped + 5:
+            done.send_signal(again)
+            time.sleep(0.002)
+        took = time.monotonic() - stopped
+        code = done.wait(timeout=10)
+    finally:
+        done.kill()
+    _, stderr = done.communicate()
+    assert code == 128 + first and stderr == b"", stderr.decode(errors="replace")[-2000:]
+    assert took < 2 and not any(scratch.iterdir())
+
+
+def test_a_command_run_in_the_caller_s_process_gives_its_signal_handlers_back(tmp_path: Path) -> None:
+    """The app run inside another program (a test's runner): each command takes Ctrl-C, `kill` and SIGHUP
+    for as long as it runs, and the program has its own handlers back after it."""
+    from audit_trail.cli.app import app
+    from typer.testing import CliRunner
+
+    write_real_folder(tmp_path)
+    stopping = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+    before = {s: signal.getsignal(s) for s in stopping}
+    done = CliRunner().invoke(app, ["query", str(tmp_path), "--sql", "SELECT 1 AS one", "--no-cache"])
+    assert done.exit_code == 0, done.output
+    assert {s: signal.getsignal(s) for s in stopping} == before

@@ -193,13 +193,16 @@ def test_a_stop_signal_ends_a_running_query_at_once(
 
     monkeypatch.setattr(local, "_execute", signalled_once_running)
     monkeypatch.setattr(stops, "_signal", None)
-    handlers = {s: signal.getsignal(s) for s in (signal.SIGTERM, signal.SIGHUP)}
+    stopping = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+    handlers = {s: signal.getsignal(s) for s in stopping}
     stop_cleanly_when_told()
+    armed = {s: signal.getsignal(s) for s in stopping}
     try:
         started = time.monotonic()
         with pytest.raises((KeyboardInterrupt, SystemExit)) as stopped:
             answer(str(trail), None, Window(), sql=LONG_SQL)
         took = time.monotonic() - started
+        left = {s: signal.getsignal(s) for s in stopping}
     finally:
         for s, handler in handlers.items():
             signal.signal(s, handler)
@@ -210,7 +213,7 @@ def test_a_stop_signal_ends_a_running_query_at_once(
         assert isinstance(stopped.value, SystemExit) and stopped.value.code == 128 + signal.SIGTERM
     # The watch ended before the stop went on: the handlers and the wakeup descriptor are the caller's again
     # (an asyncio loop's, say), whichever line the signal's handler ran at.
-    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+    assert left == armed
     assert signal.set_wakeup_fd(-1) == -1
 
 

@@ -7,6 +7,7 @@ component still installs and imports, and `audit-trail` says what to install ins
 from __future__ import annotations
 
 import importlib.util
+import signal
 import sys
 
 # The import names of the `cli` extra's distributions (pyproject.toml): checked without importing them.
@@ -38,5 +39,8 @@ def main() -> None:
             sys.exit(2)
         from .app import run
     except KeyboardInterrupt:  # Ctrl-C while the command starts: its exit code, not a traceback
+        # and a second Ctrl-C on the way out is not death by the signal (the interpreter's exit gives SIGINT
+        # its default action back before it unloads the modules)
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
         sys.exit(130)
     run()

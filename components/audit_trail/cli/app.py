@@ -7,6 +7,7 @@ import io
 import os
 import signal
 import sys
+import time
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
@@ -15,7 +16,7 @@ from typer.main import get_command_name
 
 from ..aws_errors import is_aws_error
 from ..errors import AuditTrailError, ExitCode
-from ..stops import STOP_CODES, stopped_by, stopping
+from ..stops import STOP_CODES, STOP_SIGNALS, comes_first, stopped_by, stopping
 from ..visible_text import visible
 from .options import EXIT_CODES_HELP
 from .output import show_error
@@ -35,20 +36,77 @@ def stop_cleanly_when_told() -> None:
     """SIGTERM and SIGHUP (`kill`, a closed terminal, a CI timeout) end the command as Ctrl-C does, through
     its `finally` blocks: killed outright it would leave its scratch folders behind, and `report` its copies
     of the period's logs. The exit code stays the one a shell shows for the signal (128 + its number). A
-    worker process forked with this handler dies at once, as by default."""
-    main = os.getpid()
+    worker process forked with this handler dies at once, as by default.
 
-    @stopping
-    def stop(signum: int, frame: object) -> None:
-        if os.getpid() != main:
-            signal.signal(signum, signal.SIG_DFL)
-            os.kill(os.getpid(), signum)
-            return
-        raise stopped_by(signum)
-
+    Only the first stop signal stops: Ctrl-C pressed twice, or `kill` right after Ctrl-C, raised a second
+    stop inside the first one's cleanup (a scratch folder left behind, the second signal's exit code) or,
+    once the interpreter exits, killed the process by the signal. A stop signal while a stop is under way
+    is ignored for `AGAIN_IGNORED_SECONDS`; after that it kills the process at once, as it did before: the
+    way out of a cleanup that hangs. Ctrl-C gets the same handler unless the caller has its own."""
+    global _main_pid, _stop_began
+    _main_pid = os.getpid()
+    _stop_began = None  # a new command: no stop is under way
     for name in ("SIGTERM", "SIGHUP"):  # Windows has no SIGHUP
         if hasattr(signal, name):
-            signal.signal(getattr(signal, name), stop)
+            signal.signal(getattr(signal, name), _stop)
+    if signal.getsignal(signal.SIGINT) in (signal.default_int_handler, _stop):
+        signal.signal(signal.SIGINT, _stop)
+
+
+AGAIN_IGNORED_SECONDS = 5.0
+"""How long after the first stop signal a further one is ignored: a clean stop takes well under a second,
+so a stop signal later than this is someone's way out of one that hangs."""
+
+_main_pid = os.getpid()
+"""The process whose handlers `stop_cleanly_when_told` set; a forked worker is another."""
+
+_stop_began: float | None = None
+"""When the stop under way began (`time.monotonic()`); None while no stop signal has come."""
+
+_ENDS_WITH_THE_COMMAND = False
+"""True in the `audit-trail` process (`run`), which ends when its command does; false for a caller that runs
+the app in its own process (a test's runner), whose signal handlers each command gives back."""
+
+
+@stopping
+def _stop(signum: int, frame: object) -> None:
+    global _stop_began
+    if os.getpid() != _main_pid and signum != signal.SIGINT:
+        _die_by(signum)
+        return
+    if _stop_began is not None or not comes_first(signum):
+        if _stop_began is None or time.monotonic() - _stop_began < AGAIN_IGNORED_SECONDS:
+            return  # the first one's stop goes on, with its exit code
+        _die_by(signum)
+        return
+    _stop_began = time.monotonic()
+    if signum == signal.SIGINT:  # a forked worker too: Ctrl-C in a worker is KeyboardInterrupt, as by default
+        raise KeyboardInterrupt
+    raise stopped_by(signum)
+
+
+def _die_by(signum: int) -> None:
+    """End the process at once by SIGNUM, as with no handler; the command's worker processes first: they
+    wait for their next task on a pipe they hold open themselves, and would wait forever once it is gone."""
+    multiprocessing = sys.modules.get("multiprocessing")  # loaded by a scan that started workers
+    if multiprocessing is not None and os.getpid() == _main_pid:  # a forked copy knows its parent's workers
+        for child in multiprocessing.active_children():
+            child.kill()
+    signal.signal(signum, signal.SIG_DFL)
+    os.kill(os.getpid(), signum)
+
+
+def _stop_handlers() -> dict[int, Any]:
+    return {signum: signal.getsignal(signum) for signum in STOP_SIGNALS}
+
+
+def _ignore_stops() -> None:
+    """Stop signals do nothing from here to the process's end. On its way out the interpreter gives every
+    signal that has a Python handler its default action back (death by the signal) before it unloads its
+    modules, which takes a while with DuckDB loaded: a second Ctrl-C there killed a command that had stopped
+    cleanly. An ignored signal stays ignored."""
+    for signum in STOP_SIGNALS:
+        signal.signal(signum, signal.SIG_IGN)
 
 
 class Group(TyperGroup):
@@ -63,7 +121,17 @@ class Group(TyperGroup):
         return _main(self, *args, rich_markup_mode=None, **kwargs)
 
     def invoke(self, ctx: Any) -> Any:
+        handlers = _stop_handlers()
         stop_cleanly_when_told()
+        try:
+            return self._invoke(ctx)
+        finally:
+            if not _ENDS_WITH_THE_COMMAND:  # the caller's process goes on, with its own handlers
+                for signum, handler in handlers.items():
+                    if handler is not None:  # None: a handler not set from Python, which it cannot set back
+                        signal.signal(signum, handler)
+
+    def _invoke(self, ctx: Any) -> Any:
         try:
             return super().invoke(ctx)
         except AuditTrailError as exc:
@@ -258,13 +326,31 @@ def _usable_streams() -> None:
 
 
 def run() -> None:
+    try:
+        _run()
+    except SystemExit as exc:
+        code = exc.code
+    else:
+        code = None
+    # Raised again out here, alone: the exception that ended the command kept its traceback's frames alive
+    # while the interpreter exited, a DuckDB connection's objects among them, and DuckDB's binding printed
+    # "leaked instance" lines for them (often after a stop, whose exception comes from deep in a query).
+    sys.exit(code)
+
+
+def _run() -> None:
+    global _ENDS_WITH_THE_COMMAND
+    _ENDS_WITH_THE_COMMAND = True
+    stop_cleanly_when_told()  # from here: a stop while the arguments are read is one stop too
     _usable_streams()
     _only_the_command_run(sys.argv[1:])
+    stopped = False
     try:
         try:
             app()
         except BaseException as exc:
-            if _stopped(exc):  # what stdout holds goes nowhere: a reader that stopped reading held the exit
+            stopped = _stopped(exc)
+            if stopped:  # what stdout holds goes nowhere: a reader that stopped reading held the exit
                 _quiet_stdout()
             raise
         finally:
@@ -277,3 +363,6 @@ def run() -> None:
             raise
         _say_stdout_full()
         sys.exit(ExitCode.CANNOT_RUN)
+    finally:
+        if stopped or _stop_began is not None:
+            _ignore_stops()

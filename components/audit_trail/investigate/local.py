@@ -239,6 +239,10 @@ class _Deadline:
 
     def cancel(self) -> None:
         self._timer.cancel()
+        # Its thread holds the connection until it has run out: still running as the interpreter exits (a
+        # stop exits at once), it kept the connection's objects alive, and DuckDB's binding printed "leaked
+        # instance" lines for them.
+        self._timer.join()
 
 
 def _execute(con: Any, sql: str, flag: str) -> tuple[Any, _Deadline]:
@@ -400,16 +404,19 @@ def _cleaned(rows: Iterator[_Row], scratch: tempfile.TemporaryDirectory[str]) ->
 def _run(
     written: Sequence[Path], report: ScanReport, scratch: Path, question: Question | None, sql: str | None
 ) -> tuple[Any, _Deadline, Any]:
-    con = _connect(written, scratch)
-    try:
-        with as_stops(con):  # counting the repeats reads every row
-            report.duplicates = _events_view(con)
-        _sandbox(con, scratch)
-        if question is not None:
-            cur, deadline = _execute(con, "WITH " + question.sql(), question.name)
-        else:
-            cur, deadline = _execute(con, sql or "", "--sql")
-    except BaseException:
-        con.close()
-        raise
+    # A stop while DuckDB opens the connection or sets it up (quick statements, not watched) comes out of
+    # DuckDB as `Query interrupted`: it ended the command as an error (exit 1, a traceback), not as the stop.
+    with as_stops():
+        con = _connect(written, scratch)
+        try:
+            with as_stops(con):  # counting the repeats reads every row
+                report.duplicates = _events_view(con)
+            _sandbox(con, scratch)
+            if question is not None:
+                cur, deadline = _execute(con, "WITH " + question.sql(), question.name)
+            else:
+                cur, deadline = _execute(con, sql or "", "--sql")
+        except BaseException:
+            con.close()
+            raise
     return cur, deadline, con
