@@ -19,8 +19,10 @@ from pathlib import Path
 import pytest
 from audit_trail.cli.app import app
 from audit_trail.integrity.public_keys import saved_keys
+from audit_trail.investigate.ask import ask
 from audit_trail.investigate.sample_logs import ACCOUNT, generate
 from audit_trail.investigate.sources import list_log_files
+from audit_trail.queries import questions as q
 from audit_trail.report.gather import Request, gather
 from audit_trail.store import FolderStore
 from audit_trail.window import Window
@@ -90,6 +92,8 @@ def test_the_report_leaves_out_files_its_integrity_check_did_not_judge(forged: P
     shown = json.dumps([t.to_dict() for t in evidence.activity])
     assert not [p for p in PLANTED if p in shown]
     assert any(t.rows for t in evidence.activity)  # the sample's own events are still answered
+    # every record of the window, those in files delivered hours after it included (signed, so read)
+    assert evidence.charts.records == len(answer_rows(forged))
     # the planted files delivered outside the window, and the sample's own (which hold later events only)
     unread = r"\d+ log files in the window's folders were not read"
     assert [n for n in evidence.scan_notes if re.match(unread, n)]
@@ -101,8 +105,14 @@ def test_verify_says_how_many_files_a_question_would_read_that_it_did_not_judge(
     assert run.exit_code == 0, run.output  # what it judged is intact: the PASS is its own
     said = re.search(r"(\d+) log files that a question over this window also reads", run.stderr)
     assert said is not None, run.stderr
-    # the two planted files delivered outside the window's hours among them, as many as the report leaves out
-    assert int(said[1]) >= 2 and int(said[1]) == _left_out(forged)
+    # the two planted files delivered outside the window's hours among them; the report, which also verifies
+    # the hours after the window, reads the genuine late ones and leaves out only those two
+    assert int(said[1]) > 2 and _left_out(forged) == 2
+
+
+def answer_rows(forged: Path) -> list[dict[str, object]]:
+    rows = ask(q.events(), source=str(forged), window=Window(SINCE, UNTIL)).rows
+    return [r for r in rows if r["event_id"] not in PLANTED]
 
 
 def _left_out(forged: Path) -> int:
@@ -119,3 +129,26 @@ def _left_out(forged: Path) -> int:
         )
     ).scan_notes
     return next(int(n.split()[0]) for n in notes if "were not read" in n)
+
+
+def test_a_window_ending_mid_day_keeps_the_events_delivered_hours_after_it(forged: Path) -> None:
+    """The sample delivers a file every six hours: the window's last events sit in a file named hours after
+    `--until`, which only a digest after the window lists: the report verifies those hours too, and reads
+    it."""
+    until = START + timedelta(days=1, hours=9)
+    evidence = gather(
+        Request(
+            store=FolderStore(forged),
+            keys=saved_keys([str(forged / "public-keys")], "--public-keys"),
+            logs=str(forged),
+            since=SINCE,
+            until=until,
+            sources=["logs"],
+            command_line=["audit-trail", "report"],
+            tool_version="0.1.0",
+        )
+    )
+    rows = ask(q.events(), source=str(forged), window=Window(SINCE, until)).rows
+    assert evidence.verify.ok and evidence.charts.records == len(
+        [r for r in rows if r["event_id"] not in PLANTED]
+    )

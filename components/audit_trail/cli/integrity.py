@@ -138,8 +138,8 @@ def _say_what_questions_also_read(
     if left:
         note(
             f"{len(left)} log files that a question over this window also reads (the day folder after it, "
-            "or its first day's earlier hours, for late deliveries) are not judged here, and `report` "
-            "leaves them out: verify a window a day longer, from midnight UTC, to judge them."
+            "or its first day's earlier hours, for late deliveries) are not judged here; `report` verifies "
+            "the hours after its period too. To judge them, verify a window a day longer, from midnight UTC."
         )
 
 

@@ -196,6 +196,12 @@ class VerifyReport:
     def ok(self) -> bool:
         return not any(f.result == "FAIL" for f in self.findings)
 
+    @property
+    def vouched(self) -> frozenset[str]:
+        """The keys of the log files judged and found wanting in nothing: listed in a valid digest and intact,
+        or not due in one yet."""
+        return self.judged - {f.key for f in self.findings if f.result == "FAIL"}
+
     def summary(self) -> str:
         """One paragraph an auditor can paste: what was checked, over which window, and the verdict."""
         window = f"{iso(self.since)} to {iso(self.until)}"
@@ -251,12 +257,17 @@ class VerifyReport:
         }
 
 
-def not_judged(report: VerifyReport, store: Store, locations: Iterable[str]) -> list[str]:
+def not_judged(
+    report: VerifyReport, store: Store, locations: Iterable[str], later: VerifyReport | None = None
+) -> list[str]:
     """Those of LOCATIONS (the files a question over REPORT's window reads, from STORE) REPORT has no verdict
-    on (`VerifyReport.judged`): a question over a window also reads the day folder after it and the hours
-    of its first day before `since`, for events delivered late, and a file there that no digest of the
-    window lists is proven by nothing here."""
+    on (`VerifyReport.judged`), unless LATER (a run over the hours after the window) vouches for them: a
+    question over a window also reads the day folder after it, for events delivered late, and the hours
+    of its first day before `since`; a file there that no digest of the window lists is proven by nothing
+    in REPORT."""
     judged = {os.path.normpath(store.location(key)) for key in report.judged}
+    if later is not None:
+        judged |= {os.path.normpath(store.location(key)) for key in later.vouched}
     return [location for location in locations if os.path.normpath(location) not in judged]
 
 

@@ -24,7 +24,8 @@ from ..investigate.sources import LogFile, list_log_files
 from ..investigate.spool import spooled
 from ..queries.questions import Question
 from ..store import Store
-from ..window import Window
+from ..times import utc_day
+from ..window import DELIVERY_DELAY, Window
 from . import activity, controls
 from .evidence import (
     FAIL,
@@ -93,7 +94,8 @@ def gather(request: Request, progress: Progress | None = None) -> Evidence:
         verified = verify_logs(
             spool.store, r.keys, r.since, r.until, prefix=r.prefix, accounts=r.accounts, now=now
         )
-        files, unjudged = judged_files(spool.files, verified, spool.store)
+        later = _late_deliveries(spool.store, r, now)
+        files, unjudged = judged_files(spool.files, verified, spool.store, later)
         say(f"counting the records of {len(files)} log files")
         charts, scanned = tally(files, window, r.workers)
 
@@ -131,13 +133,25 @@ def gather(request: Request, progress: Progress | None = None) -> Evidence:
 
 
 def judged_files(
-    files: Sequence[LogFile], verified: VerifyReport, store: Store
+    files: Sequence[LogFile], verified: VerifyReport, store: Store, later: VerifyReport | None = None
 ) -> tuple[list[LogFile], list[LogFile]]:
-    """FILES split into those VERIFIED has a verdict on, which the report reads, and the others
-    (`verify.not_judged`): an intruder who can write to the bucket but cannot sign could plant events in
-    one of those that an Integrity PASS would then vouch for."""
-    left = set(not_judged(verified, store, (f.location for f in files)))
+    """FILES split into those VERIFIED has a verdict on or LATER vouches for, which the report reads, and the
+    others (`verify.not_judged`): an intruder who can write to the bucket but cannot sign could plant events
+    in one of those that an Integrity PASS would then vouch for."""
+    left = set(not_judged(verified, store, (f.location for f in files), later))
     return [f for f in files if f.location not in left], [f for f in files if f.location in left]
+
+
+def _late_deliveries(store: Store, r: Request, now: datetime) -> VerifyReport | None:
+    """`verify` of the hours after the period whose day folders its questions read (`Window.day_range`),
+    up to NOW: what proves a file delivered more than an hour late (CloudTrail's delivery is not
+    guaranteed), or not yet listed in a digest that is not due. Only its verdicts on those files are used:
+    the period's continuity and integrity are the period's own run."""
+    last_day = utc_day(r.until + DELIVERY_DELAY)
+    end = min(now, datetime.combine(last_day + timedelta(days=1), datetime.min.time(), UTC))
+    if end <= r.until:
+        return None
+    return verify_logs(store, r.keys, r.until, end, prefix=r.prefix, accounts=r.accounts, now=now)
 
 
 def _unjudged_note(left: Sequence[LogFile]) -> list[str]:
