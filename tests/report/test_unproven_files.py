@@ -15,9 +15,11 @@ import json
 import re
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from audit_trail.cli.app import app
+from audit_trail.errors import UserError
 from audit_trail.integrity.public_keys import saved_keys
 from audit_trail.investigate.ask import ask
 from audit_trail.investigate.sample_logs import ACCOUNT, generate
@@ -152,3 +154,31 @@ def test_a_window_ending_mid_day_keeps_the_events_delivered_hours_after_it(forge
     assert evidence.verify.ok and evidence.charts.records == len(
         [r for r in rows if r["event_id"] not in PLANTED]
     )
+
+
+def test_the_report_is_written_when_the_hours_after_its_period_cannot_be_verified(forged: Path) -> None:
+    """Public keys saved for the period only: the run over the hours after it fails, and the report is still
+    written from what the period's own run judged, its late files left out and counted."""
+    saved = saved_keys([str(forged / "public-keys")], "--public-keys")
+
+    def period_only(region: str, start: datetime, end: datetime) -> Any:
+        if end > UNTIL + timedelta(hours=2):
+            raise UserError(f"--public-keys: no key for {region} after the period")
+        return saved(region, start, end)
+
+    evidence = gather(
+        Request(
+            store=FolderStore(forged),
+            keys=period_only,
+            logs=str(forged),
+            since=SINCE,
+            until=UNTIL,
+            sources=["logs"],
+            command_line=["audit-trail", "report"],
+            tool_version="0.1.0",
+        )
+    )
+    assert evidence.verify.ok
+    assert [
+        n for n in evidence.scan_notes if re.match(r"\d+ log files in the window's folders were not read", n)
+    ]
