@@ -20,11 +20,12 @@ from typing import Any
 import pytest
 from audit_trail.cli.app import app
 from audit_trail.errors import UserError
-from audit_trail.integrity.public_keys import saved_keys
+from audit_trail.integrity.public_keys import KeyProvider, saved_keys
 from audit_trail.investigate.ask import ask
 from audit_trail.investigate.sample_logs import ACCOUNT, generate
 from audit_trail.investigate.sources import list_log_files
 from audit_trail.queries import questions as q
+from audit_trail.report.evidence import Evidence
 from audit_trail.report.gather import Request, gather
 from audit_trail.store import FolderStore
 from audit_trail.window import Window
@@ -71,6 +72,22 @@ def forged(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return root
 
 
+def report_of(forged: Path, until: datetime = UNTIL, keys: KeyProvider | None = None) -> Evidence:
+    """The report's evidence over FORGED from SINCE to UNTIL, with the sample's saved keys by default."""
+    return gather(
+        Request(
+            store=FolderStore(forged),
+            keys=keys or saved_keys([str(forged / "public-keys")], "--public-keys"),
+            logs=str(forged),
+            since=SINCE,
+            until=until,
+            sources=["logs"],
+            command_line=["audit-trail", "report"],
+            tool_version="0.1.0",
+        )
+    )
+
+
 def test_no_question_reads_a_day_folder_cloudtrail_never_writes(forged: Path) -> None:
     listed = list_log_files(str(forged), Window(SINCE, UNTIL))
     assert listed and all(f.day and f"/{f.day:%Y/%m/%d}/" in f.location for f in listed)
@@ -78,18 +95,7 @@ def test_no_question_reads_a_day_folder_cloudtrail_never_writes(forged: Path) ->
 
 
 def test_the_report_leaves_out_files_its_integrity_check_did_not_judge(forged: Path) -> None:
-    evidence = gather(
-        Request(
-            store=FolderStore(forged),
-            keys=saved_keys([str(forged / "public-keys")], "--public-keys"),
-            logs=str(forged),
-            since=SINCE,
-            until=UNTIL,
-            sources=["logs"],
-            command_line=["audit-trail", "report"],
-            tool_version="0.1.0",
-        )
-    )
+    evidence = report_of(forged)
     assert evidence.verify.ok  # every file the report read is proven, and the planted ones were not read
     shown = json.dumps([t.to_dict() for t in evidence.activity])
     assert not [p for p in PLANTED if p in shown]
@@ -118,18 +124,7 @@ def answer_rows(forged: Path) -> list[dict[str, object]]:
 
 
 def _left_out(forged: Path) -> int:
-    notes = gather(
-        Request(
-            store=FolderStore(forged),
-            keys=saved_keys([str(forged / "public-keys")], "--public-keys"),
-            logs=str(forged),
-            since=SINCE,
-            until=UNTIL,
-            sources=["logs"],
-            command_line=["audit-trail", "report"],
-            tool_version="0.1.0",
-        )
-    ).scan_notes
+    notes = report_of(forged).scan_notes
     return next(int(n.split()[0]) for n in notes if "were not read" in n)
 
 
@@ -138,18 +133,7 @@ def test_a_window_ending_mid_day_keeps_the_events_delivered_hours_after_it(forge
     `--until`, which only a digest after the window lists: the report verifies those hours too, and reads
     it."""
     until = START + timedelta(days=1, hours=9)
-    evidence = gather(
-        Request(
-            store=FolderStore(forged),
-            keys=saved_keys([str(forged / "public-keys")], "--public-keys"),
-            logs=str(forged),
-            since=SINCE,
-            until=until,
-            sources=["logs"],
-            command_line=["audit-trail", "report"],
-            tool_version="0.1.0",
-        )
-    )
+    evidence = report_of(forged, until)
     rows = ask(q.events(), source=str(forged), window=Window(SINCE, until)).rows
     assert evidence.verify.ok and evidence.charts.records == len(
         [r for r in rows if r["event_id"] not in PLANTED]
@@ -166,18 +150,7 @@ def test_the_report_is_written_when_the_hours_after_its_period_cannot_be_verifie
             raise UserError(f"--public-keys: no key for {region} after the period")
         return saved(region, start, end)
 
-    evidence = gather(
-        Request(
-            store=FolderStore(forged),
-            keys=period_only,
-            logs=str(forged),
-            since=SINCE,
-            until=UNTIL,
-            sources=["logs"],
-            command_line=["audit-trail", "report"],
-            tool_version="0.1.0",
-        )
-    )
+    evidence = report_of(forged, keys=period_only)
     assert evidence.verify.ok
     assert [
         n for n in evidence.scan_notes if re.match(r"\d+ log files in the window's folders were not read", n)

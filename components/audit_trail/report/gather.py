@@ -25,8 +25,7 @@ from ..investigate.sources import LogFile, list_log_files
 from ..investigate.spool import spooled
 from ..queries.questions import Question
 from ..store import Store
-from ..times import utc_day
-from ..window import DELIVERY_DELAY, Window
+from ..window import Window
 from . import activity, controls
 from .evidence import (
     FAIL,
@@ -95,7 +94,7 @@ def gather(request: Request, progress: Progress | None = None) -> Evidence:
         verified = verify_logs(
             spool.store, r.keys, r.since, r.until, prefix=r.prefix, accounts=r.accounts, now=now
         )
-        later = _late_deliveries(spool.store, r, now)
+        later = _late_deliveries(spool.store, r, window, now)
         files, unjudged = judged_files(spool.files, verified, spool.store, later)
         say(f"counting the records of {len(files)} log files")
         charts, scanned = tally(files, window, r.workers)
@@ -143,12 +142,14 @@ def judged_files(
     return [f for f in files if f.location not in left], [f for f in files if f.location in left]
 
 
-def _late_deliveries(store: Store, r: Request, now: datetime) -> VerifyReport | None:
-    """`verify` of the hours after the period whose day folders its questions read (`Window.day_range`),
-    up to NOW: what proves a file delivered more than an hour late (CloudTrail's delivery is not
-    guaranteed), or not yet listed in a digest that is not due. Only its verdicts on those files are used:
-    the period's continuity and integrity are the period's own run."""
-    last_day = utc_day(r.until + DELIVERY_DELAY)
+def _late_deliveries(store: Store, r: Request, window: Window, now: datetime) -> VerifyReport | None:
+    """`verify` of the hours after the period whose day folders its questions over WINDOW read, up to NOW:
+    what proves a file delivered more than an hour late (CloudTrail's delivery is not guaranteed), or not
+    yet listed in a digest that is not due. Only its verdicts on those files are used: the period's
+    continuity and integrity are the period's own run."""
+    _, last_day = window.day_range()
+    if last_day is None:
+        return None
     end = min(now, datetime.combine(last_day + timedelta(days=1), datetime.min.time(), UTC))
     if end <= r.until:
         return None
